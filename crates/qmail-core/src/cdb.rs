@@ -1,0 +1,1 @@
+//! cdb: constant databases in the standard format (reader with pread, writer).

@@ -1,0 +1,1 @@
+//! constmap: case-insensitive lookups in list controls (last duplicate wins).
