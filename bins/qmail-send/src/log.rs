@@ -1,0 +1,150 @@
+//! Every line qmail-send writes to its log (spec §3.8), built in one place. Addresses and
+//! report texts pass through `logsafe`; nothing else in the program formats log text.
+use crate::chan::Channel;
+
+/// `\n` becomes `/`; bytes below 33, above 126, and `%` become `_`.
+pub fn logsafe(s: &[u8]) -> Vec<u8> {
+    s.iter()
+        .map(|&b| match b {
+            b'\n' => b'/',
+            b'%' => b'_',
+            33..=126 => b,
+            _ => b'_',
+        })
+        .collect()
+}
+
+fn line(parts: &[&[u8]]) -> Vec<u8> {
+    let mut v = parts.concat();
+    v.push(b'\n');
+    v
+}
+
+pub fn status(used: [usize; 2], conc: [usize; 2], exitasap: bool) -> Vec<u8> {
+    let mut s = format!(
+        "status: local {}/{} remote {}/{}",
+        used[0], conc[0], used[1], conc[1]
+    )
+    .into_bytes();
+    if exitasap {
+        s.extend_from_slice(b" exitasap");
+    }
+    s.push(b'\n');
+    s
+}
+
+pub fn new_msg(id: u64) -> Vec<u8> {
+    format!("new msg {id}\n").into_bytes()
+}
+
+pub fn info_msg(id: u64, size: u64, sender: &[u8], qp: &[u8], uid: &[u8]) -> Vec<u8> {
+    line(&[
+        format!("info msg {id}: bytes {size} from <").as_bytes(),
+        &logsafe(sender),
+        b"> qp ",
+        qp,
+        b" uid ",
+        uid,
+    ])
+}
+
+pub fn starting(delid: u64, id: u64, chan: Channel, recip: &[u8]) -> Vec<u8> {
+    line(&[
+        format!("starting delivery {delid}: msg {id} to {} ", chan.name()).as_bytes(),
+        &logsafe(recip),
+    ])
+}
+
+pub fn success(delid: u64, text: &[u8]) -> Vec<u8> {
+    line(&[
+        format!("delivery {delid}: success: ").as_bytes(),
+        &logsafe(text),
+    ])
+}
+
+pub fn deferral(delid: u64, text: &[u8]) -> Vec<u8> {
+    line(&[
+        format!("delivery {delid}: deferral: ").as_bytes(),
+        &logsafe(text),
+    ])
+}
+
+pub fn failure(delid: u64, text: &[u8]) -> Vec<u8> {
+    line(&[
+        format!("delivery {delid}: failure: ").as_bytes(),
+        &logsafe(text),
+    ])
+}
+
+pub fn mangled(delid: u64) -> Vec<u8> {
+    format!("delivery {delid}: report mangled, will defer\n").into_bytes()
+}
+
+pub fn bounce_msg(id: u64, qp: u32) -> Vec<u8> {
+    format!("bounce msg {id} qp {qp}\n").into_bytes()
+}
+
+pub fn triple_bounce(id: u64) -> Vec<u8> {
+    format!("triple bounce: discarding bounce/{id}\n").into_bytes()
+}
+
+pub fn end_msg(id: u64) -> Vec<u8> {
+    format!("end msg {id}\n").into_bytes()
+}
+
+pub const EXITING: &[u8] = b"status: exiting\n";
+
+/// `alert: TEXT` (TEXT from the fixed list of §3.8).
+pub fn alert(text: &str) -> Vec<u8> {
+    format!("alert: {text}\n").into_bytes()
+}
+
+/// `warning: TEXT`.
+pub fn warning(text: &str) -> Vec<u8> {
+    format!("warning: {text}\n").into_bytes()
+}
+
+/// `warning: WHAT FN[TAIL]` for the file warnings (`unable to stat `, `; will try again later`).
+pub fn warn_fn(what: &str, fname: &str, tail: &str) -> Vec<u8> {
+    format!("warning: {what}{fname}{tail}\n").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_texts() {
+        assert_eq!(logsafe(b"a b%c\nd\x7f\x01~!"), b"a_b_c/d__~!");
+        assert_eq!(
+            status([0, 0], [10, 20], false),
+            b"status: local 0/10 remote 0/20\n"
+        );
+        assert_eq!(
+            status([1, 2], [3, 4], true),
+            b"status: local 1/3 remote 2/4 exitasap\n"
+        );
+        assert_eq!(
+            info_msg(7, 282, b"a@b", b"99", b"0"),
+            b"info msg 7: bytes 282 from <a@b> qp 99 uid 0\n"
+        );
+        assert_eq!(
+            starting(1, 7, Channel::Local, b"x y@z"),
+            b"starting delivery 1: msg 7 to local x_y@z\n"
+        );
+        assert_eq!(
+            success(1, b"did 1+0+0\n"),
+            b"delivery 1: success: did_1+0+0/\n"
+        );
+        assert_eq!(deferral(2, b"x"), b"delivery 2: deferral: x\n");
+        assert_eq!(failure(3, b"x"), b"delivery 3: failure: x\n");
+        assert_eq!(mangled(4), b"delivery 4: report mangled, will defer\n");
+        assert_eq!(bounce_msg(5, 42), b"bounce msg 5 qp 42\n");
+        assert_eq!(triple_bounce(5), b"triple bounce: discarding bounce/5\n");
+        assert_eq!(end_msg(5), b"end msg 5\n");
+        assert_eq!(
+            warn_fn("unable to stat ", "mess/5/5", "; will try again later"),
+            b"warning: unable to stat mess/5/5; will try again later\n"
+        );
+    }
+}
