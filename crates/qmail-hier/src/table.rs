@@ -1,0 +1,258 @@
+//! The table itself (qmail-interfaces §1.2). Group is always qmail.
+use qmail_core::auto;
+
+use crate::{Entry, Owner};
+
+/// Directories that are not split, in creation order (a parent before its children).
+const DIRS: &[(&str, Owner, u32)] = &[
+    ("", Owner::Root, 0o755),
+    ("control", Owner::Root, 0o755),
+    ("users", Owner::Root, 0o755),
+    ("bin", Owner::Root, 0o755),
+    ("boot", Owner::Root, 0o755),
+    ("doc", Owner::Root, 0o755),
+    ("man", Owner::Root, 0o755),
+    ("man/cat1", Owner::Root, 0o755),
+    ("man/cat5", Owner::Root, 0o755),
+    ("man/cat7", Owner::Root, 0o755),
+    ("man/cat8", Owner::Root, 0o755),
+    ("man/man1", Owner::Root, 0o755),
+    ("man/man5", Owner::Root, 0o755),
+    ("man/man7", Owner::Root, 0o755),
+    ("man/man8", Owner::Root, 0o755),
+    // setgid, so files made in it by root stay in group qmail
+    ("alias", Owner::Alias, 0o2755),
+    ("queue", Owner::Qmailq, 0o750),
+    ("queue/pid", Owner::Qmailq, 0o700),
+    ("queue/intd", Owner::Qmailq, 0o700),
+    ("queue/todo", Owner::Qmailq, 0o750),
+    ("queue/bounce", Owner::Qmails, 0o700),
+];
+
+/// Directories split into `0..auto::SPLIT` subdirectories with the same owner and mode.
+const SPLIT_DIRS: &[(&str, Owner, u32)] = &[
+    ("queue/mess", Owner::Qmailq, 0o750),
+    ("queue/info", Owner::Qmails, 0o700),
+    ("queue/local", Owner::Qmails, 0o700),
+    ("queue/remote", Owner::Qmails, 0o700),
+];
+
+/// Programs in bin/, with owner and mode. qmail-queue is the only setuid program: every
+/// submitter runs it to write into the queue as qmailq.
+pub const PROGRAMS: &[(&str, Owner, u32)] = &[
+    ("qmail-queue", Owner::Qmailq, 0o4711),
+    // root only: they run as root or write root-trusted files
+    ("qmail-lspawn", Owner::Root, 0o700),
+    ("qmail-start", Owner::Root, 0o700),
+    ("qmail-newu", Owner::Root, 0o700),
+    ("qmail-newmrh", Owner::Root, 0o700),
+    ("qmail-setup", Owner::Root, 0o700),
+    ("config-fast", Owner::Root, 0o700),
+    // daemons and helpers nobody needs to read
+    ("qmail-getpw", Owner::Root, 0o711),
+    ("qmail-local", Owner::Root, 0o711),
+    ("qmail-remote", Owner::Root, 0o711),
+    ("qmail-rspawn", Owner::Root, 0o711),
+    ("qmail-clean", Owner::Root, 0o711),
+    ("qmail-send", Owner::Root, 0o711),
+    ("splogger", Owner::Root, 0o711),
+    ("qmail-pw2u", Owner::Root, 0o711),
+    ("qmail-popup", Owner::Root, 0o711),
+    // user programs
+    ("qmail-inject", Owner::Root, 0o755),
+    ("predate", Owner::Root, 0o755),
+    ("datemail", Owner::Root, 0o755),
+    ("mailsubj", Owner::Root, 0o755),
+    ("qmail-showctl", Owner::Root, 0o755),
+    ("qmail-qread", Owner::Root, 0o755),
+    ("qmail-qstat", Owner::Root, 0o755),
+    ("qmail-tcpto", Owner::Root, 0o755),
+    ("qmail-tcpok", Owner::Root, 0o755),
+    ("qmail-pop3d", Owner::Root, 0o755),
+    ("qmail-qmqpc", Owner::Root, 0o755),
+    ("qmail-qmqpd", Owner::Root, 0o755),
+    ("qmail-qmtpd", Owner::Root, 0o755),
+    ("qmail-smtpd", Owner::Root, 0o755),
+    ("sendmail", Owner::Root, 0o755),
+    ("tcp-env", Owner::Root, 0o755),
+    ("qreceipt", Owner::Root, 0o755),
+    ("qbiff", Owner::Root, 0o755),
+    ("forward", Owner::Root, 0o755),
+    ("preline", Owner::Root, 0o755),
+    ("condredirect", Owner::Root, 0o755),
+    ("bouncesaying", Owner::Root, 0o755),
+    ("except", Owner::Root, 0o755),
+    ("maildirmake", Owner::Root, 0o755),
+    ("maildir2mbox", Owner::Root, 0o755),
+    ("instcheck", Owner::Root, 0o755),
+];
+
+/// The whole table, parents before children.
+pub fn hier() -> Vec<Entry> {
+    let mut v: Vec<Entry> = DIRS
+        .iter()
+        .map(|&(p, owner, mode)| Entry::Dir {
+            path: p.to_string(),
+            owner,
+            mode,
+        })
+        .collect();
+    for &(p, owner, mode) in SPLIT_DIRS {
+        v.push(Entry::Dir {
+            path: p.to_string(),
+            owner,
+            mode,
+        });
+        for n in 0..auto::SPLIT {
+            v.push(Entry::Dir {
+                path: format!("{p}/{n}"),
+                owner,
+                mode,
+            });
+        }
+    }
+    v.push(Entry::Dir {
+        path: "queue/lock".to_string(),
+        owner: Owner::Qmailq,
+        mode: 0o750,
+    });
+    // qmail-remote's table of recently timed-out hosts; its size is fixed at install.
+    v.push(Entry::Zero {
+        path: "queue/lock/tcpto",
+        len: 1024,
+        owner: Owner::Qmailr,
+        mode: 0o644,
+    });
+    v.push(Entry::Zero {
+        path: "queue/lock/sendmutex",
+        len: 0,
+        owner: Owner::Qmails,
+        mode: 0o600,
+    });
+    // world-writable so that any qmail-queue can wake qmail-send
+    v.push(Entry::Fifo {
+        path: "queue/lock/trigger",
+        owner: Owner::Qmails,
+        mode: 0o622,
+    });
+    for &(name, owner, mode) in PROGRAMS {
+        v.push(Entry::Program { name, owner, mode });
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Kind;
+    use std::collections::HashSet;
+
+    fn find(path: &str) -> Entry {
+        hier()
+            .into_iter()
+            .find(|e| e.path() == path)
+            .unwrap_or_else(|| panic!("{path} not in the table"))
+    }
+
+    #[test]
+    fn every_split_dir_is_listed() {
+        let paths: HashSet<String> = hier().iter().map(Entry::path).collect();
+        for d in ["mess", "info", "local", "remote"] {
+            assert!(paths.contains(&format!("queue/{d}")));
+            for n in 0..auto::SPLIT {
+                assert!(paths.contains(&format!("queue/{d}/{n}")), "queue/{d}/{n}");
+            }
+            assert!(!paths.contains(&format!("queue/{d}/{}", auto::SPLIT)));
+        }
+        let splits = hier()
+            .iter()
+            .filter(|e| {
+                let p = e.path();
+                p.matches('/').count() == 2 && !p.starts_with("queue/lock/")
+            })
+            .count();
+        assert_eq!(splits, 4 * usize::try_from(auto::SPLIT).unwrap());
+    }
+
+    #[test]
+    fn qmail_queue_is_the_only_setuid_or_setgid_file() {
+        let special: Vec<String> = hier()
+            .iter()
+            .filter(|e| e.kind() != Kind::Dir && e.mode() & 0o6000 != 0)
+            .map(Entry::path)
+            .collect();
+        assert_eq!(special, vec!["bin/qmail-queue".to_string()]);
+        assert_eq!(find("bin/qmail-queue").mode(), 0o4711);
+        assert_eq!(find("bin/qmail-queue").owner(), Owner::Qmailq);
+        // the only setgid directory
+        let sgid: Vec<String> = hier()
+            .iter()
+            .filter(|e| e.kind() == Kind::Dir && e.mode() & 0o6000 != 0)
+            .map(Entry::path)
+            .collect();
+        assert_eq!(sgid, vec!["alias".to_string()]);
+    }
+
+    #[test]
+    fn modes_per_spec() {
+        let want: &[(&str, Owner, u32, Kind)] = &[
+            ("", Owner::Root, 0o755, Kind::Dir),
+            ("alias", Owner::Alias, 0o2755, Kind::Dir),
+            ("queue", Owner::Qmailq, 0o750, Kind::Dir),
+            ("queue/pid", Owner::Qmailq, 0o700, Kind::Dir),
+            ("queue/intd", Owner::Qmailq, 0o700, Kind::Dir),
+            ("queue/todo", Owner::Qmailq, 0o750, Kind::Dir),
+            ("queue/bounce", Owner::Qmails, 0o700, Kind::Dir),
+            ("queue/mess/0", Owner::Qmailq, 0o750, Kind::Dir),
+            ("queue/info/22", Owner::Qmails, 0o700, Kind::Dir),
+            ("queue/local/3", Owner::Qmails, 0o700, Kind::Dir),
+            ("queue/remote/7", Owner::Qmails, 0o700, Kind::Dir),
+            ("queue/lock", Owner::Qmailq, 0o750, Kind::Dir),
+            ("queue/lock/tcpto", Owner::Qmailr, 0o644, Kind::File),
+            ("queue/lock/sendmutex", Owner::Qmails, 0o600, Kind::File),
+            ("queue/lock/trigger", Owner::Qmails, 0o622, Kind::Fifo),
+            ("man/cat8", Owner::Root, 0o755, Kind::Dir),
+            ("bin/qmail-lspawn", Owner::Root, 0o700, Kind::File),
+            ("bin/qmail-start", Owner::Root, 0o700, Kind::File),
+            ("bin/qmail-send", Owner::Root, 0o711, Kind::File),
+            ("bin/qmail-getpw", Owner::Root, 0o711, Kind::File),
+            ("bin/qmail-inject", Owner::Root, 0o755, Kind::File),
+            ("bin/qmail-qstat", Owner::Root, 0o755, Kind::File),
+            ("bin/maildir2mbox", Owner::Root, 0o755, Kind::File),
+        ];
+        for &(path, owner, mode, kind) in want {
+            let e = find(path);
+            assert_eq!(
+                (e.owner(), e.mode(), e.kind()),
+                (owner, mode, kind),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            hier().iter().find_map(|e| match e {
+                Entry::Zero {
+                    path: "queue/lock/tcpto",
+                    len,
+                    ..
+                } => Some(*len),
+                _ => None,
+            }),
+            Some(1024)
+        );
+    }
+
+    #[test]
+    fn every_path_once_and_parents_first() {
+        let mut seen = HashSet::new();
+        for e in hier() {
+            let p = e.path();
+            if let Some((parent, _)) = p.rsplit_once('/') {
+                assert!(seen.contains(parent), "{p} before its parent");
+            } else if !p.is_empty() {
+                assert!(seen.contains(""), "{p} before the home");
+            }
+            assert!(seen.insert(p.clone()), "{p} twice");
+        }
+        assert_eq!(PROGRAMS.len(), 42);
+    }
+}
