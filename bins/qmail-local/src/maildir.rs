@@ -1,0 +1,125 @@
+//! Maildir delivery (maildir(5)): write `tmp/<time>.<pid>.<host>` with Return-Path and
+//! Delivered-To in front of the message, fsync it, link it into `new/`, remove the tmp
+//! name. A reader only ever sees complete files in `new/`.
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::die::{is_temp, Die};
+
+/// Attempts at a fresh unique name when the previous one already existed.
+const NAME_TRIES: u32 = 3;
+const NAME_RETRY_WAIT: Duration = Duration::from_secs(2);
+
+/// The unique part of a Maildir file name: `time.pid.host`.
+pub fn unique_name(time: u64, pid: u32, host: &[u8]) -> Vec<u8> {
+    let mut v = format!("{time}.{pid}.").into_bytes();
+    v.extend_from_slice(host);
+    v
+}
+
+fn hostname() -> Vec<u8> {
+    let mut h = nix::unistd::gethostname()
+        .map(|h| h.as_bytes().to_vec())
+        .unwrap_or_default();
+    h.truncate(64);
+    h
+}
+
+enum Fail {
+    /// The directory cannot be entered for a reason retrying will not fix.
+    Chdir,
+    Read,
+    Temp,
+}
+
+/// Create the tmp file under a fresh name (nothing is stat()ed first: O_EXCL decides).
+fn create_tmp(dir: &Path, host: &[u8]) -> Result<(File, PathBuf, PathBuf), Fail> {
+    let mut tries = 0;
+    loop {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let name = unique_name(now, std::process::id(), host);
+        let name = OsStr::from_bytes(&name);
+        let tmp = dir.join("tmp").join(name);
+        match File::options()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((f, tmp, dir.join("new").join(name))),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                tries += 1;
+                if tries >= NAME_TRIES {
+                    return Err(Fail::Temp);
+                }
+                std::thread::sleep(NAME_RETRY_WAIT);
+            }
+            Err(_) => return Err(Fail::Temp),
+        }
+    }
+}
+
+fn write_all(mut f: File, msg: &File, rpline: &[u8], dtline: &[u8]) -> Result<(), Fail> {
+    let mut w = BufWriter::with_capacity(64 * 1024, &mut f);
+    w.write_all(rpline).map_err(|_| Fail::Temp)?;
+    w.write_all(dtline).map_err(|_| Fail::Temp)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut r = msg;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(Fail::Read),
+        };
+        w.write_all(buf.get(..n).unwrap_or(&[]))
+            .map_err(|_| Fail::Temp)?;
+    }
+    w.flush().map_err(|_| Fail::Temp)?;
+    drop(w);
+    f.sync_all().map_err(|_| Fail::Temp)?;
+    // close(2) errors matter on NFS; File's drop would hide them.
+    nix::unistd::close(std::os::fd::IntoRawFd::into_raw_fd(f)).map_err(|_| Fail::Temp)
+}
+
+fn deliver_in(dir: &Path, msg: &File, rpline: &[u8], dtline: &[u8]) -> Result<(), Fail> {
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(Fail::Chdir),
+        Err(e) if is_temp(&e) => return Err(Fail::Temp),
+        Err(_) => return Err(Fail::Chdir),
+    }
+    let (f, tmp, new) = create_tmp(dir, &hostname())?;
+    let result = write_all(f, msg, rpline, dtline)
+        .and_then(|()| std::fs::hard_link(&tmp, &new).map_err(|_| Fail::Temp));
+    let _ = std::fs::remove_file(&tmp);
+    result
+}
+
+pub fn deliver(msg: &File, path: &[u8], rpline: &[u8], dtline: &[u8]) -> Result<(), Die> {
+    deliver_in(Path::new(OsStr::from_bytes(path)), msg, rpline, dtline).map_err(|f| match f {
+        Fail::Chdir => Die::maildir_chdir(),
+        Fail::Read => Die::maildir_read(),
+        Fail::Temp => Die::maildir_temp(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_shape() {
+        assert_eq!(
+            unique_name(1_700_000_000, 4242, b"mx.example"),
+            b"1700000000.4242.mx.example"
+        );
+    }
+}
