@@ -1,10 +1,12 @@
 //! Generates `auto.rs` from the first lines of `conf/conf-*` (qmail's auto_*.c idea), so the
 //! home directory, split, spawn limit and user names are fixed at build time and never taken
 //! from the environment at run time.
+// A build script may stop the build: panics and cargo: lines on stdout are its interface.
+#![allow(clippy::panic, clippy::print_stdout, clippy::unwrap_used)]
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-fn first_lines(dir: &PathBuf, name: &str, n: usize) -> Vec<String> {
+fn first_lines(dir: &Path, name: &str, n: usize) -> Vec<String> {
     let path = dir.join(name);
     println!("cargo:rerun-if-changed={}", path.display());
     let text = fs::read_to_string(&path).unwrap_or_default();
@@ -30,10 +32,24 @@ fn main() {
     let brk = one("conf-break", "-");
     let users = first_lines(&conf, "conf-users", 8);
     let groups = first_lines(&conf, "conf-groups", 2);
-    let defaults_u = ["alias", "qmaild", "qmaill", "root", "qmailp", "qmailq", "qmailr", "qmails"];
+    let defaults_u = [
+        "alias", "qmaild", "qmaill", "root", "qmailp", "qmailq", "qmailr", "qmails",
+    ];
     let defaults_g = ["qmail", "nofiles"];
-    let u = |i: usize| users.get(i).filter(|s| !s.is_empty()).cloned().unwrap_or(defaults_u[i].into());
-    let g = |i: usize| groups.get(i).filter(|s| !s.is_empty()).cloned().unwrap_or(defaults_g[i].into());
+    let u = |i: usize| {
+        users
+            .get(i)
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .unwrap_or(defaults_u[i].into())
+    };
+    let g = |i: usize| {
+        groups
+            .get(i)
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .unwrap_or(defaults_g[i].into())
+    };
     let out = format!(
         "/// conf-qmail: the qmail home directory.\npub const QMAIL: &str = {qmail:?};\n\
          /// conf-split: subdirectories of mess/, info/, local/, remote/.\npub const SPLIT: u32 = {split};\n\

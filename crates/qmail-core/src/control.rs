@@ -146,10 +146,16 @@ mod tests {
 
     #[test]
     fn line_rules() {
-        assert_eq!(first_line(b"  host.example \t\r\nsecond\n"), b"  host.example");
+        assert_eq!(
+            first_line(b"  host.example \t\r\nsecond\n"),
+            b"  host.example"
+        );
         assert_eq!(first_line(b"nonewline"), b"nonewline");
         assert_eq!(first_line(b""), b"");
-        assert_eq!(list_lines(b"a\n\n# c\nb \t\r\n"), vec![b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(
+            list_lines(b"a\n\n# c\nb \t\r\n"),
+            vec![b"a".to_vec(), b"b".to_vec()]
+        );
         assert_eq!(parse_uint(b"120x"), Some(120));
         assert_eq!(parse_uint(b"-5"), None);
         assert_eq!(parse_uint(b" 5"), None);

@@ -149,10 +149,32 @@ pub fn errno_is_temp(errno: i32) -> bool {
     use libc::*;
     matches!(
         errno,
-        EINTR | ENOMEM | ETXTBSY | EIO | ETIMEDOUT | EAGAIN | EDEADLK | EBUSY | ENFILE
-            | EMFILE | EFBIG | ENOSPC | ENETDOWN | ENETUNREACH | ENETRESET | ECONNABORTED
-            | ECONNRESET | ENOBUFS | ETOOMANYREFS | ECONNREFUSED | EHOSTDOWN | EHOSTUNREACH
-            | EUSERS | EDQUOT | ESTALE | ENOLCK
+        EINTR
+            | ENOMEM
+            | ETXTBSY
+            | EIO
+            | ETIMEDOUT
+            | EAGAIN
+            | EDEADLK
+            | EBUSY
+            | ENFILE
+            | EMFILE
+            | EFBIG
+            | ENOSPC
+            | ENETDOWN
+            | ENETUNREACH
+            | ENETRESET
+            | ECONNABORTED
+            | ECONNRESET
+            | ENOBUFS
+            | ETOOMANYREFS
+            | ECONNREFUSED
+            | EHOSTDOWN
+            | EHOSTUNREACH
+            | EUSERS
+            | EDQUOT
+            | ESTALE
+            | ENOLCK
     )
 }
 
@@ -167,7 +189,10 @@ mod tests {
             let perm = (11..=40).contains(&c) || c == 115;
             assert_eq!(r.starts_with('D'), perm, "code {c}: {r}");
         }
-        assert_eq!(QueueExit::report(53), "Zqq write error or disk full (#4.3.0)");
+        assert_eq!(
+            QueueExit::report(53),
+            "Zqq write error or disk full (#4.3.0)"
+        );
         assert_eq!(QueueExit::WriteErr.code(), 53);
     }
 

@@ -33,7 +33,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(split_path("mess", 753663), format!("mess/{}/753663", 753663 % 23));
+        assert_eq!(
+            split_path("mess", 753663),
+            format!("mess/{}/753663", 753663 % 23)
+        );
         assert_eq!(flat_path("todo", 5), "todo/5");
         assert_eq!(parse_id(b"123"), Some(123));
         assert_eq!(parse_id(b"12a"), None);

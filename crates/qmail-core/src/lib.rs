@@ -9,4 +9,5 @@ pub mod date822;
 pub mod exit;
 pub mod fmtqfn;
 pub mod ids;
+pub mod qmail;
 pub mod text0;

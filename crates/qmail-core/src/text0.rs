@@ -38,7 +38,10 @@ impl Default for Envelope {
 
 impl Envelope {
     pub fn new() -> Self {
-        Envelope { state: State::Start, recipients: 0 }
+        Envelope {
+            state: State::Start,
+            recipients: 0,
+        }
     }
 
     /// Has the final NUL been read?
@@ -97,7 +100,11 @@ pub fn parse(input: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), ParseError> {
         if r.is_empty() {
             continue; // the split after the last NUL
         }
-        rcpts.push(r.strip_prefix(b"T").ok_or(ParseError::Bad(Text0Error::Format))?.to_vec());
+        rcpts.push(
+            r.strip_prefix(b"T")
+                .ok_or(ParseError::Bad(Text0Error::Format))?
+                .to_vec(),
+        );
     }
     Ok((sender, rcpts))
 }
@@ -157,13 +164,22 @@ mod tests {
     #[test]
     fn bad_envelopes() {
         assert_eq!(parse(b"Tx\0\0"), Err(ParseError::Bad(Text0Error::Format)));
-        assert_eq!(parse(b"Fa\0Xb\0\0"), Err(ParseError::Bad(Text0Error::Format)));
+        assert_eq!(
+            parse(b"Fa\0Xb\0\0"),
+            Err(ParseError::Bad(Text0Error::Format))
+        );
         assert_eq!(parse(b"Fa\0Tb\0"), Err(ParseError::Truncated));
         assert_eq!(parse(b""), Err(ParseError::Truncated));
         let long = vec![b'a'; ADDR_MAX];
         assert!(parse(&build(&long, &[b"x"])).is_ok());
         let longer = vec![b'a'; ADDR_MAX + 1];
-        assert_eq!(parse(&build(&longer, &[b"x"])), Err(ParseError::Bad(Text0Error::TooLong)));
-        assert_eq!(parse(&build(b"a", &[&longer])), Err(ParseError::Bad(Text0Error::TooLong)));
+        assert_eq!(
+            parse(&build(&longer, &[b"x"])),
+            Err(ParseError::Bad(Text0Error::TooLong))
+        );
+        assert_eq!(
+            parse(&build(b"a", &[&longer])),
+            Err(ParseError::Bad(Text0Error::TooLong))
+        );
     }
 }

@@ -1,2 +1,220 @@
-//! The end-to-end harness (see tests/).
+//! The end-to-end harness. Each `Sandbox` is a temporary directory that is bind-mounted
+//! over `/var/qmail` inside a private mount namespace (`unshare -m`) for every command the
+//! test runs there, so tests run in parallel and never touch the machine's real
+//! `/var/qmail`. The tree is installed by the project's own installer (`qmail-setup`)
+//! with the real qmail users, so owners, modes and the setuid bit are the real ones.
+//!
+//! Binaries come from `QMAIL_BIN_DIR`, or else from the cargo target directory the test
+//! itself was built in.
 #![forbid(unsafe_code)]
+// A harness reports trouble by failing the test that called it.
+#![allow(
+    clippy::panic,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::new_without_default
+)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub use qmail_core::auto::QMAIL;
+
+mod install;
+
+/// The directory holding the built programs.
+pub fn bin_dir() -> PathBuf {
+    if let Some(d) = std::env::var_os("QMAIL_BIN_DIR") {
+        return PathBuf::from(d);
+    }
+    // target/<profile>/deps/<test binary>
+    let exe = std::env::current_exe().expect("current_exe");
+    let mut dir = exe.parent().expect("deps dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+/// The repository root (for man pages and conf/).
+pub fn src_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+static SEQ: AtomicU32 = AtomicU32::new(0);
+
+/// A private qmail installation.
+pub struct Sandbox {
+    root: PathBuf,
+    keep: bool,
+}
+
+/// What a command run in the sandbox gave back.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code(),
+            stdout: o.stdout,
+            stderr: o.stderr,
+        }
+    }
+}
+
+impl Run {
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+impl Sandbox {
+    /// A fresh installed tree. Must run as root (namespaces, users, chown).
+    pub fn new() -> Sandbox {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "the e2e tests run as root"
+        );
+        ensure_mount_point();
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let root = std::env::temp_dir().join(format!("qmail-e2e.{}.{n}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(&root).expect("create sandbox");
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).expect("chmod sandbox");
+        let sb = Sandbox {
+            root,
+            keep: std::env::var_os("QMAIL_E2E_KEEP").is_some(),
+        };
+        install::install(&sb);
+        sb
+    }
+
+    /// The sandbox's directory as seen from outside the namespace.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A path inside the installation, seen from outside (e.g. "queue/todo").
+    pub fn path(&self, rel: impl AsRef<Path>) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// A command that runs `argv` inside the namespace with /var/qmail bound to us.
+    /// `user` (a login name) runs it with that user's real uid and gid instead of root.
+    pub fn command<S: AsRef<OsStr>>(&self, user: Option<&str>, argv: &[S]) -> Command {
+        let mut c = Command::new("unshare");
+        c.args(["-m", "--propagation", "private", "--", "/bin/sh", "-c"]);
+        c.arg(r#"mount --bind "$0" /var/qmail || exit 97; exec "$@""#);
+        c.arg(&self.root);
+        if let Some(u) = user {
+            c.args(["setpriv", "--reuid", u, "--regid", u, "--init-groups", "--"]);
+        }
+        c.args(argv);
+        c
+    }
+
+    /// Run a shell script inside the namespace (as root); `$QMAIL` is /var/qmail.
+    pub fn sh(&self, script: &str) -> Run {
+        let mut c = self.command(None, &["/bin/bash", "-c", script]);
+        c.env("QMAIL", QMAIL).stdin(Stdio::null());
+        c.output().expect("run unshare").into()
+    }
+
+    /// Run `argv` with `stdin` as fd 0 and `fd1` (a file the program reads) as fd 1, the
+    /// way qmail-queue is called. Output on fd 2 is captured.
+    pub fn run_fd01(&self, user: Option<&str>, argv: &[&str], stdin: &[u8], fd1: &[u8]) -> Run {
+        let dir = self.scratch();
+        let (m, e) = (dir.join("stdin"), dir.join("fd1"));
+        fs::write(&m, stdin).expect("write stdin");
+        fs::write(&e, fd1).expect("write fd1");
+        let mut c = self.command(user, argv);
+        c.stdin(fs::File::open(&m).expect("open stdin"));
+        c.stdout(fs::File::open(&e).expect("open fd1"));
+        c.stderr(Stdio::piped());
+        let out = c.output().expect("run");
+        let _ = fs::remove_dir_all(&dir);
+        out.into()
+    }
+
+    /// A scratch directory outside the installation, readable by everybody.
+    pub fn scratch(&self) -> PathBuf {
+        let n = SEQ.fetch_add(1, Ordering::Relaxed);
+        let d = self.root.with_extension(format!("s{n}"));
+        fs::create_dir_all(&d).expect("scratch");
+        fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).expect("chmod scratch");
+        d
+    }
+
+    /// Names of the entries of a directory of the installation, sorted.
+    pub fn ls(&self, rel: &str) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(self.path(rel))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Every file below queue/mess (relative paths), sorted.
+    pub fn mess_files(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for d in self.ls("queue/mess") {
+            for f in self.ls(&format!("queue/mess/{d}")) {
+                v.push(format!("{d}/{f}"));
+            }
+        }
+        v.sort();
+        v
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+/// /var/qmail must exist as a mount point. On a machine without qmail it is created
+/// empty (and left empty: nothing is ever written to it from outside a namespace).
+fn ensure_mount_point() {
+    let p = Path::new(QMAIL);
+    if !p.exists() {
+        let _ = fs::create_dir_all(p);
+    }
+}
+
+/// uid of a user by name.
+pub fn uid_of(name: &str) -> u32 {
+    nix::unistd::User::from_name(name)
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw())
+        .expect("user exists")
+}
+
+/// An ordinary (non-qmail) user for tests, created when missing.
+pub fn test_user() -> &'static str {
+    const NAME: &str = "qmailtest";
+    if nix::unistd::User::from_name(NAME).ok().flatten().is_none() {
+        let _ = Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", NAME])
+            .status();
+    }
+    NAME
+}

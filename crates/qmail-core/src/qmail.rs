@@ -1,0 +1,136 @@
+//! The qmail-queue client (qmail.c's role), used by every program that submits mail:
+//! qmail-smtpd, qmail-inject, qmail-local (forwards), qmail-send (bounces), the helpers.
+//!
+//! The message goes to qmail-queue's fd 0, then the envelope (`F…\0`, `T…\0`…, `\0`) to
+//! its fd 1. `fail` cancels: the envelope is closed before its final NUL and qmail-queue
+//! removes what it wrote. The program run is `$QMAILQUEUE` when set (notqmail), else
+//! `QMAILHOME/bin/qmail-queue`, with the qmail home as its working directory.
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::process::{Child, Command, Stdio};
+
+use crate::auto;
+use crate::exit::QueueExit;
+
+const BUF: usize = 64 * 1024;
+
+pub struct Qmail {
+    child: Child,
+    mess: Option<BufWriter<File>>,
+    env: Option<BufWriter<File>>,
+    failed: bool,
+}
+
+fn pipe() -> io::Result<(File, File)> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io::Error::from)?;
+    Ok((File::from(r), File::from(w)))
+}
+
+impl Qmail {
+    /// Start qmail-queue. Fails only when a pipe or the process cannot be made.
+    pub fn open() -> io::Result<Qmail> {
+        let program = match std::env::var_os("QMAILQUEUE") {
+            Some(p) if !p.is_empty() => p.into(),
+            _ => std::path::Path::new(auto::QMAIL).join("bin/qmail-queue"),
+        };
+        Self::open_program(&program)
+    }
+
+    /// Start a given queueing program (QMAILQUEUE's value, or qmail-queue).
+    pub fn open_program(program: &std::path::Path) -> io::Result<Qmail> {
+        let (mr, mw) = pipe()?;
+        let (er, ew) = pipe()?;
+        let child = Command::new(program)
+            .current_dir(auto::QMAIL)
+            .stdin(Stdio::from(mr))
+            .stdout(Stdio::from(er))
+            .spawn()?;
+        Ok(Qmail {
+            child,
+            mess: Some(BufWriter::with_capacity(BUF, mw)),
+            env: Some(BufWriter::with_capacity(BUF, ew)),
+            failed: false,
+        })
+    }
+
+    /// The pid of the queueing process (the "qp" in log lines and SMTP replies).
+    pub fn qp(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Message bytes. A write error is remembered and reported by `close`.
+    pub fn put(&mut self, b: &[u8]) {
+        if self.failed {
+            return;
+        }
+        if let Some(m) = self.mess.as_mut() {
+            if m.write_all(b).is_err() {
+                self.fail();
+            }
+        }
+    }
+
+    /// Cancel: nothing more is written and qmail-queue sees an envelope without its end.
+    pub fn fail(&mut self) {
+        self.failed = true;
+        self.mess = None;
+        self.env = None;
+    }
+
+    /// End the message and start the envelope with its sender.
+    pub fn from(&mut self, sender: &[u8]) {
+        if let Some(mut m) = self.mess.take() {
+            if m.flush().is_err() {
+                self.fail();
+                return;
+            }
+        }
+        self.env_record(b'F', sender);
+    }
+
+    /// One recipient.
+    pub fn to(&mut self, rcpt: &[u8]) {
+        self.env_record(b'T', rcpt);
+    }
+
+    fn env_record(&mut self, kind: u8, addr: &[u8]) {
+        if self.failed {
+            return;
+        }
+        if let Some(e) = self.env.as_mut() {
+            let ok = e.write_all(&[kind]).is_ok()
+                && e.write_all(addr).is_ok()
+                && e.write_all(&[0]).is_ok();
+            if !ok {
+                self.fail();
+            }
+        }
+    }
+
+    /// Finish the envelope and wait. `Ok` means queued; `Err` is the report text, whose
+    /// first byte says D (permanent) or Z (temporary), as qmail-queue(8) lists them.
+    pub fn close(mut self) -> Result<(), String> {
+        if let Some(mut e) = self.env.take() {
+            if e.write_all(&[0]).is_err() || e.flush().is_err() {
+                self.failed = true;
+            }
+        }
+        self.mess = None;
+        let status = loop {
+            match self.child.wait() {
+                Ok(s) => break s,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return Err(QueueExit::WAITPID_SURPRISE.to_string()),
+            }
+        };
+        let code = match status.code() {
+            Some(c) => u8::try_from(c).unwrap_or(255),
+            None => return Err(QueueExit::CRASHED.to_string()),
+        };
+        match code {
+            0 if !self.failed => Ok(()),
+            0 => Err(QueueExit::report(QueueExit::ReadErr.code()).to_string()),
+            c => Err(QueueExit::report(c).to_string()),
+        }
+    }
+}
