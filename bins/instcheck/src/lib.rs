@@ -1,0 +1,60 @@
+//! instcheck: stat everything the installer put under the qmail home (honouring DESTDIR)
+//! and print `instcheck: warning: PATH has wrong owner|group|permissions|type` or
+//! `... does not exist` for each difference from the qmail-hier table.
+#![forbid(unsafe_code)]
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use qmail_hier::{Apply, Check, HierError, Ids};
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstcheckError {
+    #[error("usage: instcheck")]
+    Usage,
+    #[error("{0}")]
+    Hier(#[from] HierError),
+}
+
+impl InstcheckError {
+    pub fn report(&self) -> u8 {
+        let kind = if matches!(self, InstcheckError::Usage) {
+            ""
+        } else {
+            "fatal: "
+        };
+        let _ = writeln!(io::stderr().lock(), "instcheck: {kind}{self}");
+        match self {
+            InstcheckError::Usage => 100,
+            InstcheckError::Hier(_) => 111,
+        }
+    }
+}
+
+/// The number of warnings printed.
+pub fn run() -> Result<usize, InstcheckError> {
+    if std::env::args_os().nth(1).is_some() {
+        return Err(InstcheckError::Usage);
+    }
+    let destdir = std::env::var_os("DESTDIR").filter(|d| !d.is_empty());
+    let root = qmail_hier::root_with(destdir.as_deref());
+    // A DESTDIR image belongs to whoever built it: compare only modes and types there.
+    let ids = match destdir {
+        Some(_) => None,
+        None => Some(Ids::lookup()?),
+    };
+    check(&root, ids, &mut io::stderr().lock())
+}
+
+/// Check the tree at `root`, writing one warning line per problem to `out`.
+pub fn check(root: &Path, ids: Option<Ids>, out: &mut impl Write) -> Result<usize, InstcheckError> {
+    let (entries, installed) = qmail_hier::entries(root)?;
+    let mut c = Check::new(root, ids, &installed);
+    for e in &entries {
+        c.apply(e)?;
+    }
+    for w in &c.warnings {
+        let _ = writeln!(out, "instcheck: warning: {w}");
+    }
+    Ok(c.warnings.len())
+}

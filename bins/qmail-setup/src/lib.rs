@@ -1,0 +1,171 @@
+//! qmail-setup [--bindir DIR] [--srcdir DIR]: create the qmail users and groups, install the
+//! qmail-hier table under $DESTDIR + the qmail home with its owners and modes, configure
+//! control/ for this host if it has no control/me, and check the result.
+#![forbid(unsafe_code)]
+
+mod hostname;
+mod pages;
+mod users;
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use qmail_hier::{Apply, Check, Entry, HierError, Ids, Install};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error("usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ]")]
+    Usage,
+    #[error("must be run as root (or with DESTDIR set, to build a package image)")]
+    NotRoot,
+    #[error("unable to find my own directory: {0}")]
+    Exe(io::Error),
+    #[error("{0}")]
+    Account(String),
+    #[error("{0}")]
+    Hier(#[from] HierError),
+    #[error("{0}")]
+    Config(#[from] config_fast::ConfigError),
+    #[error("unable to find the host name; run config-fast yourself")]
+    Hostname,
+    #[error("{0} problems, see above")]
+    Failed(usize),
+}
+
+impl SetupError {
+    pub fn report(&self) -> u8 {
+        let kind = if matches!(self, SetupError::Usage) {
+            ""
+        } else {
+            "fatal: "
+        };
+        let _ = writeln!(io::stderr().lock(), "qmail-setup: {kind}{self}");
+        match self {
+            SetupError::Usage => 100,
+            _ => 111,
+        }
+    }
+}
+
+/// What to install, from where, and how.
+pub struct Options {
+    /// The qmail home, with any DESTDIR in front.
+    pub root: PathBuf,
+    /// Where the built programs are.
+    pub bindir: PathBuf,
+    /// The source tree whose man/ holds the pages; None installs no pages.
+    pub srcdir: Option<PathBuf>,
+    /// DESTDIR was given: build a package image; create no users, chown nothing and write
+    /// no host-specific control files.
+    pub packaging: bool,
+}
+
+fn parse(args: &[OsString]) -> Result<(Option<PathBuf>, Option<PathBuf>), SetupError> {
+    let (mut bindir, mut srcdir) = (None, None);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let slot = match a.to_str() {
+            Some("--bindir") => &mut bindir,
+            Some("--srcdir") => &mut srcdir,
+            _ => return Err(SetupError::Usage),
+        };
+        *slot = Some(PathBuf::from(it.next().ok_or(SetupError::Usage)?));
+    }
+    Ok((bindir, srcdir))
+}
+
+pub fn run() -> Result<(), SetupError> {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let (bindir, srcdir) = parse(&args)?;
+    let bindir = match bindir {
+        Some(b) => b,
+        None => {
+            let exe = std::env::current_exe().map_err(SetupError::Exe)?;
+            exe.parent().map(Path::to_path_buf).unwrap_or_default()
+        }
+    };
+    let destdir = std::env::var_os("DESTDIR").filter(|d| !d.is_empty());
+    let opts = Options {
+        root: qmail_hier::root_with(destdir.as_deref()),
+        bindir,
+        srcdir,
+        packaging: destdir.is_some(),
+    };
+    if !opts.packaging && !nix::unistd::geteuid().is_root() {
+        return Err(SetupError::NotRoot);
+    }
+    let problems = setup(&opts, &mut io::stdout().lock(), &mut io::stderr().lock())?;
+    match problems {
+        0 => Ok(()),
+        n => Err(SetupError::Failed(n)),
+    }
+}
+
+/// Install and check; the number of problems reported on `err`.
+pub fn setup(
+    opts: &Options,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<usize, SetupError> {
+    let ids = if opts.packaging {
+        None
+    } else {
+        users::ensure(out)?;
+        Some(Ids::lookup()?)
+    };
+    let mut entries = qmail_hier::hier();
+    if let Some(src) = &opts.srcdir {
+        entries.extend(pages::pages(src));
+    }
+    let mut problems = 0usize;
+    let mut inst = Install::new(&opts.root, &opts.bindir, ids);
+    for e in &entries {
+        if let Err(e) = inst.apply(e) {
+            let _ = writeln!(err, "qmail-setup: warning: {e}");
+            problems = problems.saturating_add(1);
+        }
+    }
+    if !inst.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "qmail-setup: note: not built yet, not installed: {}",
+            inst.skipped.join(" ")
+        );
+    }
+    // Remember what was installed, so that instcheck notices a program that disappears.
+    let mut list: BTreeSet<String> = qmail_hier::read_installed(&opts.root)?
+        .into_iter()
+        .collect();
+    list.extend(inst.installed.iter().cloned());
+    list.insert(qmail_hier::INSTALLED.to_string());
+    let text: String = list.iter().map(|l| format!("{l}\n")).collect();
+    inst.put_page(qmail_hier::INSTALLED, text.as_bytes())?;
+
+    if !opts.packaging && !opts.root.join("control/me").exists() {
+        let fqdn = hostname::fqdn().ok_or(SetupError::Hostname)?;
+        config_fast::configure(&opts.root, &fqdn, out)?;
+    }
+
+    problems = problems.saturating_add(check(&opts.root, ids, err)?);
+    Ok(problems)
+}
+
+/// Run the Check interpreter over everything installed; the number of warnings printed.
+pub fn check(root: &Path, ids: Option<Ids>, err: &mut impl Write) -> Result<usize, SetupError> {
+    let (entries, installed) = qmail_hier::entries(root)?;
+    let mut c = Check::new(root, ids, &installed);
+    for e in &entries {
+        c.apply(e)?;
+    }
+    for w in &c.warnings {
+        let _ = writeln!(err, "qmail-setup: warning: {w}");
+    }
+    Ok(c.warnings.len())
+}
+
+/// The pages this source tree would install (for tests and instcheck's documentation).
+pub fn pages(srcdir: &Path) -> Vec<Entry> {
+    pages::pages(srcdir)
+}

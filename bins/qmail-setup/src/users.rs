@@ -1,0 +1,72 @@
+//! The qmail users and groups (conf-users, conf-groups), created with the system's
+//! groupadd and useradd as system accounts when they are missing. Existing accounts are
+//! left exactly as they are.
+use std::io::Write;
+use std::path::Path;
+use std::process::Command;
+
+use nix::unistd::{Group, User};
+use qmail_core::auto;
+
+use crate::SetupError;
+
+/// (user, its primary group, its home relative to the qmail home), as in qmail's INSTALL.ids.
+const USERS: &[(&str, &str, &str)] = &[
+    (auto::USER_ALIAS, auto::GROUP_NOFILES, "alias"),
+    (auto::USER_DAEMON, auto::GROUP_NOFILES, ""),
+    (auto::USER_LOG, auto::GROUP_NOFILES, ""),
+    (auto::USER_PASSWD, auto::GROUP_NOFILES, ""),
+    (auto::USER_QUEUE, auto::GROUP_QMAIL, ""),
+    (auto::USER_REMOTE, auto::GROUP_QMAIL, ""),
+    (auto::USER_SEND, auto::GROUP_QMAIL, ""),
+];
+
+fn shell() -> &'static str {
+    if Path::new("/usr/sbin/nologin").exists() {
+        "/usr/sbin/nologin"
+    } else {
+        "/bin/false"
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(), SetupError> {
+    match cmd.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(SetupError::Account(format!("{what} failed: {s}"))),
+        Err(e) => Err(SetupError::Account(format!("unable to run {what}: {e}"))),
+    }
+}
+
+/// Create whatever group or user is missing.
+pub fn ensure(out: &mut impl Write) -> Result<(), SetupError> {
+    for g in [auto::GROUP_QMAIL, auto::GROUP_NOFILES] {
+        if !matches!(Group::from_name(g), Ok(Some(_))) {
+            run(
+                Command::new("groupadd").arg("-r").arg(g),
+                &format!("groupadd {g}"),
+            )?;
+            let _ = writeln!(out, "qmail-setup: created group {g}");
+        }
+    }
+    if !matches!(User::from_name(auto::USER_OWNER), Ok(Some(_))) {
+        return Err(SetupError::Account(format!(
+            "user {} does not exist",
+            auto::USER_OWNER
+        )));
+    }
+    for &(name, group, home) in USERS {
+        if matches!(User::from_name(name), Ok(Some(_))) {
+            continue;
+        }
+        let home = qmail_hier::full(Path::new(auto::QMAIL), home);
+        run(
+            Command::new("useradd")
+                .args(["-r", "-M", "-g", group, "-s", shell(), "-d"])
+                .arg(&home)
+                .arg(name),
+            &format!("useradd {name}"),
+        )?;
+        let _ = writeln!(out, "qmail-setup: created user {name}");
+    }
+    Ok(())
+}
