@@ -1,0 +1,28 @@
+# qmail-rs: make [build] | setup | check | test | run.  DESTDIR is passed through: with it,
+# setup builds a package image (no users, no chown, no control files) and check compares
+# only modes and types. setup and a check of the live tree must run as root.
+
+CARGO ?= cargo
+REL = target/release
+QMAILHOME := $(shell head -n 1 conf/conf-qmail)
+
+.PHONY: all build setup check test run
+
+all: build
+
+build:
+	$(CARGO) build --release --workspace
+
+setup: build
+	DESTDIR="$(DESTDIR)" $(REL)/qmail-setup --bindir $(REL) --srcdir .
+
+# instcheck prints one warning per difference and exits 1 if it printed any.
+check:
+	@if [ -x $(REL)/instcheck ]; then DESTDIR="$(DESTDIR)" $(REL)/instcheck; \
+	else DESTDIR="$(DESTDIR)" "$(DESTDIR)$(QMAILHOME)/bin/instcheck"; fi
+
+test:
+	$(CARGO) test --workspace
+
+run: setup
+	@echo "make run: qmail-send is not available yet; the tree is installed and configured."
