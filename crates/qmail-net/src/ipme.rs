@@ -1,0 +1,35 @@
+//! ipme: the IPv4 addresses of this host's interfaces that are up, plus 0.0.0.0 (which
+//! every host is, netqmail 1.04). qmail-smtpd uses the list to recognise `[ip]` literals
+//! naming itself; qmail-remote to avoid delivering to itself.
+use crate::ip::Ip4;
+use nix::net::if_::InterfaceFlags;
+
+/// The list, in interface order, without duplicates.
+pub fn ipme() -> nix::Result<Vec<Ip4>> {
+    let mut list = vec![Ip4([0, 0, 0, 0])];
+    for ifa in nix::ifaddrs::getifaddrs()? {
+        if !ifa.flags.contains(InterfaceFlags::IFF_UP) {
+            continue;
+        }
+        let Some(sin) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in()) else {
+            continue;
+        };
+        let ip = Ip4::from(sin.ip());
+        if !list.contains(&ip) {
+            list.push(ip);
+        }
+    }
+    Ok(list)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_loopback_and_zero() {
+        let list = ipme().unwrap();
+        assert!(list.contains(&Ip4([0, 0, 0, 0])));
+        assert!(list.contains(&Ip4([127, 0, 0, 1])));
+    }
+}

@@ -1,0 +1,182 @@
+//! addrparse: the address in a MAIL or RCPT argument (interface spec §5.3).
+//!
+//! qmail-smtpd is deliberately lenient here: the `FROM:`/`TO:` keyword is not checked, the
+//! brackets are optional, and anything after the address (ESMTP parameters) is ignored.
+//! The only error is length.
+use qmail_net::ip::{self, Ip4};
+
+/// Longest address accepted, in bytes. qmail-smtpd keeps the address as a C string in a
+/// 900-byte limit that counts the NUL; RELAYCLIENT is appended after the check. (qmail-queue
+/// takes up to 1002, QMTP 999.)
+pub const ADDR_MAX: usize = 899;
+
+/// Longest address literal, `[255.255.255.255]`: the most the localiphost rewrite can
+/// shorten an address by.
+const LITERAL_MAX: usize = 17;
+
+/// `control/localiphost`: the name that replaces `[a.b.c.d]` when that is one of our own
+/// addresses, and the list of those addresses (ipme).
+#[derive(Clone, Debug, Default)]
+pub struct LocalIpHost {
+    pub name: Vec<u8>,
+    pub ips: Vec<Ip4>,
+}
+
+/// The address in `arg`, or None when it is too long.
+pub fn addrparse(arg: &[u8], liphost: Option<&LocalIpHost>) -> Option<Vec<u8>> {
+    let (mut rest, terminator) = match memchr::memchr(b'<', arg) {
+        Some(i) => (arg.get(i.checked_add(1)?..).unwrap_or_default(), b'>'),
+        None => {
+            // "partner should read RFC 821": the address follows the colon, up to a space.
+            let after = match memchr::memchr(b':', arg) {
+                Some(i) => arg.get(i.checked_add(1)?..).unwrap_or_default(),
+                None => &b""[..],
+            };
+            let skip = after.iter().take_while(|&&b| b == b' ').count();
+            (after.get(skip..).unwrap_or_default(), b' ')
+        }
+    };
+    if rest.first() == Some(&b'@') {
+        // A source route @a,@b: is dropped up to and including the first colon.
+        rest = match memchr::memchr(b':', rest) {
+            Some(i) => rest.get(i.checked_add(1)?..).unwrap_or_default(),
+            None => &b""[..],
+        };
+    }
+    let mut addr = Vec::new();
+    let mut esc = false;
+    let mut quoted = false;
+    for &ch in rest {
+        if esc {
+            addr.push(ch);
+            esc = false;
+        } else if !quoted && ch == terminator {
+            break;
+        } else if ch == b'\\' {
+            esc = true;
+        } else if ch == b'"' {
+            quoted = !quoted;
+        } else {
+            addr.push(ch);
+        }
+        if addr.len() > ADDR_MAX.saturating_add(LITERAL_MAX) {
+            // Too long even if the localiphost rewrite shortens it: stop copying an
+            // unbounded line.
+            return None;
+        }
+    }
+    if let Some(l) = liphost {
+        localiphost(&mut addr, l);
+    }
+    if addr.len() > ADDR_MAX {
+        return None;
+    }
+    Some(addr)
+}
+
+/// `user@[a.b.c.d]` naming one of our addresses becomes `user@<localiphost>`.
+fn localiphost(addr: &mut Vec<u8>, l: &LocalIpHost) {
+    let Some(at) = memchr::memrchr(b'@', addr) else {
+        return;
+    };
+    let Some(domain) = addr.get(at.saturating_add(1)..) else {
+        return;
+    };
+    if let Some(ip) = ip::parse_bracket(domain) {
+        if l.ips.contains(&ip) {
+            addr.truncate(at.saturating_add(1));
+            addr.extend_from_slice(&l.name);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(arg: &str) -> Option<String> {
+        addrparse(arg.as_bytes(), None).map(|v| String::from_utf8(v).unwrap())
+    }
+
+    #[test]
+    fn forms() {
+        assert_eq!(a("FROM:<>").as_deref(), Some(""));
+        assert_eq!(a("FROM:<a@b>").as_deref(), Some("a@b"));
+        assert_eq!(
+            a("FROM:plain@client.example").as_deref(),
+            Some("plain@client.example")
+        );
+        assert_eq!(a("TO: x@y extra").as_deref(), Some("x@y"));
+        assert_eq!(a("TO:   x@y").as_deref(), Some("x@y"));
+        assert_eq!(a("x@y").as_deref(), Some(""), "no colon, no bracket: empty");
+        assert_eq!(a("").as_deref(), Some(""));
+        assert_eq!(a("garbage <a@b> SIZE=5").as_deref(), Some("a@b"));
+        assert_eq!(a("TO:<a@b").as_deref(), Some("a@b"), "unterminated");
+        assert_eq!(
+            a("TO:<qcmp-angle>more>@cmp.example>").as_deref(),
+            Some("qcmp-angle")
+        );
+        assert_eq!(
+            a("TO:<a@b> NOTIFY=NEVER ORCPT=rfc822;x@y").as_deref(),
+            Some("a@b")
+        );
+    }
+
+    #[test]
+    fn source_routes() {
+        assert_eq!(
+            a("TO:<@relay1.example,@relay2.example:u@cmp.example>").as_deref(),
+            Some("u@cmp.example")
+        );
+        assert_eq!(a("TO:<@route-without-colon>").as_deref(), Some(""));
+        assert_eq!(a("TO:@r:u@d").as_deref(), Some("u@d"));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(a(r#"TO:<"q"@d>"#).as_deref(), Some("q@d"));
+        assert_eq!(a(r#"TO:<"with space"@d>"#).as_deref(), Some("with space@d"));
+        assert_eq!(a(r#"TO:<"a>b"@d>"#).as_deref(), Some("a>b@d"));
+        assert_eq!(a(r"TO:<back\\slash@d>").as_deref(), Some(r"back\slash@d"));
+        assert_eq!(a(r"TO:<a\>b@d>").as_deref(), Some("a>b@d"));
+        assert_eq!(a(r"TO:<trailing\").as_deref(), Some("trailing"));
+        assert_eq!(a(r#"TO:"with space"@d"#).as_deref(), Some("with space@d"));
+    }
+
+    #[test]
+    fn length_limit() {
+        let ok = format!("TO:<{}@d>", "l".repeat(ADDR_MAX - 2));
+        assert_eq!(a(&ok).unwrap().len(), ADDR_MAX);
+        let long = format!("TO:<{}@d>", "l".repeat(ADDR_MAX - 1));
+        assert_eq!(a(&long), None);
+        let quotes = format!("TO:<{}x@d>", "\"\"".repeat(5000));
+        assert_eq!(a(&quotes).as_deref(), Some("x@d"));
+    }
+
+    #[test]
+    fn localiphost_rewrite() {
+        let l = LocalIpHost {
+            name: b"me.example".to_vec(),
+            ips: vec![Ip4([127, 0, 0, 1]), Ip4([0, 0, 0, 0])],
+        };
+        let p = |s: &str| String::from_utf8(addrparse(s.as_bytes(), Some(&l)).unwrap()).unwrap();
+        assert_eq!(p("TO:<u@[127.0.0.1]>"), "u@me.example");
+        assert_eq!(p("TO:<u@[0.0.0.0]>"), "u@me.example");
+        assert_eq!(p("TO:<u@[10.255.255.254]>"), "u@[10.255.255.254]");
+        assert_eq!(p("TO:<u@[127.0.0.1]x>"), "u@[127.0.0.1]x");
+        assert_eq!(p("TO:<a@b@[127.0.0.1]>"), "a@b@me.example");
+        assert_eq!(p("TO:<[127.0.0.1]>"), "[127.0.0.1]");
+        let fits = format!("TO:<{}@[127.0.0.1]>", "l".repeat(885));
+        assert_eq!(p(&fits).len(), 885 + 11);
+        // the rewrite happens before the length check
+        let short = LocalIpHost {
+            name: b"x".to_vec(),
+            ips: vec![Ip4([127, 0, 0, 1])],
+        };
+        let long = format!("TO:<{}@[127.0.0.1]>", "l".repeat(890));
+        assert_eq!(addrparse(long.as_bytes(), None), None);
+        assert_eq!(addrparse(long.as_bytes(), Some(&short)).unwrap().len(), 892);
+        let longer = format!("TO:<{}@[127.0.0.1]>", "l".repeat(898));
+        assert_eq!(addrparse(longer.as_bytes(), Some(&short)), None);
+    }
+}

@@ -1,0 +1,209 @@
+//! Fuzz targets and the in-memory driver they share with the unit tests.
+//!
+//! `fuzz_command` and `fuzz_data` are plain functions so that the fuzz workspace (fuzz/)
+//! can wrap them in `fuzz_target!`. Both panic (through `assert!`) only when a property
+//! fails: that is what a fuzzer reports.
+use crate::addr::LocalIpHost;
+use crate::badmailfrom::Badmailfrom;
+use crate::blast::{Blast, Step};
+use crate::rcpthosts::RcptHosts;
+use crate::received::Peer;
+use crate::session::{Action, Config, Session};
+use std::collections::VecDeque;
+
+/// Unix time the driver reports to the session (2026-11-27 00:02:22 UTC).
+pub const NOW: i64 = 1_795_737_742;
+/// The qmail-queue pid the driver reports.
+pub const QP: u32 = 4242;
+/// What the simulated qmail-queue says after the submission was failed.
+pub const QQ_FAILED: &[u8] = b"Zqq write error or disk full (#4.3.0)";
+
+/// A message handed to the simulated qmail-queue.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Submission {
+    pub message: Vec<u8>,
+    pub sender: Vec<u8>,
+    pub recipients: Vec<Vec<u8>>,
+    pub failed: bool,
+    pub closed: bool,
+    pub aborted: bool,
+}
+
+/// Everything a session did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transcript {
+    pub replies: Vec<u8>,
+    pub submissions: Vec<Submission>,
+    pub exit: Option<u8>,
+}
+
+impl Transcript {
+    /// The messages that would be in the queue now.
+    pub fn queued(&self) -> Vec<&Submission> {
+        self.submissions
+            .iter()
+            .filter(|s| s.closed && !s.failed && !s.aborted)
+            .collect()
+    }
+}
+
+/// A configuration for tests: greeting `cmp.example`, rcpthosts `cmp.example`.
+pub fn test_config() -> Config {
+    Config {
+        greeting: b"cmp.example".to_vec(),
+        localiphost: Some(LocalIpHost {
+            name: b"cmp.example".to_vec(),
+            ips: vec![qmail_net::ip::Ip4([127, 0, 0, 1])],
+        }),
+        rcpthosts: RcptHosts::new(vec![b"cmp.example".to_vec()], None),
+        badmailfrom: Badmailfrom::new(vec![b"@bad.example".to_vec()]),
+        databytes: 0,
+        relayclient: None,
+        peer: Peer {
+            remoteip: b"127.0.0.1".to_vec(),
+            local: b"cmp.example".to_vec(),
+            ..Peer::default()
+        },
+    }
+}
+
+/// Carry out the actions with an in-memory qmail-queue that accepts every submission
+/// that was not failed. `fail_open` makes qmail-queue impossible to start.
+pub fn carry_out(session: &mut Session, acts: Vec<Action>, t: &mut Transcript, fail_open: bool) {
+    let mut todo: VecDeque<Action> = acts.into();
+    while let Some(a) = todo.pop_front() {
+        let more = match a {
+            Action::Reply(r) => {
+                t.replies.extend_from_slice(&r);
+                Vec::new()
+            }
+            Action::QueueOpen => {
+                if fail_open {
+                    session.on_queue_open(None, NOW)
+                } else {
+                    t.submissions.push(Submission::default());
+                    session.on_queue_open(Some(QP), NOW)
+                }
+            }
+            Action::QueuePut(b) => {
+                if let Some(s) = t.submissions.last_mut() {
+                    s.message.extend_from_slice(&b);
+                }
+                Vec::new()
+            }
+            Action::QueueFail => {
+                if let Some(s) = t.submissions.last_mut() {
+                    s.failed = true;
+                }
+                Vec::new()
+            }
+            Action::QueueClose { sender, recipients } => {
+                let mut failed = true;
+                if let Some(s) = t.submissions.last_mut() {
+                    s.sender = sender;
+                    s.recipients = recipients;
+                    s.closed = true;
+                    failed = s.failed;
+                }
+                let r = if failed { Err(QQ_FAILED) } else { Ok(()) };
+                session.on_queue_close(r, NOW)
+            }
+            Action::QueueAbort => {
+                if let Some(s) = t.submissions.last_mut() {
+                    s.aborted = true;
+                }
+                Vec::new()
+            }
+            Action::Exit(c) => {
+                t.exit = Some(c);
+                Vec::new()
+            }
+        };
+        for m in more.into_iter().rev() {
+            todo.push_front(m);
+        }
+    }
+}
+
+/// Run a whole session: greeting, the chunks in order, then EOF if `eof`.
+pub fn drive(cfg: Config, chunks: &[&[u8]], eof: bool) -> Transcript {
+    let mut s = Session::new(cfg);
+    let mut t = Transcript::default();
+    let g = s.greet();
+    carry_out(&mut s, g, &mut t, false);
+    for c in chunks {
+        let acts = s.on_bytes(c);
+        carry_out(&mut s, acts, &mut t, false);
+    }
+    if eof && !s.is_done() {
+        let acts = s.on_eof();
+        carry_out(&mut s, acts, &mut t, false);
+    }
+    t
+}
+
+/// Command loop target: any input never panics, and cutting it in two anywhere gives the
+/// same transcript as feeding it at once.
+pub fn fuzz_command(data: &[u8]) {
+    let whole = drive(test_config(), &[data], true);
+    let cut = usize::from(data.first().copied().unwrap_or(0)) % data.len().saturating_add(1);
+    let (a, b) = data.split_at(cut);
+    let split = drive(test_config(), &[a, b], true);
+    assert_eq!(whole, split, "split at {cut} changed the session");
+}
+
+/// What a correct client sends for message `m`: LF → CR LF, leading dots doubled, end
+/// marker.
+pub fn stuff(m: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(m.len().saturating_add(8));
+    let mut at_start = true;
+    for &b in m {
+        if at_start && b == b'.' {
+            out.push(b'.');
+        }
+        at_start = b == b'\n';
+        if b == b'\n' {
+            out.extend_from_slice(b"\r\n");
+        } else {
+            out.push(b);
+        }
+    }
+    if !at_start {
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b".\r\n");
+    out
+}
+
+/// DATA target: raw input never panics; and, taking the input as a message, unstuffing
+/// is the exact inverse of stuffing.
+pub fn fuzz_data(data: &[u8]) {
+    let mut out = Vec::new();
+    let _ = Blast::new(0).feed(data, &mut out);
+
+    let wire = stuff(data);
+    let mut decoded = Vec::new();
+    let (n, step) = Blast::new(0).feed(&wire, &mut decoded);
+    let mut expect = data.to_vec();
+    if !expect.is_empty() && expect.last() != Some(&b'\n') {
+        expect.push(b'\n');
+    }
+    assert_eq!(step, Step::End);
+    assert_eq!(n, wire.len());
+    assert_eq!(decoded, expect);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_run() {
+        fuzz_command(b"");
+        fuzz_command(
+            b"HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n",
+        );
+        fuzz_data(b"");
+        fuzz_data(b".\r\n..\n\r\r.\rx");
+    }
+}

@@ -1,0 +1,21 @@
+//! qmail-smtpd's SMTP service as an I/O-free state machine ("decide, then do").
+//!
+//! [`session::Session`] takes the bytes the client sent and returns [`session::Action`]s:
+//! replies to write, and qmail-queue steps to carry out. The program (bins/qmail-smtpd) does
+//! the reading, writing, timeouts and the qmail-queue child; everything a client can
+//! influence is decided here, so it is unit-tested and fuzzed directly.
+#![forbid(unsafe_code)]
+#![deny(clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::indexing_slicing))]
+
+pub mod addr;
+pub mod badmailfrom;
+pub mod blast;
+pub mod command;
+pub mod fuzzing;
+pub mod rcpthosts;
+pub mod received;
+pub mod reply;
+pub mod session;
+
+pub use session::{Action, Config, Session};

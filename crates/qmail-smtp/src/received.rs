@@ -1,0 +1,113 @@
+//! The Received line qmail-smtpd puts at the top of each message (spec §5.4):
+//!
+//! ```text
+//! Received: from REMOTEHOST (HELO helo) (REMOTEINFO@REMOTEIP)
+//!   by LOCAL with SMTP; 27 Nov 2026 00:02:22 -0000
+//! ```
+//!
+//! Every field comes from the client or its DNS, so each byte outside a small safe set
+//! becomes `?`: nothing the client sends can start a new header line.
+
+/// The peer and our side, as tcpserver/tcp-env describe them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// TCPREMOTEIP, else `unknown`.
+    pub remoteip: Vec<u8>,
+    /// TCPREMOTEHOST, else `unknown`.
+    pub remotehost: Vec<u8>,
+    /// TCPREMOTEINFO (ident), if set.
+    pub remoteinfo: Option<Vec<u8>>,
+    /// TCPLOCALHOST, else TCPLOCALIP, else `unknown`.
+    pub local: Vec<u8>,
+}
+
+impl Default for Peer {
+    fn default() -> Peer {
+        Peer {
+            remoteip: b"unknown".to_vec(),
+            remotehost: b"unknown".to_vec(),
+            remoteinfo: None,
+            local: b"unknown".to_vec(),
+        }
+    }
+}
+
+/// Bytes kept as they are; notqmail added the brackets (for address literals in HELO).
+fn is_safe(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b".@%+/=:-[]".contains(&b)
+}
+
+fn safe_put(out: &mut Vec<u8>, field: &[u8]) {
+    out.extend(field.iter().map(|&b| if is_safe(b) { b } else { b'?' }));
+}
+
+/// The whole line, LF-terminated. `helo` is the HELO/EHLO argument when it differs from
+/// the remote host name; `date` is date822 of the time the message started.
+pub fn received(peer: &Peer, helo: Option<&[u8]>, date: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(b"Received: from ");
+    safe_put(&mut out, &peer.remotehost);
+    if let Some(h) = helo {
+        out.extend_from_slice(b" (HELO ");
+        safe_put(&mut out, h);
+        out.push(b')');
+    }
+    out.extend_from_slice(b" (");
+    if let Some(info) = &peer.remoteinfo {
+        safe_put(&mut out, info);
+        out.push(b'@');
+    }
+    safe_put(&mut out, &peer.remoteip);
+    out.extend_from_slice(b")\n  by ");
+    safe_put(&mut out, &peer.local);
+    out.extend_from_slice(b" with SMTP; ");
+    out.extend_from_slice(date.as_bytes());
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DATE: &str = "27 Nov 2026 00:02:22 -0000";
+
+    #[test]
+    fn from_tcp_env() {
+        let peer = Peer {
+            remoteip: b"192.0.2.7".to_vec(),
+            remotehost: b"client.example".to_vec(),
+            remoteinfo: Some(b"identuser".to_vec()),
+            local: b"mx.cmp.example".to_vec(),
+        };
+        assert_eq!(
+            received(&peer, None, DATE),
+            b"Received: from client.example (identuser@192.0.2.7)\n  by mx.cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+    }
+
+    #[test]
+    fn odd_helo_is_sanitised() {
+        let peer = Peer {
+            remoteip: b"127.0.0.1".to_vec(),
+            local: b"cmp.example".to_vec(),
+            ..Peer::default()
+        };
+        assert_eq!(
+            received(&peer, Some(b"weird<name>(x)_\"q\"[1.2.3.4]"), DATE),
+            b"Received: from unknown (HELO weird?name??x???q?[1.2.3.4]) (127.0.0.1)\n  by cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+        assert_eq!(
+            received(&peer, Some(b"a\r\nX-Injected: y\xff"), DATE),
+            b"Received: from unknown (HELO a??X-Injected:?y?) (127.0.0.1)\n  by cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+    }
+
+    #[test]
+    fn nothing_known() {
+        assert_eq!(
+            received(&Peer::default(), Some(b"Client.Example"), DATE),
+            b"Received: from unknown (HELO Client.Example) (unknown)\n  by unknown with SMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+    }
+}

@@ -1,0 +1,350 @@
+//! The SMTP session: client bytes in, [`Action`]s out (qmail-smtpd's command loop and
+//! smtp_* functions, spec §5.2).
+//!
+//! The program carries out the actions in order. Two of them need an answer before the
+//! session can go on: [`Action::QueueOpen`] (answer with [`Session::on_queue_open`]) and
+//! [`Action::QueueClose`] (answer with [`Session::on_queue_close`]). Input that arrives
+//! meanwhile (pipelining) is kept and handled after the answer.
+use crate::addr::{addrparse, LocalIpHost};
+use crate::badmailfrom::Badmailfrom;
+use crate::blast::{Blast, Step};
+use crate::command::{self, Verb};
+use crate::rcpthosts::RcptHosts;
+use crate::received::{received, Peer};
+use crate::reply;
+
+/// Everything qmail-smtpd reads at startup (controls and environment).
+#[derive(Debug, Default)]
+pub struct Config {
+    /// control/smtpgreeting (default control/me).
+    pub greeting: Vec<u8>,
+    /// control/localiphost (default me) and the local addresses; None if neither exists.
+    pub localiphost: Option<LocalIpHost>,
+    pub rcpthosts: RcptHosts,
+    pub badmailfrom: Badmailfrom,
+    /// control/databytes or $DATABYTES; 0 = no limit.
+    pub databytes: u64,
+    /// $RELAYCLIENT: appended to every recipient, and rcpthosts is not consulted.
+    pub relayclient: Option<Vec<u8>>,
+    pub peer: Peer,
+}
+
+/// One step for the program to carry out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Write these bytes to the client (buffer them; flush before the next read).
+    Reply(Vec<u8>),
+    /// Start qmail-queue, then call [`Session::on_queue_open`].
+    QueueOpen,
+    /// Message bytes for qmail-queue.
+    QueuePut(Vec<u8>),
+    /// The submission must not be queued (too many hops, over databytes).
+    QueueFail,
+    /// Write the envelope, close, wait; then call [`Session::on_queue_close`].
+    QueueClose {
+        sender: Vec<u8>,
+        recipients: Vec<Vec<u8>>,
+    },
+    /// The connection is going away mid-message: make sure nothing is queued.
+    QueueAbort,
+    /// Flush the replies and exit with this status (0 after QUIT, 1 otherwise).
+    Exit(u8),
+}
+
+#[derive(Debug)]
+enum Mode {
+    Commands,
+    WaitOpen,
+    Data { blast: Blast, failed: bool },
+    WaitClose { hops: bool, overflow: bool },
+    Done,
+}
+
+/// One client connection.
+#[derive(Debug)]
+pub struct Session {
+    cfg: Config,
+    mode: Mode,
+    /// Client bytes not handled yet.
+    input: Vec<u8>,
+    /// How much of `input` is known to hold no LF (so a long line is scanned once).
+    scanned: usize,
+    seen_mail: bool,
+    sender: Vec<u8>,
+    /// The sender is in badmailfrom.
+    barf: bool,
+    recipients: Vec<Vec<u8>>,
+    /// The HELO argument when it differs from the remote host name.
+    fakehelo: Option<Vec<u8>>,
+    qp: u32,
+}
+
+impl Session {
+    pub fn new(cfg: Config) -> Session {
+        Session {
+            cfg,
+            mode: Mode::Commands,
+            input: Vec::new(),
+            scanned: 0,
+            seen_mail: false,
+            sender: Vec::new(),
+            barf: false,
+            recipients: Vec::new(),
+            fakehelo: None,
+            qp: 0,
+        }
+    }
+
+    /// The greeting, sent once at connect.
+    pub fn greet(&self) -> Vec<Action> {
+        vec![Action::Reply(reply::greet(&self.cfg.greeting))]
+    }
+
+    /// Whether the program should read more client input now (not while a qmail-queue
+    /// answer is pending, nor after the end).
+    pub fn wants_input(&self) -> bool {
+        matches!(self.mode, Mode::Commands | Mode::Data { .. })
+    }
+
+    /// The session has ended (an [`Action::Exit`] was returned).
+    pub fn is_done(&self) -> bool {
+        matches!(self.mode, Mode::Done)
+    }
+
+    /// Bytes from the client.
+    pub fn on_bytes(&mut self, bytes: &[u8]) -> Vec<Action> {
+        let mut acts = Vec::new();
+        if !self.is_done() {
+            self.input.extend_from_slice(bytes);
+            self.run(&mut acts);
+        }
+        acts
+    }
+
+    /// The client closed the connection or reading failed: exit 1 without a reply.
+    pub fn on_eof(&mut self) -> Vec<Action> {
+        let mut acts = Vec::new();
+        if matches!(self.mode, Mode::Data { .. }) {
+            acts.push(Action::QueueAbort);
+        }
+        self.end(&mut acts, 1);
+        acts
+    }
+
+    /// No input for timeoutsmtpd seconds.
+    pub fn on_timeout(&mut self) -> Vec<Action> {
+        let mut acts = Vec::new();
+        if matches!(self.mode, Mode::Data { .. }) {
+            acts.push(Action::QueueAbort);
+        }
+        acts.push(Action::Reply(reply::TIMEOUT.to_vec()));
+        self.end(&mut acts, 1);
+        acts
+    }
+
+    /// qmail-queue started (its pid) or could not be started. `now`: unix time, for the
+    /// Received line.
+    pub fn on_queue_open(&mut self, qp: Option<u32>, now: i64) -> Vec<Action> {
+        let mut acts = Vec::new();
+        if !matches!(self.mode, Mode::WaitOpen) {
+            return acts;
+        }
+        match qp {
+            None => {
+                acts.push(Action::Reply(reply::QQT.to_vec()));
+                self.mode = Mode::Commands;
+            }
+            Some(qp) => {
+                self.qp = qp;
+                acts.push(Action::Reply(reply::GO_AHEAD.to_vec()));
+                let date = qmail_core::date822::date822(now);
+                let line = received(&self.cfg.peer, self.fakehelo.as_deref(), &date);
+                acts.push(Action::QueuePut(line));
+                self.mode = Mode::Data {
+                    blast: Blast::new(self.cfg.databytes),
+                    failed: false,
+                };
+            }
+        }
+        self.run(&mut acts);
+        acts
+    }
+
+    /// qmail-queue's result: Ok, or its report text (`D…` permanent, `Z…` temporary).
+    /// `now`: unix time, for the acceptance reply.
+    pub fn on_queue_close(&mut self, result: Result<(), &[u8]>, now: i64) -> Vec<Action> {
+        let mut acts = Vec::new();
+        let Mode::WaitClose { hops, overflow } = self.mode else {
+            return acts;
+        };
+        let r = match result {
+            Ok(()) => reply::accepted(now, self.qp),
+            Err(_) if hops => reply::HOPS.to_vec(),
+            Err(_) if overflow => reply::SIZE.to_vec(),
+            Err(report) => reply::qq_failure(report),
+        };
+        acts.push(Action::Reply(r));
+        self.mode = Mode::Commands;
+        self.run(&mut acts);
+        acts
+    }
+
+    fn end(&mut self, acts: &mut Vec<Action>, code: u8) {
+        acts.push(Action::Exit(code));
+        self.mode = Mode::Done;
+        self.input = Vec::new();
+    }
+
+    /// Handle buffered input until it runs out or an answer is needed.
+    fn run(&mut self, acts: &mut Vec<Action>) {
+        let buf = std::mem::take(&mut self.input);
+        let mut pos = 0usize;
+        loop {
+            let rest = buf.get(pos..).unwrap_or_default();
+            match &mut self.mode {
+                Mode::Commands => {
+                    let from = self.scanned.min(rest.len());
+                    let tail = rest.get(from..).unwrap_or_default();
+                    let Some(i) = memchr::memchr(b'\n', tail) else {
+                        self.scanned = rest.len();
+                        break;
+                    };
+                    let end = from.saturating_add(i);
+                    self.scanned = 0;
+                    pos = pos.saturating_add(end).saturating_add(1);
+                    self.command(rest.get(..end).unwrap_or_default(), acts);
+                }
+                Mode::Data { blast, failed } => {
+                    let mut out = Vec::new();
+                    let (n, step) = blast.feed(rest, &mut out);
+                    pos = pos.saturating_add(n);
+                    if !out.is_empty() {
+                        acts.push(Action::QueuePut(out));
+                    }
+                    if blast.overflowed() && !*failed {
+                        *failed = true;
+                        acts.push(Action::QueueFail);
+                    }
+                    match step {
+                        Step::More => break,
+                        Step::End => {
+                            let hops = blast.too_many_hops();
+                            let overflow = blast.overflowed();
+                            if hops && !*failed {
+                                acts.push(Action::QueueFail);
+                            }
+                            acts.push(Action::QueueClose {
+                                sender: self.sender.clone(),
+                                recipients: self.recipients.clone(),
+                            });
+                            self.mode = Mode::WaitClose { hops, overflow };
+                        }
+                        Step::StrayNewline => {
+                            acts.push(Action::Reply(reply::STRAY_LF.to_vec()));
+                            acts.push(Action::QueueAbort);
+                            self.end(acts, 1);
+                        }
+                    }
+                }
+                Mode::WaitOpen | Mode::WaitClose { .. } => break,
+                Mode::Done => return,
+            }
+        }
+        let mut buf = buf;
+        buf.drain(..pos.min(buf.len()));
+        self.input = buf;
+    }
+
+    fn command(&mut self, line: &[u8], acts: &mut Vec<Action>) {
+        let cmd = command::parse(line);
+        let r: Vec<u8> = match cmd.verb {
+            Verb::Helo => {
+                self.helo(cmd.arg);
+                reply::helo(&self.cfg.greeting)
+            }
+            Verb::Ehlo => {
+                self.helo(cmd.arg);
+                reply::ehlo(&self.cfg.greeting)
+            }
+            Verb::Mail => self.mail(cmd.arg),
+            Verb::Rcpt => match self.rcpt(cmd.arg) {
+                Some(r) => r,
+                None => {
+                    acts.push(Action::Reply(reply::CONTROL.to_vec()));
+                    self.end(acts, 1);
+                    return;
+                }
+            },
+            Verb::Data => {
+                if !self.seen_mail {
+                    reply::WANT_MAIL.to_vec()
+                } else if self.recipients.is_empty() {
+                    reply::WANT_RCPT.to_vec()
+                } else {
+                    self.seen_mail = false;
+                    self.mode = Mode::WaitOpen;
+                    acts.push(Action::QueueOpen);
+                    return;
+                }
+            }
+            Verb::Rset => {
+                self.seen_mail = false;
+                reply::FLUSHED.to_vec()
+            }
+            Verb::Noop => reply::OK.to_vec(),
+            Verb::Vrfy => reply::VRFY.to_vec(),
+            Verb::Help => reply::HELP.to_vec(),
+            Verb::Quit => {
+                acts.push(Action::Reply(reply::quit(&self.cfg.greeting)));
+                self.end(acts, 0);
+                return;
+            }
+            Verb::Unknown => reply::UNIMPL.to_vec(),
+        };
+        acts.push(Action::Reply(r));
+    }
+
+    /// HELO and EHLO: a new transaction; remember the name for the Received line.
+    fn helo(&mut self, arg: &[u8]) {
+        self.seen_mail = false;
+        self.fakehelo = if arg.eq_ignore_ascii_case(&self.cfg.peer.remotehost) {
+            None
+        } else {
+            Some(arg.to_vec())
+        };
+    }
+
+    fn mail(&mut self, arg: &[u8]) -> Vec<u8> {
+        let Some(addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
+            return reply::SYNTAX.to_vec();
+        };
+        self.barf = self.cfg.badmailfrom.matches(&addr);
+        self.seen_mail = true;
+        self.recipients.clear();
+        self.sender = addr;
+        reply::OK.to_vec()
+    }
+
+    /// None: morercpthosts.cdb could not be read.
+    fn rcpt(&mut self, arg: &[u8]) -> Option<Vec<u8>> {
+        if !self.seen_mail {
+            return Some(reply::WANT_MAIL.to_vec());
+        }
+        let Some(mut addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
+            return Some(reply::SYNTAX.to_vec());
+        };
+        if self.barf {
+            return Some(reply::BMF.to_vec());
+        }
+        if let Some(rc) = &self.cfg.relayclient {
+            addr.extend_from_slice(rc);
+        } else if !self.cfg.rcpthosts.allowed(&addr).ok()? {
+            return Some(reply::NOGATEWAY.to_vec());
+        }
+        self.recipients.push(addr);
+        Some(reply::OK.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests;

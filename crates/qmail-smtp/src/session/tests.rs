@@ -1,0 +1,508 @@
+use super::*;
+use crate::fuzzing::{carry_out, drive, test_config, Transcript, NOW, QP};
+use crate::rcpthosts::{LookupError, MoreRcptHosts};
+
+fn run(input: &str) -> Transcript {
+    drive(test_config(), &[input.as_bytes()], true)
+}
+
+fn run_with(cfg: Config, input: &[u8]) -> Transcript {
+    drive(cfg, &[input], true)
+}
+
+fn replies(t: &Transcript) -> String {
+    String::from_utf8_lossy(&t.replies).into_owned()
+}
+
+const GREET: &str = "220 cmp.example ESMTP\r\n";
+
+#[test]
+fn greeting_and_quit() {
+    let t = run("QUIT\r\n");
+    assert_eq!(replies(&t), format!("{GREET}221 cmp.example\r\n"));
+    assert_eq!(t.exit, Some(0));
+}
+
+#[test]
+fn helo_ehlo() {
+    let t = run("HELO x\r\nehlo x\r\n");
+    assert_eq!(
+        replies(&t),
+        format!("{GREET}250 cmp.example\r\n250-cmp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
+    );
+    assert_eq!(t.exit, Some(1), "EOF without QUIT exits 1");
+}
+
+#[test]
+fn simple_replies() {
+    let t = run("RSET\r\nNOOP\r\nVRFY root\r\nHELP\r\nEXPN root\r\nTURN\r\nAUTH LOGIN\r\nSTARTTLS\r\n\r\nQUIT\r\n");
+    assert_eq!(
+        replies(&t),
+        format!(
+            "{GREET}250 flushed\r\n250 ok\r\n252 send some mail, i'll try my best\r\n\
+             214 notqmail home page: https://notqmail.org\r\n\
+             502 unimplemented (#5.5.1)\r\n502 unimplemented (#5.5.1)\r\n\
+             502 unimplemented (#5.5.1)\r\n502 unimplemented (#5.5.1)\r\n\
+             502 unimplemented (#5.5.1)\r\n221 cmp.example\r\n"
+        )
+    );
+}
+
+#[test]
+fn lf_only_command_lines_work() {
+    let t = run("NOOP\nQUIT\n");
+    assert_eq!(replies(&t), format!("{GREET}250 ok\r\n221 cmp.example\r\n"));
+}
+
+#[test]
+fn eof_and_partial_line() {
+    let t = run("NOOP\r\nQUI");
+    assert_eq!(replies(&t), format!("{GREET}250 ok\r\n"));
+    assert_eq!(t.exit, Some(1));
+}
+
+#[test]
+fn timeout() {
+    let mut s = Session::new(test_config());
+    let mut t = Transcript::default();
+    let acts = s.on_timeout();
+    carry_out(&mut s, acts, &mut t, false);
+    assert_eq!(replies(&t), "451 timeout (#4.4.2)\r\n");
+    assert_eq!(t.exit, Some(1));
+}
+
+#[test]
+fn timeout_in_data_aborts() {
+    let mut s = Session::new(test_config());
+    let mut t = Transcript::default();
+    let acts = s.on_bytes(b"MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nSubject: x\r\n");
+    carry_out(&mut s, acts, &mut t, false);
+    let acts = s.on_timeout();
+    assert_eq!(acts.first(), Some(&Action::QueueAbort));
+    carry_out(&mut s, acts, &mut t, false);
+    assert!(t.queued().is_empty());
+    assert_eq!(t.exit, Some(1));
+}
+
+/// The smtpd-sequence compliance scenario, reply for reply.
+#[test]
+fn sequence() {
+    let t = run(concat!(
+        "RCPT TO:<qcmp@cmp.example>\r\n",
+        "DATA\r\n",
+        "MAIL FROM:<first@client.example>\r\n",
+        "DATA\r\n",
+        "MAIL FROM:<second@client.example>\r\n",
+        "RCPT TO:<qcmp@cmp.example>\r\n",
+        "RSET\r\n",
+        "RCPT TO:<qcmp@cmp.example>\r\n",
+        "DATA\r\n",
+        "MAIL FROM:<third@client.example>\r\n",
+        "RCPT TO:<qcmp@cmp.example>\r\n",
+        "HELO again.example\r\n",
+        "RCPT TO:<qcmp@cmp.example>\r\n",
+        "MAIL FROM:<fourth@client.example>\r\n",
+        "RCPT TO:<qcmp@cmp.example>\r\n",
+        "DATA\r\n",
+        "Subject: sent without HELO before MAIL\r\n\r\nbody\r\n.\r\n",
+        "RCPT TO:<qcmp@cmp.example>\r\n",
+        "DATA\r\n",
+        "QUIT\r\n",
+    ));
+    let want = [
+        "220 cmp.example ESMTP",
+        "503 MAIL first (#5.5.1)",
+        "503 MAIL first (#5.5.1)",
+        "250 ok",
+        "503 RCPT first (#5.5.1)",
+        "250 ok",
+        "250 ok",
+        "250 flushed",
+        "503 MAIL first (#5.5.1)",
+        "503 MAIL first (#5.5.1)",
+        "250 ok",
+        "250 ok",
+        "250 cmp.example",
+        "503 MAIL first (#5.5.1)",
+        "250 ok",
+        "250 ok",
+        "354 go ahead",
+        &format!("250 ok {NOW} qp {QP}"),
+        "503 MAIL first (#5.5.1)",
+        "503 MAIL first (#5.5.1)",
+        "221 cmp.example",
+    ];
+    assert_eq!(replies(&t), want.map(|l| format!("{l}\r\n")).concat());
+    let q = t.queued();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].sender, b"fourth@client.example");
+    assert_eq!(q[0].recipients, vec![b"qcmp@cmp.example".to_vec()]);
+    assert_eq!(
+        q[0].message,
+        b"Received: from unknown (HELO again.example) (127.0.0.1)\n  by cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\nSubject: sent without HELO before MAIL\n\nbody\n"
+    );
+}
+
+#[test]
+fn no_helo_no_helo_part() {
+    let t = run("MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nx\r\n.\r\n");
+    assert!(t.queued()[0]
+        .message
+        .starts_with(b"Received: from unknown (127.0.0.1)\n  by cmp.example"));
+}
+
+#[test]
+fn helo_equal_to_remote_host_is_not_shown() {
+    let mut cfg = test_config();
+    cfg.peer.remotehost = b"client.example".to_vec();
+    cfg.peer.remoteinfo = Some(b"identuser".to_vec());
+    let t = run_with(
+        cfg,
+        b"HELO Client.Example\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nx\r\n.\r\n",
+    );
+    assert!(t.queued()[0].message.starts_with(
+        b"Received: from client.example (identuser@127.0.0.1)\n  by cmp.example with SMTP; "
+    ));
+}
+
+/// The smtpd-address-forms compliance scenario: replies and the recipients stored.
+#[test]
+fn address_forms() {
+    let long = "l".repeat(882);
+    let input = format!(
+        "HELO client.example\r\n\
+         MAIL FROM:<>\r\n\
+         RCPT TO:<qcmp-empty-sender@cmp.example>\r\n\
+         MAIL FROM:plain@client.example\r\n\
+         RCPT TO:qcmp-nobrackets@cmp.example\r\n\
+         RCPT TO: qcmp-space-after-colon@cmp.example\r\n\
+         RCPT TO:<@relay1.example,@relay2.example:qcmp-routed@cmp.example>\r\n\
+         RCPT TO:<qcmp-pct%elsewhere.example@cmp.example>\r\n\
+         RCPT TO:<\"qcmp-quoted\"@cmp.example>\r\n\
+         RCPT TO:<\"qcmp-with space\"@cmp.example>\r\n\
+         RCPT TO:<qcmp-back\\\\slash@cmp.example>\r\n\
+         RCPT TO:<qcmp-trailing-dot@cmp.example.>\r\n\
+         RCPT TO:<qcmp-upper@CMP.EXAMPLE>\r\n\
+         RCPT TO:<qcmp-params@cmp.example> NOTIFY=NEVER ORCPT=rfc822;x@y\r\n\
+         RCPT TO:<qcmp-angle>more>@cmp.example>\r\n\
+         RCPT TO:<qcmp-noat>\r\n\
+         RCPT TO:<qcmp-literal@[127.0.0.1]>\r\n\
+         RCPT TO:<qcmp-{long}@cmp.example>\r\n\
+         RCPT TO:<qcmp-{long}x@cmp.example>\r\n\
+         DATA\r\n\
+         Subject: address forms\r\n\r\nbody\r\n.\r\n\
+         QUIT\r\n"
+    );
+    let t = run(&input);
+    let nogw = "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)";
+    let mut want = vec!["220 cmp.example ESMTP", "250 cmp.example"];
+    want.extend(["250 ok"; 10]);
+    want.push(nogw);
+    want.extend(["250 ok"; 5]);
+    want.extend(["250 ok", "555 syntax error (#5.5.4)", "354 go ahead"]);
+    let accept = format!("250 ok {NOW} qp {QP}");
+    want.push(&accept);
+    want.push("221 cmp.example");
+    assert_eq!(
+        replies(&t),
+        want.iter().map(|l| format!("{l}\r\n")).collect::<String>()
+    );
+    let q = t.queued();
+    assert_eq!(q[0].sender, b"plain@client.example");
+    let rcpts: Vec<String> = q[0]
+        .recipients
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect();
+    assert_eq!(
+        rcpts,
+        vec![
+            "qcmp-nobrackets@cmp.example".to_string(),
+            "qcmp-space-after-colon@cmp.example".into(),
+            "qcmp-routed@cmp.example".into(),
+            "qcmp-pct%elsewhere.example@cmp.example".into(),
+            "qcmp-quoted@cmp.example".into(),
+            "qcmp-with space@cmp.example".into(),
+            "qcmp-back\\slash@cmp.example".into(),
+            "qcmp-upper@CMP.EXAMPLE".into(),
+            "qcmp-params@cmp.example".into(),
+            "qcmp-angle".into(),
+            "qcmp-noat".into(),
+            "qcmp-literal@cmp.example".into(),
+            format!("qcmp-{long}@cmp.example"),
+        ]
+    );
+}
+
+#[test]
+fn mail_syntax_error_keeps_state() {
+    let big = "x".repeat(900);
+    let t = run(&format!("MAIL FROM:<{big}>\r\nRCPT TO:<a@cmp.example>\r\n"));
+    assert_eq!(
+        replies(&t),
+        format!("{GREET}555 syntax error (#5.5.4)\r\n503 MAIL first (#5.5.1)\r\n")
+    );
+}
+
+#[test]
+fn badmailfrom_rejects_at_rcpt() {
+    let t = run("MAIL FROM:<x@BAD.example>\r\nRCPT TO:<a@cmp.example>\r\nRCPT TO:<a@remote.example>\r\nMAIL FROM:<>\r\nRCPT TO:<a@cmp.example>\r\n");
+    let bmf = "553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)";
+    assert_eq!(
+        replies(&t),
+        format!("{GREET}250 ok\r\n{bmf}\r\n{bmf}\r\n250 ok\r\n250 ok\r\n")
+    );
+}
+
+#[test]
+fn relayclient_appends_and_skips_rcpthosts() {
+    let mut cfg = test_config();
+    cfg.relayclient = Some(b"".to_vec());
+    let t = run_with(
+        cfg,
+        b"MAIL FROM:<a@b>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\nx\r\n.\r\n",
+    );
+    assert_eq!(t.queued()[0].recipients, vec![b"x@remote.example".to_vec()]);
+    let mut cfg = test_config();
+    cfg.relayclient = Some(b"-suffix".to_vec());
+    let t = run_with(
+        cfg,
+        b"MAIL FROM:<a@b>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\nx\r\n.\r\n",
+    );
+    assert_eq!(
+        t.queued()[0].recipients,
+        vec![b"x@remote.example-suffix".to_vec()]
+    );
+}
+
+#[test]
+fn open_relay_forms() {
+    for rcpt in [
+        "victim@remote.example",
+        "victim@cmp.example.",
+        "victim@[10.0.0.1]",
+        "@cmp.example:victim@remote.example",
+        "victim@cmp.example@remote.example",
+        "\"victim@cmp.example\"@remote.example",
+        "cmp.example!victim@remote.example",
+        "victim%cmp.example@remote.example",
+    ] {
+        let t = run(&format!("MAIL FROM:<a@b>\r\nRCPT TO:<{rcpt}>\r\n"));
+        assert!(
+            replies(&t).ends_with(
+                "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\r\n"
+            ),
+            "{rcpt}"
+        );
+    }
+}
+
+struct BrokenCdb;
+impl MoreRcptHosts for BrokenCdb {
+    fn contains(&self, _: &[u8]) -> Result<bool, LookupError> {
+        Err(LookupError)
+    }
+}
+
+#[test]
+fn unreadable_morercpthosts_is_421() {
+    let mut cfg = test_config();
+    cfg.rcpthosts = RcptHosts::new(vec![b"cmp.example".to_vec()], Some(Box::new(BrokenCdb)));
+    let t = run_with(
+        cfg,
+        b"MAIL FROM:<a@b>\r\nRCPT TO:<a@cmp.example>\r\nRCPT TO:<a@other.example>\r\nNOOP\r\n",
+    );
+    assert_eq!(
+        replies(&t),
+        format!("{GREET}250 ok\r\n250 ok\r\n421 unable to read controls (#4.3.0)\r\n")
+    );
+    assert_eq!(t.exit, Some(1));
+}
+
+#[test]
+fn qqt_failure() {
+    let mut s = Session::new(test_config());
+    let mut t = Transcript::default();
+    let acts = s.on_bytes(b"MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nDATA\r\n");
+    carry_out(&mut s, acts, &mut t, true);
+    assert_eq!(
+        replies(&t),
+        "250 ok\r\n250 ok\r\n451 qqt failure (#4.3.0)\r\n503 MAIL first (#5.5.1)\r\n"
+    );
+}
+
+#[test]
+fn qq_reports() {
+    for (report, want) in [
+        (
+            &b"Zqq write error or disk full (#4.3.0)"[..],
+            "451 qq write error or disk full (#4.3.0)\r\n",
+        ),
+        (
+            b"Dmessage refused by filter (#5.7.1)",
+            "554 message refused by filter (#5.7.1)\r\n",
+        ),
+    ] {
+        let mut s = Session::new(test_config());
+        let acts = s.on_bytes(b"MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\n");
+        assert_eq!(acts.last(), Some(&Action::QueueOpen));
+        let acts = s.on_queue_open(Some(7), NOW);
+        assert_eq!(
+            acts.first(),
+            Some(&Action::Reply(b"354 go ahead\r\n".to_vec()))
+        );
+        let acts = s.on_bytes(b"x\r\n.\r\nNOOP\r\n");
+        assert!(matches!(acts.last(), Some(Action::QueueClose { .. })));
+        let acts = s.on_queue_close(Err(report), NOW);
+        assert_eq!(
+            acts,
+            vec![
+                Action::Reply(want.as_bytes().to_vec()),
+                Action::Reply(b"250 ok\r\n".to_vec())
+            ]
+        );
+    }
+}
+
+#[test]
+fn hops_554_after_all_data() {
+    let mut data = String::new();
+    for _ in 0..100 {
+        data.push_str("Received: x\r\n");
+    }
+    data.push_str("\r\nbody\r\n.\r\n");
+    let t = run(&format!(
+        "MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\n{data}NOOP\r\n"
+    ));
+    assert!(replies(&t).ends_with(
+        "354 go ahead\r\n554 too many hops, this message is looping (#5.4.6)\r\n250 ok\r\n"
+    ));
+    assert!(t.queued().is_empty());
+}
+
+#[test]
+fn databytes_552_after_all_data() {
+    let mut cfg = test_config();
+    cfg.databytes = 10;
+    let t = run_with(
+        cfg,
+        b"MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\n0123456789\r\nmore\r\n.\r\nNOOP\r\n",
+    );
+    assert!(replies(&t).ends_with(
+        "354 go ahead\r\n552 sorry, that message size exceeds my databytes limit (#5.3.4)\r\n250 ok\r\n"
+    ));
+    assert!(t.queued().is_empty());
+    let mut cfg = test_config();
+    cfg.databytes = 10;
+    let t = run_with(
+        cfg,
+        b"MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\n012345678\r\n.\r\n",
+    );
+    assert_eq!(t.queued().len(), 1);
+}
+
+#[test]
+fn stray_lf_ends_the_session() {
+    let t = run(concat!(
+        "MAIL FROM:<probe@client.example>\r\nRCPT TO:<qcmp@cmp.example>\r\nDATA\r\n",
+        "Subject: smuggle\r\n\r\nfirst part\n.\r\n",
+        "MAIL FROM:<smuggler@client.example>\r\nRCPT TO:<qcmp@cmp.example>\r\nDATA\r\n",
+        "Subject: SMUGGLED\r\n\r\nsmuggled body\r\n.\r\nQUIT\r\n",
+    ));
+    assert!(replies(&t).ends_with("354 go ahead\r\n451 See https://cr.yp.to/docs/smtplf.html.\r\n"));
+    assert_eq!(t.exit, Some(1));
+    assert!(t.queued().is_empty());
+    assert_eq!(t.submissions.len(), 1);
+    assert!(t.submissions[0].aborted);
+}
+
+#[test]
+fn smuggling_near_misses_stay_in_one_message() {
+    for near in ["\r.\r\n", "\r\n.\r", "\r\n.\n", "\n.\n", "\n.\r\n"] {
+        let t = run(&format!(
+            "MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nx{near}MAIL FROM:<s@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nsmuggled\r\n.\r\nQUIT\r\n"
+        ));
+        let q = t.queued();
+        assert!(q.len() <= 1, "{near:?}");
+        if let Some(m) = q.first() {
+            assert_eq!(m.sender, b"a@b", "{near:?}");
+        }
+    }
+}
+
+#[test]
+fn eof_in_data_aborts() {
+    let t = run("MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nSubject: x\r\n");
+    assert_eq!(t.exit, Some(1));
+    assert!(t.queued().is_empty());
+    assert!(t.submissions[0].aborted);
+}
+
+#[test]
+fn nul_and_long_lines() {
+    let mut input =
+        b"MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nS: \0x\r\n\r\n".to_vec();
+    input.extend(std::iter::repeat(b'a').take(1 << 20));
+    input.extend_from_slice(b"\r\n.\r\n");
+    let t = run_with(test_config(), &input);
+    let m = &t.queued()[0].message;
+    let body = m.splitn(3, |&b| b == b'\n').nth(2).unwrap();
+    assert!(body.starts_with(b"S: \0x\n\n"));
+    assert_eq!(body.len(), 7 + (1 << 20) + 1);
+}
+
+#[test]
+fn pipelined_session_then_quit() {
+    let t = run("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nhi\r\n.\r\nMAIL FROM:<d@b>\r\nRCPT TO:<e@cmp.example>\r\nDATA\r\nho\r\n.\r\nQUIT\r\n");
+    assert_eq!(t.queued().len(), 2);
+    assert_eq!(t.exit, Some(0));
+    assert!(replies(&t).ends_with("221 cmp.example\r\n"));
+}
+
+/// The same bytes give the same replies and submissions however they are cut into
+/// reads: at every single byte boundary, and one byte at a time.
+#[test]
+fn split_at_every_byte_boundary() {
+    let input: &[u8] = b"EHLO client.example\r\nMAIL FROM:<a@b> SIZE=10\r\nRCPT TO:<c@cmp.example>\r\n\
+RCPT TO:<d@remote.example>\r\nDATA\r\nReceived: x\r\nSubject: y\r\n\r\n..dot\r\nx\ry\r\n.\rz\r\n.\r\n\
+MAIL FROM:<x@bad.example>\r\nRCPT TO:<c@cmp.example>\r\nRSET\r\nNOOP\nVRFY\r\nDATA\r\nQUIT\r\nNOOP\r\n";
+    let whole = drive(test_config(), &[input], true);
+    assert_eq!(whole.exit, Some(0));
+    assert_eq!(whole.queued().len(), 1);
+    for cut in 0..=input.len() {
+        let (a, b) = input.split_at(cut);
+        assert_eq!(drive(test_config(), &[a, b], true), whole, "cut at {cut}");
+    }
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    assert_eq!(drive(test_config(), &bytes, true), whole);
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_split_same_transcript(
+        input in proptest::collection::vec(proptest::prop_oneof![
+            proptest::strategy::Just(&b"MAIL FROM:<a@b>\r\n"[..]),
+            proptest::strategy::Just(&b"RCPT TO:<c@cmp.example>\r\n"[..]),
+            proptest::strategy::Just(&b"DATA\r\n"[..]),
+            proptest::strategy::Just(&b".\r\n"[..]),
+            proptest::strategy::Just(&b"x\r\n"[..]),
+            proptest::strategy::Just(&b"\r"[..]),
+            proptest::strategy::Just(&b"\n"[..]),
+            proptest::strategy::Just(&b"."[..]),
+            proptest::strategy::Just(&b"RSET\r\n"[..]),
+        ], 0..30),
+        cuts in proptest::collection::vec(0usize..400, 0..5)) {
+        let input: Vec<u8> = input.concat();
+        let whole = drive(test_config(), &[&input], true);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(input.len())).collect();
+        cuts.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut prev = 0;
+        for c in cuts {
+            chunks.push(&input[prev..c]);
+            prev = c;
+        }
+        chunks.push(&input[prev..]);
+        proptest::prop_assert_eq!(drive(test_config(), &chunks, true), whole);
+    }
+}
