@@ -1,0 +1,109 @@
+//! qmail-newu run for real, with a temporary directory bind-mounted over the qmail home in
+//! a private mount namespace (the home is fixed at build time).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use qmail_core::auto;
+use qmail_core::cdb::Cdb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_qmail-newu");
+
+struct Tmp(PathBuf);
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn home(name: &str) -> Tmp {
+    let d = PathBuf::from(format!(
+        "/tmp/qmail-newu-test.{}.{name}",
+        std::process::id()
+    ));
+    let _ = fs::remove_dir_all(&d);
+    fs::create_dir_all(d.join("users")).unwrap();
+    Tmp(d)
+}
+
+/// Run qmail-newu with `dir` as the qmail home: (exit code, stderr).
+fn newu(dir: &Path) -> (i32, String) {
+    fs::create_dir_all(auto::QMAIL).unwrap();
+    let script = format!(
+        "mount --bind {} {} && cd / && exec {BIN}",
+        dir.display(),
+        auto::QMAIL
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn builds_cdb_from_assign() {
+    let t = home("ok");
+    fs::write(
+        t.0.join("users/assign"),
+        "=exact:u:1:2:/h:-:viaassign:\n+wild:u:1:2:/h:-:wild-:\n+wildlonger:u:1:2:/h:-:viaassign-:\n=u:u:1:2:/h:::\n+u-:u:1:2:/h:-::\n.\nignored after the dot\n",
+    )
+    .unwrap();
+    assert_eq!(newu(&t.0), (0, String::new()));
+    let cdbpath = t.0.join("users/cdb");
+    let meta = fs::metadata(&cdbpath).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o644);
+    assert_eq!(meta.uid(), 0);
+    assert!(!t.0.join("users/cdb.tmp").exists());
+    let cdb = Cdb::open(&cdbpath).unwrap();
+    assert_eq!(
+        cdb.find(b"!exact\0").unwrap().unwrap(),
+        b"u\x001\x002\0/h\0-\0viaassign"
+    );
+    assert_eq!(
+        cdb.find(b"!wild").unwrap().unwrap(),
+        b"u\x001\x002\0/h\0-\0wild-"
+    );
+    assert_eq!(
+        cdb.find(b"!wildlonger").unwrap().unwrap(),
+        b"u\x001\x002\0/h\0-\0viaassign-"
+    );
+    assert_eq!(cdb.find(b"!u\0").unwrap().unwrap(), b"u\x001\x002\0/h\0\0");
+    assert_eq!(cdb.find(b"!u-").unwrap().unwrap(), b"u\x001\x002\0/h\0-\0");
+    assert_eq!(cdb.find(b"").unwrap().unwrap(), b"dr-");
+    assert_eq!(cdb.find(b"!exact").unwrap(), None);
+    assert_eq!(cdb.find(b"!ignored after the dot\0").unwrap(), None);
+}
+
+#[test]
+fn bad_format_leaves_cdb_alone() {
+    let t = home("bad");
+    fs::write(t.0.join("users/cdb"), "old").unwrap();
+    let fatal = "qmail-newu: fatal: bad format in users/assign\n".to_string();
+    fs::write(
+        t.0.join("users/assign"),
+        "=broken line without enough colons:x\n.\n",
+    )
+    .unwrap();
+    assert_eq!(newu(&t.0), (111, fatal.clone()));
+    fs::write(t.0.join("users/assign"), "=a:b:1:1:/x:::\n").unwrap();
+    assert_eq!(newu(&t.0), (111, fatal));
+    assert_eq!(fs::read(t.0.join("users/cdb")).unwrap(), b"old");
+}
+
+#[test]
+fn missing_assign_is_fatal() {
+    let t = home("missing");
+    let (code, err) = newu(&t.0);
+    assert_eq!(code, 111);
+    assert!(
+        err.starts_with("qmail-newu: fatal: unable to open users/assign: "),
+        "{err}"
+    );
+}
