@@ -1,5 +1,6 @@
 //! Black-box: qmail-newmrh in a private mount namespace with a temporary qmail home
 //! bind-mounted over the compiled-in one (needs root and unshare(1)).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
