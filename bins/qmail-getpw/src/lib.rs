@@ -1,0 +1,257 @@
+//! qmail-getpw LOCAL: which account controls the local part LOCAL (qmail-getpw(8), spec
+//! §4.2). Prints `user\0uid\0gid\0home\0dash\0ext\0` for qmail-lspawn.
+//!
+//! The longest prefix of LOCAL that ends at a break character (or the end) and names a
+//! valid account wins: lowercased, shorter than 32 bytes, uid not 0, a home directory that
+//! exists and belongs to the account. Otherwise the alias user gets the whole address as
+//! its extension. Exit codes are qmail-lspawn's (qlx): 115 NFS trouble, 116 no alias user,
+//! 118 temporary trouble; 100 without an argument.
+#![forbid(unsafe_code)]
+
+use std::io::{self, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::unistd::User;
+use qmail_core::auto;
+use qmail_core::exit::{errno_is_temp, Qlx};
+
+/// Account names of this length or longer are never tried (qmail's username buffer).
+pub const NAME_MAX: usize = 32;
+
+/// What passwd says about an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pw {
+    pub name: Vec<u8>,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: Vec<u8>,
+}
+
+/// The answer: the account plus dash and extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nughde {
+    pub pw: Pw,
+    pub dash: &'static [u8],
+    pub ext: Vec<u8>,
+}
+
+impl Nughde {
+    /// Six NUL-terminated fields.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        for f in [
+            &self.pw.name[..],
+            self.pw.uid.to_string().as_bytes(),
+            self.pw.gid.to_string().as_bytes(),
+            &self.pw.home,
+            self.dash,
+            &self.ext,
+        ] {
+            v.extend_from_slice(f);
+            v.push(0);
+        }
+        v
+    }
+}
+
+/// Looks an account up: Err(errno) only for lookup trouble.
+pub trait Passwd {
+    fn getpwnam(&self, name: &[u8]) -> Result<Option<Pw>, Errno>;
+    /// Owner uid of a directory.
+    fn owner(&self, path: &[u8]) -> io::Result<u32>;
+}
+
+/// The break character (conf-break).
+fn break_char() -> u8 {
+    auto::BREAK.as_bytes().first().copied().unwrap_or(b'-')
+}
+
+/// Candidate prefix lengths: the whole address, then up to each break character from
+/// the right.
+fn prefixes(local: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let brk = break_char();
+    std::iter::once(local.len()).chain(
+        (0..local.len())
+            .rev()
+            .filter(move |&i| local.get(i) == Some(&brk)),
+    )
+}
+
+fn check(db: &impl Passwd, name: &[u8]) -> Result<Option<Pw>, Qlx> {
+    let pw = match db.getpwnam(name) {
+        Ok(Some(pw)) if pw.uid != 0 => pw,
+        Ok(_) => return Ok(None),
+        Err(Errno::ETXTBSY) => return Err(Qlx::Sys),
+        Err(_) => return Ok(None),
+    };
+    match db.owner(&pw.home) {
+        Ok(uid) if uid == pw.uid => Ok(Some(pw)),
+        Ok(_) => Ok(None),
+        Err(e) if e.raw_os_error().is_some_and(errno_is_temp) => Err(Qlx::Nfs),
+        Err(_) => Ok(None),
+    }
+}
+
+pub fn getpw(db: &impl Passwd, local: &[u8]) -> Result<Nughde, Qlx> {
+    for len in prefixes(local) {
+        if len >= NAME_MAX {
+            continue;
+        }
+        let name = local.get(..len).unwrap_or(b"").to_ascii_lowercase();
+        if let Some(pw) = check(db, &name)? {
+            let ext = local.get(len.saturating_add(1)..).unwrap_or(b"").to_vec();
+            let dash: &[u8] = if len == local.len() { b"" } else { b"-" };
+            return Ok(Nughde { pw, dash, ext });
+        }
+    }
+    match db.getpwnam(auto::USER_ALIAS.as_bytes()) {
+        Ok(Some(pw)) => Ok(Nughde {
+            pw,
+            dash: b"-",
+            ext: local.to_vec(),
+        }),
+        Err(Errno::ETXTBSY) => Err(Qlx::Sys),
+        _ => Err(Qlx::NoAlias),
+    }
+}
+
+/// The system's passwd database and file system.
+pub struct System;
+
+impl Passwd for System {
+    fn getpwnam(&self, name: &[u8]) -> Result<Option<Pw>, Errno> {
+        let Ok(name) = std::str::from_utf8(name) else {
+            return Ok(None);
+        };
+        if name.is_empty() {
+            return Ok(None);
+        }
+        Ok(User::from_name(name)?.map(|u| Pw {
+            name: u.name.into_bytes(),
+            uid: u.uid.as_raw(),
+            gid: u.gid.as_raw(),
+            home: u.dir.into_os_string().into_vec(),
+        }))
+    }
+
+    fn owner(&self, path: &[u8]) -> io::Result<u32> {
+        Ok(std::fs::metadata(Path::new(std::ffi::OsStr::from_bytes(path)))?.uid())
+    }
+}
+
+pub fn run() -> Result<(), u8> {
+    let Some(local) = std::env::args_os().nth(1) else {
+        return Err(100);
+    };
+    let n = getpw(&System, &local.into_vec()).map_err(Qlx::code)?;
+    let mut out = io::stdout().lock();
+    out.write_all(&n.to_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|_| Qlx::Sys.code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fake(Vec<(Pw, io::Result<u32>)>);
+
+    fn pw(name: &str, uid: u32) -> Pw {
+        Pw {
+            name: name.into(),
+            uid,
+            gid: 7,
+            home: format!("/home/{name}").into_bytes(),
+        }
+    }
+
+    impl Passwd for Fake {
+        fn getpwnam(&self, name: &[u8]) -> Result<Option<Pw>, Errno> {
+            if name == b"busy" {
+                return Err(Errno::ETXTBSY);
+            }
+            Ok(self
+                .0
+                .iter()
+                .find(|(p, _)| p.name == name)
+                .map(|(p, _)| p.clone()))
+        }
+        fn owner(&self, path: &[u8]) -> io::Result<u32> {
+            match self.0.iter().find(|(p, _)| p.home == path).map(|(_, o)| o) {
+                Some(Ok(u)) => Ok(*u),
+                Some(Err(e)) => Err(io::Error::from_raw_os_error(e.raw_os_error().unwrap_or(0))),
+                None => Err(io::Error::from_raw_os_error(libc_enoent())),
+            }
+        }
+    }
+
+    fn libc_enoent() -> i32 {
+        Errno::ENOENT as i32
+    }
+
+    fn db() -> Fake {
+        Fake(vec![
+            (pw("joe", 100), Ok(100)),
+            (pw("joe-a", 101), Ok(101)),
+            (pw("alias", 50), Ok(50)),
+            (pw("root", 0), Ok(0)),
+            (pw("notmine", 102), Ok(999)),
+            (
+                pw("nfs", 103),
+                Err(io::Error::from_raw_os_error(Errno::ESTALE as i32)),
+            ),
+            (
+                pw("gone", 104),
+                Err(io::Error::from_raw_os_error(Errno::ENOENT as i32)),
+            ),
+        ])
+    }
+
+    fn ask(local: &str) -> Result<(String, &'static [u8], String), Qlx> {
+        getpw(&db(), local.as_bytes()).map(|n| {
+            (
+                String::from_utf8(n.pw.name).unwrap(),
+                n.dash,
+                String::from_utf8(n.ext).unwrap(),
+            )
+        })
+    }
+
+    #[test]
+    fn longest_valid_prefix_wins() {
+        assert_eq!(ask("joe"), Ok(("joe".into(), &b""[..], "".into())));
+        assert_eq!(
+            ask("Joe-Foo-Bar"),
+            Ok(("joe".into(), &b"-"[..], "Foo-Bar".into()))
+        );
+        assert_eq!(ask("joe-a-b"), Ok(("joe-a".into(), &b"-"[..], "b".into())));
+        assert_eq!(ask("joe-a"), Ok(("joe-a".into(), &b""[..], "".into())));
+        assert_eq!(ask("joe-"), Ok(("joe".into(), &b"-"[..], "".into())));
+    }
+
+    #[test]
+    fn invalid_accounts_fall_to_alias() {
+        for l in ["root", "notmine", "gone-x", "Nobody.Here", "-joe"] {
+            assert_eq!(ask(l), Ok(("alias".into(), &b"-"[..], l.into())), "{l}");
+        }
+        let long = format!("joe{}", "x".repeat(40));
+        assert_eq!(ask(&long).unwrap().0, "alias");
+    }
+
+    #[test]
+    fn trouble_is_reported() {
+        assert_eq!(ask("nfs"), Err(Qlx::Nfs));
+        assert_eq!(ask("busy"), Err(Qlx::Sys));
+        let no_alias = Fake(vec![(pw("joe", 100), Ok(100))]);
+        assert_eq!(getpw(&no_alias, b"x").unwrap_err(), Qlx::NoAlias);
+    }
+
+    #[test]
+    fn output_fields() {
+        let n = getpw(&db(), b"joe-X").unwrap();
+        assert_eq!(n.to_bytes(), b"joe\x00100\x007\0/home/joe\0-\0X\0");
+    }
+}
