@@ -1,7 +1,178 @@
-//! qmail-send: the queue manager (spec §2.6–2.9, §3.2–3.8).
+//! qmail-send: the queue manager (spec §2.6–2.9, §3.2–3.8). `run` checks and sets up
+//! everything in the order qmail-send always has, then hands over to the main loop.
 #![forbid(unsafe_code)]
 
+pub mod bounce;
 pub mod chan;
+pub mod comm;
+pub mod controls;
+pub mod daemon;
+pub mod done;
 pub mod log;
+pub mod queue;
+pub mod records;
+pub mod rewrite;
 pub mod sched;
+pub mod todo;
+pub mod trigger;
 pub mod verp;
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag, Flock, FlockArg, OFlag};
+use nix::sys::signal::Signal;
+use qmail_core::auto;
+use qmail_sys::sig;
+
+use crate::chan::Channel;
+use crate::daemon::{now, Daemon};
+
+/// Start-up failed; the reason has been logged. qmail-send exits 111.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start")]
+pub struct SendError;
+
+impl SendError {
+    pub fn exit_code(&self) -> u8 {
+        111
+    }
+}
+
+fn alert(log: &mut File, text: &str) -> SendError {
+    let _ = log.write_all(&log::alert(text));
+    SendError
+}
+
+fn take(fd: i32) -> Result<OwnedFd, SendError> {
+    let f = qmail_sys::fd::take(fd).map_err(|_| SendError)?;
+    // Nothing qmail-send starts (qmail-queue for bounces) may inherit the daemon pipes.
+    let _ = fcntl(f.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC));
+    Ok(f)
+}
+
+/// The spawn's first byte: its own concurrency limit.
+fn spawn_limit(f: &mut File) -> Option<u8> {
+    let mut b = [0u8; 1];
+    loop {
+        match f.read(&mut b) {
+            Ok(1) => return Some(b[0]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            _ => return None,
+        }
+    }
+}
+
+fn nonblock(f: &File) {
+    let _ = fcntl(f.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
+}
+
+pub fn run() -> Result<(), SendError> {
+    let mut logf = File::from(take(0)?);
+    std::env::set_current_dir(auto::QMAIL).map_err(|_| {
+        alert(
+            &mut logf,
+            "cannot start: unable to switch to home directory",
+        )
+    })?;
+    let ctl =
+        controls::read().map_err(|_| alert(&mut logf, "cannot start: unable to read controls"))?;
+    std::env::set_current_dir("queue").map_err(|_| {
+        alert(
+            &mut logf,
+            "cannot start: unable to switch to queue directory",
+        )
+    })?;
+    let _ = sig::ignore(Signal::SIGPIPE);
+    for s in [Signal::SIGTERM, Signal::SIGALRM, Signal::SIGHUP] {
+        let _ = sig::catch_flag(s);
+        // Delivered only inside ppoll, so none is lost between a check and the wait.
+        let _ = sig::block(s);
+    }
+    let _ = sig::default(Signal::SIGCHLD);
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    let mutex = OpenOptions::new()
+        .write(true)
+        .open("lock/sendmutex")
+        .map_err(|_| alert(&mut logf, "cannot start: unable to open mutex"))?;
+    let _lock = Flock::lock(mutex, FlockArg::LockExclusiveNonblock)
+        .map_err(|_| alert(&mut logf, "cannot start: qmail-send is already running"))?;
+    let nofire = "cannot start: hath the daemon spawn no fire?";
+    let mut fds = Vec::with_capacity(6);
+    for fd in 1..=6 {
+        fds.push(File::from(take(fd).map_err(|_| alert(&mut logf, nofire))?));
+    }
+    let mut it = fds.into_iter();
+    let (Some(lcmd), Some(mut lrep), Some(rcmd), Some(mut rrep), Some(cw), Some(cr)) = (
+        it.next(),
+        it.next(),
+        it.next(),
+        it.next(),
+        it.next(),
+        it.next(),
+    ) else {
+        return Err(alert(&mut logf, nofire));
+    };
+    let mut conc = [0usize; 2];
+    for (c, rep) in [(Channel::Local, &mut lrep), (Channel::Remote, &mut rrep)] {
+        let limit = spawn_limit(rep).ok_or_else(|| alert(&mut logf, nofire))?;
+        let want = ctl.concurrency[c.idx()].min(u64::from(limit));
+        conc[c.idx()] = usize::try_from(want).unwrap_or(0);
+    }
+    nonblock(&lcmd);
+    nonblock(&rcmd);
+    let n = now();
+    let mut d = Daemon {
+        log: logf,
+        cmd: [lcmd, rcmd],
+        rep: [lrep, rrep],
+        clean_w: cw,
+        clean_r: cr,
+        clean_alive: true,
+        trigger: None,
+        sched: sched::Sched::new(conc, ctl.lifetime),
+        ctl,
+        passes: [None, None],
+        cmdbuf: [Vec::new(), Vec::new()],
+        reports: Default::default(),
+        todo: queue::TodoScan { dir: None, next: n },
+        cleanup: queue::CleanupScan {
+            walk: None,
+            next: n,
+        },
+    };
+    let status = d.sched.status();
+    d.log(&status);
+    d.trigger_reset();
+    d.pqstart();
+    d.run();
+    Ok(())
+}
+
+impl Daemon {
+    /// SIGHUP: read control/locals and control/virtualdomains again; keep the old maps
+    /// when a file cannot be read.
+    pub fn reread(&mut self) {
+        if std::env::set_current_dir(auto::QMAIL).is_err() {
+            self.log(&log::alert(
+                "unable to reread controls: unable to switch to home directory",
+            ));
+            return;
+        }
+        match controls::locals(&self.ctl.me) {
+            Ok(m) => self.ctl.rewrite.locals = m,
+            Err(_) => self.log(&log::alert("unable to reread control/locals")),
+        }
+        match controls::vdoms() {
+            Ok(m) => self.ctl.rewrite.vdoms = m,
+            Err(_) => self.log(&log::alert("unable to reread control/virtualdomains")),
+        }
+        while std::env::set_current_dir("queue").is_err() {
+            self.log(&log::alert(
+                "unable to switch back to queue directory; HELP! sleeping...",
+            ));
+            std::thread::sleep(std::time::Duration::from_secs(10));
+        }
+    }
+}

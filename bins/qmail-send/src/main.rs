@@ -1,4 +1,8 @@
 #![forbid(unsafe_code)]
 fn main() {
-    std::process::exit(111);
+    let code = match qmail_send::run() {
+        Ok(()) => 0,
+        Err(e) => e.exit_code(),
+    };
+    std::process::exit(i32::from(code));
 }
