@@ -32,10 +32,10 @@ total=$(( per * P ))
 ms=$(( (end - start) / 1000000 ))
 echo "queued: $queued of $total messages in ${ms} ms, P=$P"
 awk -v n="$queued" -v ms="$ms" "BEGIN { printf \"messages/second: %.1f\n\", n * 1000 / ms }"
-strace -f -c -e trace=fsync,fdatasync,link,unlink,rename -o "$root.strace" \
+strace -f -c -e trace=fsync,fdatasync,link,linkat,unlink,unlinkat,rename,renameat -o "$root.strace" \
   bash -c "for i in \$(seq 100); do /var/qmail/bin/qmail-queue < $msg 1< $env; done"
 awk "/fsync|fdatasync/ { n += \$4 } END { printf \"fsync calls per message: %.2f\n\", n / 100 }" "$root.strace"
-awk "/ link| unlink/ { printf \"%s calls per message: %.2f\n\", \$NF, \$4 / 100 }" "$root.strace"
+awk "/ link| linkat| unlink| unlinkat/ { printf \"%s calls per message: %.2f\n\", \$NF, \$4 / 100 }" "$root.strace"
 /usr/bin/time -f "qmail-queue peak memory: %M KiB" /var/qmail/bin/qmail-queue < "$msg" 1< "$env"
 rm -f "$msg" "$env" "$root.strace"
 '
