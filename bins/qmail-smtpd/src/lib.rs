@@ -1,0 +1,67 @@
+//! qmail-smtpd: the SMTP server, one process per connection with the socket on fds 0 and
+//! 1 (qmail-smtpd(8)). The protocol decisions are made by `qmail_smtp::Session`; this
+//! program reads the controls, moves bytes with timeouts and runs qmail-queue.
+#![forbid(unsafe_code)]
+
+mod client;
+mod queue;
+mod setup;
+
+use client::{Client, Input};
+use qmail_smtp::{reply, Session};
+
+/// The whole program; returns the exit status (0 after QUIT, 1 otherwise).
+pub fn run() -> u8 {
+    let mut client = Client::new(setup::DEFAULT_TIMEOUT);
+    let cfg = match setup::load() {
+        Ok((cfg, timeout)) => {
+            client.set_timeout(timeout);
+            cfg
+        }
+        Err(e) => {
+            client.put(e.reply());
+            let _ = client.flush();
+            return 1;
+        }
+    };
+    let mut session = Session::new(cfg);
+    let mut queue = queue::Queue::default();
+    let greet = session.greet();
+    if let Some(code) = queue.carry_out(&mut session, greet, &mut client) {
+        return code;
+    }
+    loop {
+        if client.flush().is_err() {
+            return 1;
+        }
+        let acts = match client.read() {
+            Input::Bytes(b) => session.on_bytes(b),
+            Input::Timeout => session.on_timeout(),
+            Input::Eof => session.on_eof(),
+        };
+        if let Some(code) = queue.carry_out(&mut session, acts, &mut client) {
+            return code;
+        }
+        if session.is_done() {
+            // Unreachable in practice: every end returns an Exit action.
+            let _ = client.flush();
+            return 1;
+        }
+    }
+}
+
+/// The reply for a failure before the greeting.
+#[derive(Debug)]
+pub enum StartError {
+    Control,
+    Ipme,
+}
+
+impl StartError {
+    fn reply(&self) -> &'static [u8] {
+        match self {
+            StartError::Control => reply::CONTROL,
+            StartError::Ipme => reply::IPME,
+        }
+    }
+}

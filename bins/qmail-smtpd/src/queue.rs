@@ -1,0 +1,119 @@
+//! Carrying out the session's actions: replies to the client, submissions to qmail-queue
+//! (through qmail_core::qmail, which honours $QMAILQUEUE).
+use std::collections::VecDeque;
+
+use qmail_core::date822::now;
+use qmail_core::exit::{QueueExit, QQ_EXEC_FAILED};
+use qmail_core::qmail::Qmail;
+use qmail_smtp::{Action, Session};
+
+use crate::client::Client;
+
+/// The qmail-queue run for the message in progress.
+enum Qq {
+    Running(Qmail),
+    /// The program could not be executed. qmail forks first and the child's exec fails,
+    /// so the client gets 354 and, after the data, `451 unable to exec qq`; we give the
+    /// same answers.
+    ExecFailed,
+}
+
+/// Errors that come from execve rather than from making pipes or forking.
+fn is_exec_error(e: &std::io::Error) -> bool {
+    use nix::errno::Errno;
+    matches!(
+        e.raw_os_error().map(Errno::from_raw),
+        Some(
+            Errno::ENOENT
+                | Errno::EACCES
+                | Errno::ENOEXEC
+                | Errno::ENOTDIR
+                | Errno::ELOOP
+                | Errno::ENAMETOOLONG
+                | Errno::EISDIR
+                | Errno::ETXTBSY
+                | Errno::EPERM
+        )
+    )
+}
+
+/// The message in progress, if any.
+#[derive(Default)]
+pub struct Queue {
+    qq: Option<Qq>,
+}
+
+impl Queue {
+    /// Do `acts` in order, feeding the session the answers it waits for. Returns the exit
+    /// status when the session ends (replies flushed).
+    pub fn carry_out(
+        &mut self,
+        session: &mut Session,
+        acts: Vec<Action>,
+        client: &mut Client,
+    ) -> Option<u8> {
+        let mut todo: VecDeque<Action> = acts.into();
+        while let Some(a) = todo.pop_front() {
+            let more = match a {
+                Action::Reply(r) => {
+                    client.put(&r);
+                    Vec::new()
+                }
+                Action::QueueOpen => match Qmail::open() {
+                    Ok(q) => {
+                        let qp = q.qp();
+                        self.qq = Some(Qq::Running(q));
+                        session.on_queue_open(Some(qp), now())
+                    }
+                    Err(e) if is_exec_error(&e) => {
+                        self.qq = Some(Qq::ExecFailed);
+                        session.on_queue_open(Some(0), now())
+                    }
+                    Err(_) => session.on_queue_open(None, now()),
+                },
+                Action::QueuePut(b) => {
+                    if let Some(Qq::Running(q)) = self.qq.as_mut() {
+                        q.put(&b);
+                    }
+                    Vec::new()
+                }
+                Action::QueueFail => {
+                    if let Some(Qq::Running(q)) = self.qq.as_mut() {
+                        q.fail();
+                    }
+                    Vec::new()
+                }
+                Action::QueueClose { sender, recipients } => {
+                    let result = match self.qq.take() {
+                        Some(Qq::Running(mut q)) => {
+                            q.from(&sender);
+                            for r in &recipients {
+                                q.to(r);
+                            }
+                            q.close()
+                        }
+                        Some(Qq::ExecFailed) => Err(QueueExit::report(QQ_EXEC_FAILED).to_string()),
+                        None => Err(QueueExit::report(81).to_string()),
+                    };
+                    let result = result.as_ref().map(|_| ()).map_err(|e| e.as_bytes());
+                    session.on_queue_close(result, now())
+                }
+                Action::QueueAbort => {
+                    if let Some(Qq::Running(mut q)) = self.qq.take() {
+                        q.fail();
+                        let _ = q.close();
+                    }
+                    Vec::new()
+                }
+                Action::Exit(code) => {
+                    let _ = client.flush();
+                    return Some(code);
+                }
+            };
+            for m in more.into_iter().rev() {
+                todo.push_front(m);
+            }
+        }
+        None
+    }
+}
