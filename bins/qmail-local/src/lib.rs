@@ -17,6 +17,9 @@ pub mod message;
 pub mod program;
 pub mod search;
 
+pub use dotqmail::{parse_line, Instruction};
+pub use fuzzing::fuzz_dot_qmail;
+
 use std::ffi::OsStr;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
@@ -26,7 +29,6 @@ use nix::sys::stat::{umask, Mode};
 use qmail_core::auto;
 
 use crate::die::Die;
-use crate::dotqmail::Instruction;
 use crate::message::Message;
 
 /// Write report bytes at once: a `|program` may write to the same pipe next.

@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::die::{is_temp, Die};
@@ -14,6 +15,28 @@ use crate::die::{is_temp, Die};
 /// Attempts at a fresh unique name when the previous one already existed.
 const NAME_TRIES: u32 = 3;
 const NAME_RETRY_WAIT: Duration = Duration::from_secs(2);
+
+/// The second of this process's last Maildir delivery. qmail forks a child (a fresh pid)
+/// per delivery; delivering in-process instead, a second Maildir line in the same second
+/// would repeat `time.pid.host`, so it waits for the next second.
+static LAST_SECOND: AtomicU64 = AtomicU64::new(0);
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A second in which this process has not delivered to a Maildir yet.
+fn fresh_second() -> u64 {
+    loop {
+        let now = now_secs();
+        if now != LAST_SECOND.load(Ordering::Relaxed) {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
 
 /// The unique part of a Maildir file name: `time.pid.host`.
 pub fn unique_name(time: u64, pid: u32, host: &[u8]) -> Vec<u8> {
@@ -41,9 +64,7 @@ enum Fail {
 fn create_tmp(dir: &Path, host: &[u8]) -> Result<(File, PathBuf, PathBuf), Fail> {
     let mut tries = 0;
     loop {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = fresh_second();
         let name = unique_name(now, std::process::id(), host);
         let name = OsStr::from_bytes(&name);
         let tmp = dir.join("tmp").join(name);
@@ -53,7 +74,10 @@ fn create_tmp(dir: &Path, host: &[u8]) -> Result<(File, PathBuf, PathBuf), Fail>
             .mode(0o644)
             .open(&tmp)
         {
-            Ok(f) => return Ok((f, tmp, dir.join("new").join(name))),
+            Ok(f) => {
+                LAST_SECOND.store(now, Ordering::Relaxed);
+                return Ok((f, tmp, dir.join("new").join(name)));
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 tries += 1;
                 if tries >= NAME_TRIES {

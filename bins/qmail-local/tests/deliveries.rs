@@ -349,3 +349,53 @@ fn show_mode_lists_instructions() {
     );
     assert!(!h.exists("Mailbox"));
 }
+
+#[test]
+fn two_maildir_lines_to_one_maildir_get_two_names() {
+    let h = Home::new();
+    h.maildir("Maildir");
+    h.dotq("-twice", &["./Maildir/", "./Maildir/"]);
+    let r = h.deliver(&[], "qltest-twice", Some("twice"), "s@x", "./Mailbox", MSG);
+    assert_eq!((r.code, r.out.as_str()), (0, "did 2+0+0\n"));
+    let m = h.maildir_messages("Maildir");
+    assert_eq!(m.len(), 2);
+    assert_ne!(m[0].0, m[1].0);
+}
+
+#[test]
+fn mbox_delivery_waits_for_the_lock() {
+    use nix::fcntl::{Flock, FlockArg};
+    let h = Home::new();
+    h.put("Mailbox", "", 0o600);
+    let held = Flock::lock(
+        std::fs::File::open(h.path("Mailbox")).unwrap(),
+        FlockArg::LockExclusive,
+    )
+    .unwrap();
+    let mut child = h
+        .command(
+            &[],
+            "qltest",
+            None,
+            "example.com",
+            "s@x",
+            "./Mailbox",
+            MSG,
+            &[],
+        )
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "qmail-local did not wait for the lock"
+    );
+    assert!(h.read("Mailbox").is_empty());
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        (out.status.code(), &out.stdout[..]),
+        (Some(0), &b"did 1+0+0\n"[..])
+    );
+    assert!(h.read("Mailbox").starts_with(b"From s@x "));
+}

@@ -137,8 +137,34 @@ impl Home {
         msg: &str,
         env: &[(&str, &str)],
     ) -> Run {
+        let out = self
+            .command(opts, local, ext, domain, sender, dd, msg, env)
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+        }
+    }
+
+    /// The qmail-local command, ready to run as the user with `msg` on fd 0.
+    #[allow(clippy::too_many_arguments)]
+    pub fn command(
+        &self,
+        opts: &[&str],
+        local: &str,
+        ext: Option<&str>,
+        domain: &str,
+        sender: &str,
+        dd: &str,
+        msg: &str,
+        env: &[(&str, &str)],
+    ) -> Command {
         let mpath = self.path(&format!("msg.{}", SEQ.fetch_add(1, Ordering::SeqCst)));
         fs::write(&mpath, msg).unwrap();
+        let stdin = File::open(&mpath).unwrap();
+        // the open file stays readable after the name is gone
+        fs::remove_file(&mpath).unwrap();
         let (dash, ext) = match ext {
             Some(e) => ("-", e),
             None => ("", ""),
@@ -146,23 +172,18 @@ impl Home {
         let home = self.dir.to_str().unwrap();
         let mut args: Vec<&str> = opts.to_vec();
         args.extend(["--", USER, home, local, dash, ext, domain, sender, dd]);
-        let out = Command::new(BIN)
-            .args(&args)
+        let mut c = Command::new(BIN);
+        c.args(&args)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
             .envs(env.iter().copied())
-            .stdin(Stdio::from(File::open(&mpath).unwrap()))
+            .stdin(Stdio::from(stdin))
+            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .uid(self.uid)
             .gid(self.gid)
-            .current_dir("/")
-            .output()
-            .unwrap();
-        let _ = fs::remove_file(&mpath);
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
-        }
+            .current_dir("/");
+        c
     }
 
     /// A $QMAILQUEUE stand-in that records the message and the envelope in the home
