@@ -47,4 +47,25 @@ mod tests {
             super::fuzz_dot_qmail(s);
         }
     }
+
+    /// A few thousand pseudo-random inputs drawn from the bytes that matter to the parsers.
+    #[test]
+    fn random_inputs_do_not_panic() {
+        const ALPHABET: &[u8] = b"\n\0 \t|&/.#+-:@>Fromdefault\"\\\r\xff";
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..5000 {
+            let mut data = Vec::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 64) as usize;
+            for _ in 0..len {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                data.push(ALPHABET[(x % ALPHABET.len() as u64) as usize]);
+            }
+            super::fuzz_dot_qmail(&data);
+        }
+    }
 }
