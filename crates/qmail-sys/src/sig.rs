@@ -79,5 +79,10 @@ pub fn unblock(sig: Signal) -> io::Result<()> {
 
 /// Schedule SIGALRM in `secs` seconds (0 cancels).
 pub fn alarm(secs: u32) {
-    let _ = nix::unistd::alarm::set(secs);
+    // nix's set() refuses 0; cancel() is the way to clear the timer.
+    if secs == 0 {
+        let _ = nix::unistd::alarm::cancel();
+    } else {
+        let _ = nix::unistd::alarm::set(secs);
+    }
 }
