@@ -1,0 +1,188 @@
+//! The resolver: each attempt asks every server in turn until one gives a usable answer.
+//!
+//! Classification (qmail's dns.c on top of `res_query`, "when in doubt, temporary"):
+//! - NXDOMAIN → hard; NOERROR with an empty answer section → hard (the name has no
+//!   records at all of that type, not even a CNAME);
+//! - timeouts, refused connections, SERVFAIL, REFUSED, NOTIMP, FORMERR, answers that do
+//!   not parse → try the next server; when none answered usefully → soft.
+use crate::name::{Name, NameError};
+use crate::packet::{self, Message, RData, RCODE_NOERROR, RCODE_NXDOMAIN};
+use crate::resolvconf::Config;
+use crate::transport;
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    /// Temporary: try again later.
+    #[error("temporary DNS failure")]
+    Soft,
+    /// The name does not exist.
+    #[error("no such name")]
+    NxDomain,
+    /// The name exists but has no records of the type asked for.
+    #[error("no data")]
+    NoData,
+    /// The name cannot be put in a query.
+    #[error("bad name: {0}")]
+    BadName(NameError),
+}
+
+impl DnsError {
+    /// A permanent failure (qmail's DNS_HARD).
+    pub fn is_hard(&self) -> bool {
+        !matches!(self, DnsError::Soft)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mx {
+    pub pref: u16,
+    pub exchange: Name,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resolver {
+    config: Config,
+}
+
+impl Resolver {
+    /// The servers and options of `/etc/resolv.conf`.
+    pub fn system() -> Resolver {
+        Resolver {
+            config: Config::system(),
+        }
+    }
+
+    pub fn new(config: Config) -> Resolver {
+        Resolver { config }
+    }
+
+    /// Explicit servers (tests, or a caller that knows better).
+    pub fn with_servers(servers: Vec<SocketAddr>, timeout: Duration, attempts: u32) -> Resolver {
+        Resolver {
+            config: Config {
+                servers,
+                timeout,
+                attempts,
+            },
+        }
+    }
+
+    /// One question; the whole answer when it has at least one record.
+    pub fn query(&self, name: &Name, qtype: u16) -> Result<Message, DnsError> {
+        for _ in 0..self.config.attempts.max(1) {
+            for &server in &self.config.servers {
+                let id = random_id();
+                let q = packet::query(id, name, qtype);
+                let t = self.config.timeout;
+                let Ok(mut m) = transport::udp(server, &q, id, name, qtype, t) else {
+                    continue;
+                };
+                if m.truncated {
+                    // The whole answer did not fit a datagram: ask this server over TCP.
+                    match transport::tcp(server, &q, id, name, qtype, t) {
+                        Ok(full) => m = full,
+                        Err(_) => continue,
+                    }
+                }
+                match m.rcode {
+                    RCODE_NOERROR if m.answers.is_empty() => return Err(DnsError::NoData),
+                    RCODE_NOERROR => return Ok(m),
+                    RCODE_NXDOMAIN => return Err(DnsError::NxDomain),
+                    _ => continue,
+                }
+            }
+        }
+        Err(DnsError::Soft)
+    }
+
+    fn lookup(&self, text: &[u8], qtype: u16) -> Result<(Name, Message), DnsError> {
+        let name = Name::from_text(text).map_err(DnsError::BadName)?;
+        let m = self.query(&name, qtype)?;
+        Ok((name, m))
+    }
+
+    /// MX records of `host` (possibly none, when the answer holds only a CNAME).
+    pub fn mx(&self, host: &[u8]) -> Result<Vec<Mx>, DnsError> {
+        let (name, m) = self.lookup(host, packet::TYPE_MX)?;
+        Ok(m.records_for(&name, packet::TYPE_MX)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::Mx { pref, exchange } => Some(Mx {
+                    pref: *pref,
+                    exchange: exchange.clone(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// IPv4 addresses of `host`, in answer order.
+    pub fn ip4(&self, host: &[u8]) -> Result<Vec<Ipv4Addr>, DnsError> {
+        let (name, m) = self.lookup(host, packet::TYPE_A)?;
+        Ok(m.records_for(&name, packet::TYPE_A)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::A(a) => Some(*a),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// IPv6 addresses of `host`, in answer order.
+    pub fn ip6(&self, host: &[u8]) -> Result<Vec<Ipv6Addr>, DnsError> {
+        let (name, m) = self.lookup(host, packet::TYPE_AAAA)?;
+        Ok(m.records_for(&name, packet::TYPE_AAAA)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::Aaaa(a) => Some(*a),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The target of `host`'s CNAME record, if it has one.
+    pub fn cname(&self, host: &[u8]) -> Result<Option<Name>, DnsError> {
+        let (name, m) = self.lookup(host, packet::TYPE_CNAME)?;
+        Ok(m.answers.iter().find_map(|r| match &r.data {
+            RData::Cname(t) if r.owner.eq_ignore_case(&name) => Some(t.clone()),
+            _ => None,
+        }))
+    }
+
+    /// The names of `ip` (PTR records), in answer order.
+    pub fn ptr(&self, ip: IpAddr) -> Result<Vec<Name>, DnsError> {
+        let name = Name::reverse(ip);
+        let m = self.query(&name, packet::TYPE_PTR)?;
+        Ok(m.records_for(&name, packet::TYPE_PTR)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::Ptr(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect())
+    }
+}
+
+/// A query id nobody off the path can guess (RFC 5452): from the kernel's generator.
+/// Without /dev/urandom, fall back to a clock-and-pid mix (the source port is random too).
+fn random_id() -> u16 {
+    let mut b = [0u8; 2];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .is_ok()
+    {
+        return u16::from_be_bytes(b);
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let mix = nanos ^ std::process::id().rotate_left(16);
+    (mix ^ (mix >> 16)) as u16
+}
+
+#[cfg(test)]
+mod tests;
