@@ -1,0 +1,110 @@
+//! Black-box: tcp-env with a real TCP connection on descriptor 0, running env(1).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::OwnedFd;
+use std::process::{Command, Output, Stdio};
+
+/// Connect to ourselves; run tcp-env with the server side of the connection as fd 0.
+fn run(args: &[&str], env: &[(&str, &str)]) -> (Output, TcpStream) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (server, _) = l.accept().unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tcp-env"));
+    c.args(args)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("TCPREMOTEINFO", "stale")
+        .stdin(Stdio::from(OwnedFd::from(server)));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    (c.output().unwrap(), client)
+}
+
+fn vars(out: &Output) -> HashMap<String, String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn sets_the_tcp_variables() {
+    let (out, client) = run(&["-R", "env"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = vars(&out);
+    let local = client.peer_addr().unwrap();
+    let remote = client.local_addr().unwrap();
+    assert_eq!(v["PROTO"], "TCP");
+    assert_eq!(v["TCPLOCALIP"], "127.0.0.1");
+    assert_eq!(v["TCPLOCALPORT"], local.port().to_string());
+    assert_eq!(v["TCPREMOTEIP"], "127.0.0.1");
+    assert_eq!(v["TCPREMOTEPORT"], remote.port().to_string());
+    assert!(
+        !v.contains_key("TCPREMOTEINFO"),
+        "a stale TCPREMOTEINFO is removed"
+    );
+}
+
+#[test]
+fn proto_tcp_means_already_done() {
+    let (out, _) = run(&["env"], &[("PROTO", "TCP")]);
+    let v = vars(&out);
+    assert_eq!(v["TCPREMOTEINFO"], "stale");
+    assert!(!v.contains_key("TCPLOCALIP"));
+}
+
+#[test]
+fn ident_query() {
+    // A one-shot identd on 127.0.0.1:113 (needs root).
+    let identd = TcpListener::bind("127.0.0.1:113").expect("bind port 113 (run as root)");
+    let server = std::thread::spawn(move || {
+        let (s, _) = identd.accept().unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut q = String::new();
+        r.read_line(&mut q).unwrap();
+        let mut s = s;
+        let (a, b) = q.trim_end().split_once(" , ").unwrap();
+        write!(s, "{a} , {b} : USERID : UNIX : ident user\r\n").unwrap();
+        q
+    });
+    let (out, client) = run(&["-t", "5", "env"], &[]);
+    let q = server.join().unwrap();
+    let v = vars(&out);
+    assert_eq!(v["TCPREMOTEINFO"], "identuser");
+    let want = format!(
+        "{} , {}\r\n",
+        client.local_addr().unwrap().port(),
+        client.peer_addr().unwrap().port()
+    );
+    assert_eq!(q, want);
+}
+
+#[test]
+fn not_a_socket_is_111() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcp-env"))
+        .args(["-R", "env"])
+        .env_remove("PROTO")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("tcp-env: fatal: unable to getsockname: ")
+    );
+}
+
+#[test]
+fn usage_is_100() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tcp-env"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(100));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "tcp-env: usage: tcp-env [ -rR ] [ -t timeout ] program [ arg ... ]\n"
+    );
+}
