@@ -1,0 +1,113 @@
+//! condredirect NEWADDRESS PROGRAM [ARG...]: run PROGRAM on the message; if it exits 0,
+//! queue DTLINE + the whole message (rewound) from SENDER to NEWADDRESS and exit 99 so
+//! qmail-local skips the rest of the `.qmail` file (condredirect(1)). 111 from PROGRAM
+//! defers the delivery; any other answer lets the `.qmail` file go on.
+#![forbid(unsafe_code)]
+
+mod child;
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+
+use qmail_core::exit::LocalExit;
+use qmail_core::qmail::Qmail;
+
+use child::Status;
+
+const FATAL: &str = "condredirect: fatal: ";
+const USAGE: &str = "condredirect: usage: condredirect newaddress program [ arg ... ]";
+
+#[derive(Debug)]
+pub struct Fatal {
+    pub code: u8,
+    /// The whole line, without its newline.
+    pub line: String,
+}
+
+impl Fatal {
+    fn new(code: u8, text: impl AsRef<str>) -> Fatal {
+        Fatal {
+            code,
+            line: format!("{FATAL}{}", text.as_ref()),
+        }
+    }
+
+    fn sys(text: &str, e: &io::Error) -> Fatal {
+        Fatal::new(111, format!("{text}{}", errstr(e)))
+    }
+
+    pub fn report(&self) -> u8 {
+        let _ = writeln!(io::stderr().lock(), "{}", self.line);
+        self.code
+    }
+}
+
+fn errstr(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
+        None => e.to_string(),
+    }
+}
+
+fn var(name: &str) -> Result<OsString, Fatal> {
+    std::env::var_os(name).ok_or_else(|| Fatal::new(100, format!("{name} not set")))
+}
+
+/// The program has read fd 0; the shared offset goes back to the start of the message.
+fn rewind() -> io::Result<File> {
+    let mut f = File::from(io::stdin().as_fd().try_clone_to_owned()?);
+    f.seek(SeekFrom::Start(0))?;
+    Ok(f)
+}
+
+fn copy_message(from: &mut File, qq: &mut Qmail) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => qq.put(buf.get(..n).unwrap_or_default()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn qq_fatal(report: &str) -> Fatal {
+    let code = if report.starts_with('D') { 100 } else { 111 };
+    Fatal::new(code, report.get(1..).unwrap_or_default())
+}
+
+pub fn run() -> Result<u8, Fatal> {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    let (Some(newaddr), Some(_)) = (args.first(), args.get(1)) else {
+        return Err(Fatal {
+            code: 100,
+            line: USAGE.to_string(),
+        });
+    };
+    match child::run(args.get(1..).unwrap_or_default()) {
+        Status::Crashed => return Err(Fatal::new(111, "child crashed")),
+        Status::Exited(0) => {}
+        Status::Exited(111) => return Err(Fatal::new(111, "temporary child error")),
+        Status::Exited(_) => return Ok(LocalExit::Ok as u8),
+    }
+    let mut msg = rewind().map_err(|e| Fatal::sys("unable to rewind: ", &e))?;
+    let sender = var("SENDER")?;
+    let dtline = var("DTLINE")?;
+    let mut qq = Qmail::open().map_err(|e| Fatal::sys("unable to fork: ", &e))?;
+    qq.put(dtline.as_bytes());
+    if let Err(e) = copy_message(&mut msg, &mut qq) {
+        qq.fail();
+        let _ = qq.close();
+        return Err(Fatal::sys("unable to read message: ", &e));
+    }
+    let qp = qq.qp();
+    qq.from(sender.as_bytes());
+    qq.to(newaddr.as_bytes());
+    qq.close().map_err(|r| qq_fatal(&r))?;
+    let _ = writeln!(io::stderr().lock(), "condredirect: qp {qp}");
+    Ok(LocalExit::Stop as u8)
+}

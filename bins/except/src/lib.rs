@@ -1,0 +1,48 @@
+//! except PROGRAM [ARG...]: run PROGRAM and turn its success into a bounce (exit 100)
+//! and its permanent failure into success (exit 0); 111 stays 111 (except(1)).
+#![forbid(unsafe_code)]
+
+mod child;
+
+use std::ffi::OsString;
+use std::io::{self, Write};
+
+use qmail_core::exit::LocalExit;
+
+use child::Status;
+
+const FATAL: &str = "except: fatal: ";
+const USAGE: &str = "except: usage: except program [ arg ... ]";
+
+#[derive(Debug)]
+pub struct Fatal {
+    pub code: u8,
+    pub line: String,
+}
+
+impl Fatal {
+    fn new(code: u8, line: impl Into<String>) -> Fatal {
+        Fatal {
+            code,
+            line: line.into(),
+        }
+    }
+
+    pub fn report(&self) -> u8 {
+        let _ = writeln!(io::stderr().lock(), "{}", self.line);
+        self.code
+    }
+}
+
+pub fn run() -> Result<u8, Fatal> {
+    let args: Vec<OsString> = std::env::args_os().skip(1).collect();
+    if args.is_empty() {
+        return Err(Fatal::new(100, USAGE));
+    }
+    match child::run(&args) {
+        Status::Crashed => Err(Fatal::new(111, format!("{FATAL}child crashed"))),
+        Status::Exited(0) => Ok(LocalExit::Perm as u8),
+        Status::Exited(111) => Err(Fatal::new(111, format!("{FATAL}temporary child error"))),
+        Status::Exited(_) => Ok(LocalExit::Ok as u8),
+    }
+}
