@@ -506,3 +506,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(drive(test_config(), &chunks, true), whole);
     }
 }
+
+proptest::proptest! {
+    /// Arbitrary bytes: no panic, and a cut anywhere changes nothing (the fuzz target).
+    #[test]
+    fn arbitrary_bytes(data in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+        crate::fuzzing::fuzz_command(&data);
+    }
+
+    #[test]
+    fn arbitrary_data(data in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+        crate::fuzzing::fuzz_data(&data);
+    }
+}
