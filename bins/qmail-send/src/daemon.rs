@@ -52,10 +52,10 @@ impl Daemon {
     /// Run until TERM (or a lost spawn) and every running delivery has reported.
     pub fn run(&mut self) {
         loop {
+            self.signals();
             if self.sched.can_exit() {
                 break;
             }
-            self.signals();
             let n = now();
             let wake = self.wakeup(n).min(n.saturating_add(SLEEP_FOREVER));
             let timeout = if wake <= n { 0 } else { wake - n + SLEEP_FUZZ };

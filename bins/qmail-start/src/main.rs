@@ -1,0 +1,7 @@
+#![forbid(unsafe_code)]
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Only failures return: success execs qmail-send.
+    let _ = qmail_start::run(&args);
+    std::process::exit(111);
+}
