@@ -1,0 +1,451 @@
+//! Black-box tests of qmail-send: the real binary in a private mount namespace with a
+//! temporary qmail home, the test playing qmail-lspawn, qmail-rspawn and qmail-clean on
+//! FIFOs that stand in for qmail-start's pipes, and a script standing in for qmail-queue.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_qmail-send");
+const SPLIT: u64 = 23;
+
+struct Home {
+    dir: PathBuf,
+}
+
+impl Home {
+    fn new(tag: &str) -> Home {
+        let dir = std::env::temp_dir().join(format!("qmail-send-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let q = dir.join("queue");
+        for d in ["pid", "intd", "todo", "bounce", "lock"] {
+            std::fs::create_dir_all(q.join(d)).unwrap();
+        }
+        for d in ["mess", "info", "local", "remote"] {
+            for n in 0..SPLIT {
+                std::fs::create_dir_all(q.join(format!("{d}/{n}"))).unwrap();
+            }
+        }
+        std::fs::create_dir_all(dir.join("control")).unwrap();
+        std::fs::create_dir_all(dir.join("fifo")).unwrap();
+        File::create(q.join("lock/sendmutex")).unwrap();
+        nix::unistd::mkfifo(
+            &q.join("lock/trigger"),
+            nix::sys::stat::Mode::from_bits_truncate(0o622),
+        )
+        .unwrap();
+        for f in ["lcmd", "lrep", "rcmd", "rrep", "ccmd", "crep"] {
+            nix::unistd::mkfifo(
+                &dir.join("fifo").join(f),
+                nix::sys::stat::Mode::from_bits_truncate(0o600),
+            )
+            .unwrap();
+        }
+        let h = Home { dir };
+        h.ctl("me", "cmp.example");
+        h.ctl("locals", "cmp.example");
+        h
+    }
+
+    fn ctl(&self, name: &str, v: &str) {
+        std::fs::write(self.dir.join("control").join(name), format!("{v}\n")).unwrap();
+    }
+
+    fn q(&self, p: &str) -> PathBuf {
+        self.dir.join("queue").join(p)
+    }
+
+    /// Queue a message the way qmail-queue does; returns its id (the mess inode).
+    fn queue(&self, mess: &[u8], env: &[u8]) -> u64 {
+        let tmp = self.q("pid/tmp");
+        std::fs::write(&tmp, mess).unwrap();
+        let id = std::fs::metadata(&tmp).unwrap().ino();
+        std::fs::rename(&tmp, self.q(&format!("mess/{}/{id}", id % SPLIT))).unwrap();
+        let mut todo = b"u0\0p4711\0".to_vec();
+        todo.extend_from_slice(env);
+        std::fs::write(self.q(&format!("intd/{id}")), &todo).unwrap();
+        std::fs::hard_link(self.q(&format!("intd/{id}")), self.q(&format!("todo/{id}"))).unwrap();
+        id
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("send.log")).unwrap_or_default()
+    }
+}
+
+/// The running qmail-send and the test's ends of its pipes.
+struct Send {
+    child: Child,
+    lcmd: File,
+    lrep: File,
+    rcmd: File,
+    rrep: File,
+    clean: std::thread::JoinHandle<Vec<String>>,
+}
+
+fn start(h: &Home, limits: [u8; 2], env: &[(&str, &str)]) -> Send {
+    let f = |n: &str| h.dir.join("fifo").join(n).display().to_string();
+    let script = format!(
+        "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && \
+         exec '{BIN}' 0>'{}' 1<>'{}' 2<>'{}' 3<>'{}' 4<>'{}' 5<>'{}' 6<>'{}'",
+        h.dir.display(),
+        h.dir.join("send.log").display(),
+        f("lcmd"),
+        f("lrep"),
+        f("rcmd"),
+        f("rrep"),
+        f("ccmd"),
+        f("crep")
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", &script]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let open_r = |n: &str| File::open(h.dir.join("fifo").join(n)).unwrap();
+    let open_w = |n: &str| {
+        OpenOptions::new()
+            .write(true)
+            .open(h.dir.join("fifo").join(n))
+            .unwrap()
+    };
+    let lcmd = open_r("lcmd");
+    let mut lrep = open_w("lrep");
+    let rcmd = open_r("rcmd");
+    let mut rrep = open_w("rrep");
+    let mut ccmd = open_r("ccmd");
+    let mut crep = open_w("crep");
+    lrep.write_all(&[limits[0]]).unwrap();
+    rrep.write_all(&[limits[1]]).unwrap();
+    let queue = h.dir.join("queue");
+    // qmail-clean: carry out each request and answer `+`.
+    let clean = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        loop {
+            let req = read_until_nul(&mut ccmd);
+            if req.is_empty() {
+                return seen;
+            }
+            let r = String::from_utf8_lossy(&req[..req.len() - 1]).into_owned();
+            let id: u64 = r[5..].parse().unwrap();
+            let second = if r.starts_with("foop/") {
+                format!("mess/{}/{id}", id % SPLIT)
+            } else {
+                r.clone()
+            };
+            let _ = std::fs::remove_file(queue.join(format!("intd/{id}")));
+            let _ = std::fs::remove_file(queue.join(second));
+            seen.push(r);
+            if crep.write_all(b"+").is_err() {
+                return seen;
+            }
+        }
+    });
+    Send {
+        child,
+        lcmd,
+        lrep,
+        rcmd,
+        rrep,
+        clean,
+    }
+}
+
+fn read_until_nul(f: &mut File) -> Vec<u8> {
+    let mut v = Vec::new();
+    let mut b = [0u8; 1];
+    while let Ok(1) = f.read(&mut b) {
+        v.push(b[0]);
+        if b[0] == 0 {
+            break;
+        }
+    }
+    v
+}
+
+/// One spawn command: (delnum, messid, sender, recip).
+fn command(f: &mut File) -> (u8, String, String, String) {
+    let mut d = [0u8; 1];
+    f.read_exact(&mut d).unwrap();
+    let s = |v: Vec<u8>| String::from_utf8_lossy(&v[..v.len().saturating_sub(1)]).into_owned();
+    (
+        d[0],
+        s(read_until_nul(f)),
+        s(read_until_nul(f)),
+        s(read_until_nul(f)),
+    )
+}
+
+fn wait_log(h: &Home, pat: &str) {
+    let t = Instant::now();
+    while !h.log().contains(pat) {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no {pat:?} in log:\n{}",
+            h.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(mut s: Send) -> (i32, Vec<String>) {
+    let pid = s.child.id();
+    // The sh has exec'd unshare, which exec'd sh, which exec'd qmail-send: same pid.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let code = s.child.wait().unwrap().code().unwrap_or(-1);
+    drop(s.lcmd);
+    drop(s.lrep);
+    drop(s.rcmd);
+    drop(s.rrep);
+    (code, s.clean.join().unwrap())
+}
+
+fn without_status(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| !l.starts_with("status: local"))
+        .collect()
+}
+
+#[test]
+fn status_lines_and_concurrency_caps() {
+    let h = Home::new("status");
+    h.ctl("concurrencylocal", "5");
+    let s = start(&h, [2, 120], &[]);
+    wait_log(&h, "status: local");
+    let (code, _) = stop(s);
+    assert_eq!(code, 0);
+    assert_eq!(h.log(), "status: local 0/2 remote 0/20\nstatus: exiting\n");
+}
+
+#[test]
+fn local_and_remote_delivery() {
+    let h = Home::new("deliver");
+    h.ctl("virtualdomains", "virt.example:v");
+    let id = h.queue(
+        b"Subject: x\n\nbody\n",
+        b"Fs@x.example\0Tu@cmp.example\0Tr@far.example\0Tw@virt.example\0Tnoat\0",
+    );
+    let mut s = start(&h, [120, 120], &[]);
+    let n = id % SPLIT;
+    let mut local = Vec::new();
+    for _ in 0..3 {
+        local.push(command(&mut s.lcmd));
+    }
+    let remote = command(&mut s.rcmd);
+    let messid = format!("{n}/{id}");
+    assert_eq!(
+        remote,
+        (
+            0,
+            messid.clone(),
+            "s@x.example".into(),
+            "r@far.example".into()
+        )
+    );
+    let recips: Vec<&str> = local.iter().map(|c| c.3.as_str()).collect();
+    assert_eq!(
+        recips,
+        ["u@cmp.example", "v-w@virt.example", "noat@cmp.example"]
+    );
+    assert_eq!(local.iter().map(|c| c.0).collect::<Vec<_>>(), [0, 1, 2]);
+    assert!(local.iter().all(|c| c.1 == messid && c.2 == "s@x.example"));
+    let lfile = h.q(&format!("local/{n}/{id}"));
+    assert_eq!(
+        std::fs::read(&lfile).unwrap(),
+        b"Tu@cmp.example\0Tv-w@virt.example\0Tnoat@cmp.example\0"
+    );
+    // A deferral for one local recipient keeps the local file; the others are marked D.
+    s.lrep
+        .write_all(b"\x01Zlater\0\x00Kdid 1+0+0\n\0\x02Kok\0")
+        .unwrap();
+    s.rrep.write_all(b"\x00Kaccepted\0").unwrap();
+    wait_log(&h, "delivery 4: success");
+    wait_log(&h, "success: ok");
+    let t = Instant::now();
+    while h.q(&format!("remote/{n}/{id}")).exists() {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        std::fs::read(&lfile).unwrap(),
+        b"Du@cmp.example\0Tv-w@virt.example\0Dnoat@cmp.example\0"
+    );
+    let (code, cleaned) = stop(s);
+    assert_eq!(code, 0);
+    assert_eq!(cleaned, [format!("todo/{id}")]);
+    let log = h.log();
+    let lines = without_status(&log);
+    assert_eq!(lines[0], format!("new msg {id}"));
+    assert_eq!(
+        lines[1],
+        format!("info msg {id}: bytes 17 from <s@x.example> qp 4711 uid 0")
+    );
+    for want in [
+        format!("starting delivery 1: msg {id} to local u@cmp.example"),
+        format!("starting delivery 2: msg {id} to remote r@far.example"),
+        format!("starting delivery 3: msg {id} to local v-w@virt.example"),
+        format!("starting delivery 4: msg {id} to local noat@cmp.example"),
+        "delivery 3: deferral: later".to_string(),
+        "delivery 1: success: did_1+0+0/".to_string(),
+        "delivery 4: success: ok".to_string(),
+        "delivery 2: success: accepted".to_string(),
+    ] {
+        assert!(lines.contains(&want.as_str()), "{want:?} not in\n{log}");
+    }
+    assert_eq!(lines.last(), Some(&"status: exiting"));
+    // The schedule survives the restart: the local file's mtime is the next retry.
+    let m = std::fs::metadata(&lfile).unwrap().mtime();
+    let birth = std::fs::metadata(h.q(&format!("info/{n}/{id}")))
+        .unwrap()
+        .mtime();
+    assert!(
+        m >= birth + 100 && m <= birth + 500,
+        "mtime {m} birth {birth}"
+    );
+    assert!(h.q(&format!("mess/{n}/{id}")).exists());
+}
+
+#[test]
+fn failure_bounces_through_qmail_queue() {
+    let h = Home::new("bounce");
+    h.ctl("bouncefrom", "Mailer Daemon");
+    // A stand-in for qmail-queue: keeps the message and the envelope.
+    let fake = h.dir.join("fakeqq");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\ncat > '{0}/bmsg'\ncat <&1 > '{0}/benv'\nexit 0\n",
+            h.dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let id = h.queue(
+        b"Subject: x\n\nbody\n",
+        b"Fpre@host.example-@[]\0Tu@cmp.example\0Tv@cmp.example\0",
+    );
+    let fakes = fake.display().to_string();
+    let mut s = start(&h, [120, 120], &[("QMAILQUEUE", fakes.as_str())]);
+    let c1 = command(&mut s.lcmd);
+    let c2 = command(&mut s.lcmd);
+    // VERP: the sender is expanded per recipient.
+    assert_eq!(c1.2, "preu=cmp.example@host.example");
+    assert_eq!(c2.2, "prev=cmp.example@host.example");
+    s.lrep
+        .write_all(b"\x00DSorry, no mailbox here by that name. (#5.1.1)\n\0")
+        .unwrap();
+    s.lrep.write_all(b"\x01Dtwo\n\nlines\0").unwrap();
+    wait_log(&h, &format!("end msg {id}"));
+    let (code, cleaned) = stop(s);
+    assert_eq!(code, 0);
+    assert_eq!(cleaned, [format!("todo/{id}"), format!("foop/{id}")]);
+    let log = h.log();
+    assert!(log.contains(&format!("bounce msg {id} qp ")), "{log}");
+    assert!(log.contains("delivery 2: failure: two//lines\n"), "{log}");
+    let msg = String::from_utf8(std::fs::read(h.dir.join("bmsg")).unwrap()).unwrap();
+    let (date, rest) = msg.split_once('\n').unwrap();
+    assert!(
+        date.starts_with("Date: ") && date.ends_with(" -0000"),
+        "{date}"
+    );
+    assert_eq!(
+        rest,
+        "From: \"Mailer Daemon\"@cmp.example\n\
+To: pre@host.example\n\
+Subject: failure notice\n\
+\n\
+Hi. This is the qmail-send program at cmp.example.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\
+\n\
+<u@cmp.example>:\n\
+Sorry, no mailbox here by that name. (#5.1.1)\n\
+\n\
+<v@cmp.example>:\n\
+two\n\
+/lines\n\
+\n\
+--- Below this line is a copy of the message.\n\
+\n\
+Return-Path: <pre@host.example>\n\
+Subject: x\n\
+\n\
+body\n"
+    );
+    assert_eq!(
+        std::fs::read(h.dir.join("benv")).unwrap(),
+        b"F\0Tpre@host.example\0\0"
+    );
+    for p in [
+        format!("info/{}/{id}", id % SPLIT),
+        format!("local/{}/{id}", id % SPLIT),
+        format!("bounce/{id}"),
+    ] {
+        assert!(!h.q(&p).exists(), "{p} left");
+    }
+}
+
+#[test]
+fn second_instance_refuses_to_start() {
+    let h = Home::new("mutex");
+    let s = start(&h, [120, 120], &[]);
+    wait_log(&h, "status: local");
+    let out = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            &format!(
+                "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{BIN}' 0>&1",
+                h.dir.display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "alert: cannot start: qmail-send is already running\n"
+    );
+    let (code, _) = stop(s);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn no_controls_no_start() {
+    let h = Home::new("noctl");
+    std::fs::remove_file(h.dir.join("control/me")).unwrap();
+    std::fs::remove_file(h.dir.join("control/locals")).unwrap();
+    let out = Command::new("unshare")
+        .args([
+            "-m",
+            "sh",
+            "-c",
+            &format!(
+                "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{BIN}' 0>&1",
+                h.dir.display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(111));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "alert: cannot start: unable to read controls\n"
+    );
+}
