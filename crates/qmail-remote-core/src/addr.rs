@@ -1,0 +1,77 @@
+//! Envelope addresses as qmail-remote puts them in `MAIL FROM:<…>` and `RCPT TO:<…>`:
+//! the local part (before the LAST `@`) is quoted the RFC 821 way when it needs it, the
+//! domain is sent unchanged, and an address without `@` (the empty bounce sender, say)
+//! goes out verbatim. No CNAME rewriting of domains (RFC 5321 §5.1; notqmail 2020).
+
+/// Does `box_` need quoting to be a valid RFC 821 local part?
+fn needs_quote(local: &[u8]) -> bool {
+    if local.is_empty() || local.starts_with(b".") || local.ends_with(b".") {
+        return true;
+    }
+    if local.windows(2).any(|w| w == b"..") {
+        return true;
+    }
+    local.iter().any(|&b| {
+        !(32..127).contains(&b)
+            || b == b' '
+            || matches!(
+                b,
+                b'"' | b'(' | b')' | b',' | b':' | b';' | b'<' | b'>' | b'@' | b'[' | b'\\' | b']'
+            )
+    })
+}
+
+/// qmail's `quote()`: `local` as is, or wrapped in `"…"` with `\` before CR, LF, `"`
+/// and `\`.
+pub fn quote(local: &[u8]) -> Vec<u8> {
+    if !needs_quote(local) {
+        return local.to_vec();
+    }
+    let mut out = Vec::with_capacity(local.len().saturating_mul(2).saturating_add(2));
+    out.push(b'"');
+    for &b in local {
+        if matches!(b, b'\r' | b'\n' | b'"' | b'\\') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+    out
+}
+
+/// The address as it goes between the angle brackets.
+pub fn mangle(addr: &[u8]) -> Vec<u8> {
+    match memchr::memrchr(b'@', addr) {
+        None => addr.to_vec(),
+        Some(at) => {
+            let (local, domain) = addr.split_at(at);
+            let mut out = quote(local);
+            out.extend_from_slice(domain); // keeps the '@'
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(mangle(b"joe@example.org"), b"joe@example.org");
+        assert_eq!(mangle(b""), b"");
+        assert_eq!(mangle(b"#@[]"), b"#@[]");
+        assert_eq!(mangle(b"nodomain"), b"nodomain");
+        assert_eq!(mangle(b"@example.org"), b"\"\"@example.org");
+        assert_eq!(mangle(b"a b@x"), b"\"a b\"@x");
+        assert_eq!(mangle(b"a@b@x"), b"\"a@b\"@x");
+        assert_eq!(mangle(b".a@x"), b"\".a\"@x");
+        assert_eq!(mangle(b"a.@x"), b"\"a.\"@x");
+        assert_eq!(mangle(b"a..b@x"), b"\"a..b\"@x");
+        assert_eq!(mangle(b"a.b-c+d@x"), b"a.b-c+d@x");
+        assert_eq!(mangle(b"q\"\\\r\n@x"), b"\"q\\\"\\\\\\\r\\\n\"@x");
+        assert_eq!(mangle(b"\xe9@x"), b"\"\xe9\"@x");
+        assert_eq!(mangle(b"a\x7f@x"), b"\"a\x7f\"@x");
+        assert_eq!(mangle(b"x-@[]"), b"x-@[]");
+    }
+}

@@ -1,0 +1,16 @@
+//! The parts of qmail-remote (and qmail-tcpto, qmail-tcpok) that decide without doing:
+//! reading SMTP replies, the DATA transparency encoder, smtproutes, the choice and order
+//! of mail exchangers, the `lock/tcpto` records, and every report text qmail-send reads.
+//! I/O comes in through small traits so tests and fuzz targets drive the logic directly.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
+
+pub mod addr;
+pub mod blast;
+pub mod errstr;
+pub mod fuzzing;
+pub mod mxip;
+pub mod reply;
+pub mod report;
+pub mod route;
+pub mod tcpto;
