@@ -1,0 +1,139 @@
+//! The mbox side: a message from a Maildir file as an mbox entry.
+use std::io::{self, BufRead, Write};
+
+use qmail_core::date822::tai_to_utc;
+
+const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `Fri Nov 27 00:02:22 2026\n`: ctime(3) in UTC with the day zero-padded, as in
+/// qmail-local's UFLINE.
+pub fn myctime(t: i64) -> String {
+    let d = tai_to_utc(t);
+    let wday = usize::try_from(d.wday)
+        .ok()
+        .and_then(|i| DAYS.get(i))
+        .copied();
+    let month = usize::try_from(d.month)
+        .ok()
+        .and_then(|m| m.checked_sub(1))
+        .and_then(|i| MONTHS.get(i))
+        .copied();
+    format!(
+        "{} {} {:02} {:02}:{:02}:{:02} {}\n",
+        wday.unwrap_or("Thu"),
+        month.unwrap_or("Jan"),
+        d.day,
+        d.hour,
+        d.min,
+        d.sec,
+        d.year
+    )
+}
+
+/// The From_ line's address, from a first line `Return-Path: <X>`: `<>` is
+/// MAILER-DAEMON, spaces and tabs become `-`; any other first line gives `XXX`.
+pub fn from_address(first: &[u8]) -> Vec<u8> {
+    let Some(rest) = first.strip_prefix(b"Return-Path: <") else {
+        return b"XXX".to_vec();
+    };
+    if !first.ends_with(b"\n") {
+        return b"XXX".to_vec();
+    }
+    if rest.first() == Some(&b'>') {
+        return b"MAILER-DAEMON".to_vec();
+    }
+    // Drop the `>\n` that ends the line, whatever the two bytes are.
+    let addr = rest.get(..rest.len().saturating_sub(2)).unwrap_or_default();
+    addr.iter()
+        .map(|&c| if c == b' ' || c == b'\t' { b'-' } else { c })
+        .collect()
+}
+
+/// `^>*From `: such a line would start a new message in an mbox.
+pub fn needs_quote(line: &[u8]) -> bool {
+    let i = line.iter().position(|&c| c != b'>').unwrap_or(line.len());
+    line.get(i..).is_some_and(|r| r.starts_with(b"From "))
+}
+
+/// Write one mbox entry: From_ line, the message with >From quoting, a newline after
+/// a partial last line, and the blank separator line.
+pub fn copy_message(
+    input: &mut impl BufRead,
+    mtime: i64,
+    out: &mut impl Write,
+) -> Result<(), Trouble> {
+    let mut line = Vec::new();
+    input.read_until(b'\n', &mut line).map_err(Trouble::Read)?;
+    out.write_all(b"From ").map_err(Trouble::Write)?;
+    out.write_all(&from_address(&line))
+        .map_err(Trouble::Write)?;
+    out.write_all(b" ").map_err(Trouble::Write)?;
+    out.write_all(myctime(mtime).as_bytes())
+        .map_err(Trouble::Write)?;
+    while !line.is_empty() {
+        if needs_quote(&line) {
+            out.write_all(b">").map_err(Trouble::Write)?;
+        }
+        out.write_all(&line).map_err(Trouble::Write)?;
+        if !line.ends_with(b"\n") {
+            out.write_all(b"\n").map_err(Trouble::Write)?;
+            break;
+        }
+        line.clear();
+        input.read_until(b'\n', &mut line).map_err(Trouble::Read)?;
+    }
+    out.write_all(b"\n").map_err(Trouble::Write)
+}
+
+#[derive(Debug)]
+pub enum Trouble {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctime() {
+        assert_eq!(myctime(0), "Thu Jan 01 00:00:00 1970\n");
+        assert_eq!(myctime(1_795_737_742), "Fri Nov 27 00:02:22 2026\n");
+    }
+
+    #[test]
+    fn from_lines() {
+        assert_eq!(from_address(b"Return-Path: <a b\tc@x>\n"), b"a-b-c@x");
+        assert_eq!(from_address(b"Return-Path: <>\n"), b"MAILER-DAEMON");
+        assert_eq!(from_address(b"Received: x\n"), b"XXX");
+        assert_eq!(from_address(b"Return-Path: <a@x>"), b"XXX");
+        assert_eq!(from_address(b""), b"XXX");
+    }
+
+    #[test]
+    fn quoting() {
+        assert!(needs_quote(b"From x\n"));
+        assert!(needs_quote(b">>From x\n"));
+        assert!(!needs_quote(b" From x\n"));
+        assert!(!needs_quote(b"From\n"));
+        assert!(!needs_quote(b">>>\n"));
+    }
+
+    #[test]
+    fn entry() {
+        let mut out = Vec::new();
+        copy_message(
+            &mut &b"Return-Path: <>\nFrom me\n\n>From you\nlast"[..],
+            0,
+            &mut out,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            b"From MAILER-DAEMON Thu Jan 01 00:00:00 1970\nReturn-Path: <>\n>From me\n\n>>From you\nlast\n\n"
+        );
+    }
+}
