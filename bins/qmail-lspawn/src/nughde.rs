@@ -89,10 +89,7 @@ pub fn from_cdb(cdb_path: &Path, local: &[u8]) -> Result<Option<Vec<u8>>, u8> {
 }
 
 fn is_noent(e: &qmail_core::cdb::CdbError) -> bool {
-    use std::error::Error;
-    e.source()
-        .and_then(|s| s.downcast_ref::<io::Error>())
-        .is_some_and(|io| io.kind() == io::ErrorKind::NotFound)
+    matches!(e, qmail_core::cdb::CdbError::Io(_, io) if io.kind() == io::ErrorKind::NotFound)
 }
 
 /// Run qmail-getpw as qmailp with group nofiles; its exit code, if not 0, is ours.

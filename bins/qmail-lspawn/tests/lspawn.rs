@@ -1,0 +1,304 @@
+//! Black-box tests of qmail-lspawn: the real binary as root in a private mount namespace
+//! with a temporary qmail home whose bin/qmail-local and bin/qmail-getpw are small scripts
+//! that show what they were given.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_qmail-lspawn");
+
+fn uid(name: &str) -> u32 {
+    nix::unistd::User::from_name(name)
+        .unwrap()
+        .unwrap()
+        .uid
+        .as_raw()
+}
+
+struct Home {
+    dir: PathBuf,
+}
+
+fn script(p: &Path, body: &str) {
+    std::fs::write(p, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+impl Home {
+    fn new(tag: &str) -> Home {
+        let dir = std::env::temp_dir().join(format!("qmail-lspawn-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        for d in ["bin", "users", "queue/mess/5", "queue/lock", "home"] {
+            std::fs::create_dir_all(dir.join(d)).unwrap();
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // qmail-local: show argv, uid, gid, groups, cwd and the message; exit by local part.
+        script(
+            &dir.join("bin/qmail-local"),
+            "printf '%s|' \"$@\"; printf 'uid=%s gid=%s groups=%s cwd=%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$(pwd)\"; cat\n\
+             case \"$4\" in temp*) exit 111;; perm*) exit 100;; crash*) kill -SEGV $$;; nul*) printf 'a\\0b'; exit 0;; esac\nexit 0\n",
+        );
+        // qmail-getpw: a fixed table; run as qmailp, which it reports on stderr-free stdout.
+        let nobody = uid("nobody");
+        script(
+            &dir.join("bin/qmail-getpw"),
+            &format!(
+                "case \"$1\" in\n\
+                 joe) printf 'nobody\\0%s\\0%s\\0/home/joe\\0\\0\\0' {nobody} {nobody};;\n\
+                 joe-*) printf 'nobody\\0%s\\0%s\\0/home/joe\\0-\\0%s\\0' {nobody} {nobody} \"${{1#joe-}}\";;\n\
+                 root) printf 'root\\0%s\\0%s\\0/root\\0\\0\\0' 0 0;;\n\
+                 whoami) [ \"$(id -u)\" = {} ] && printf 'nobody\\0%s\\0%s\\0/p\\0\\0\\0' {nobody} {nobody};;\n\
+                 short) printf 'nobody\\0%s\\0' {nobody};;\n\
+                 *) exit 116;;\n\
+                 esac\n",
+                uid("qmailp")
+            ),
+        );
+        Home { dir }
+    }
+
+    /// A message file owned by `owner`; returns its messid.
+    fn mess(&self, name: &str, owner: u32) -> String {
+        let p = self.dir.join("queue/mess/5").join(name);
+        std::fs::write(&p, b"MSG\n").unwrap();
+        nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(owner)), None).unwrap();
+        format!("5/{name}")
+    }
+}
+
+struct Lspawn {
+    child: Child,
+    cmd: ChildStdin,
+    rep: ChildStdout,
+}
+
+fn start(h: &Home, args: &[&str]) -> Lspawn {
+    let script = format!(
+        "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{BIN}' \"$@\"",
+        h.dir.display()
+    );
+    let mut child = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script, "sh"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let cmd = child.stdin.take().unwrap();
+    let rep = child.stdout.take().unwrap();
+    Lspawn { child, cmd, rep }
+}
+
+impl Lspawn {
+    fn send(&mut self, delnum: u8, messid: &str, sender: &str, recip: &str) {
+        let mut v = vec![delnum];
+        for f in [messid, sender, recip] {
+            v.extend_from_slice(f.as_bytes());
+            v.push(0);
+        }
+        self.cmd.write_all(&v).unwrap();
+    }
+
+    /// One report: (delnum, letter+text).
+    fn report(&mut self) -> (u8, String) {
+        let mut d = [0u8; 1];
+        self.rep.read_exact(&mut d).unwrap();
+        let mut text = Vec::new();
+        let mut b = [0u8; 1];
+        loop {
+            self.rep.read_exact(&mut b).unwrap();
+            if b[0] == 0 {
+                break;
+            }
+            text.push(b[0]);
+        }
+        (d[0], String::from_utf8_lossy(&text).into_owned())
+    }
+
+    fn finish(mut self) -> i32 {
+        drop(self.cmd);
+        let mut rest = Vec::new();
+        self.rep.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty(), "unexpected output {rest:?}");
+        self.child.wait().unwrap().code().unwrap_or(-1)
+    }
+}
+
+#[test]
+fn deliveries_run_as_the_user() {
+    let h = Home::new("deliver");
+    let q = uid("qmailq");
+    let m = h.mess("100", q);
+    let mut l = start(&h, &["./Maildir/"]);
+    let mut limit = [0u8; 1];
+    l.rep.read_exact(&mut limit).unwrap();
+    assert_eq!(limit[0], 120);
+    let nobody = uid("nobody");
+    l.send(3, &m, "s@x", "Joe@Cmp.Example");
+    // Not found by qmail-getpw under that case: the table only knows "joe".
+    assert_eq!(l.report(), (3, "ZUnable to find alias user!\n".into()));
+    l.send(3, &m, "s@x", "joe@Cmp.Example");
+    let (d, r) = l.report();
+    assert_eq!(d, 3);
+    assert_eq!(
+        r,
+        format!(
+            "K--|nobody|/home/joe|joe|||Cmp.Example|s@x|./Maildir/|uid={nobody} gid={nobody} groups={nobody} cwd=/var/qmail\nMSG\n"
+        )
+    );
+    l.send(0, &m, "", "joe-Ext@cmp.example");
+    let (_, r) = l.report();
+    assert!(
+        r.starts_with("K--|nobody|/home/joe|joe-Ext|-|Ext|cmp.example||./Maildir/|"),
+        "{r}"
+    );
+    l.send(1, &m, "s@x", "whoami@cmp.example");
+    let (_, r) = l.report();
+    assert!(
+        r.starts_with("K--|nobody|/p|whoami|"),
+        "qmail-getpw runs as qmailp: {r}"
+    );
+    assert_eq!(l.finish(), 0);
+}
+
+#[test]
+fn reports_map_exit_codes() {
+    let h = Home::new("codes");
+    let m = h.mess("101", uid("qmailq"));
+    let mut l = start(&h, &["./Mailbox"]);
+    let mut limit = [0u8; 1];
+    l.rep.read_exact(&mut limit).unwrap();
+    let nobody = uid("nobody");
+    // users/cdb: exact and wildcard entries for names qmail-getpw does not know.
+    let users = h.dir.join("users/cdb");
+    let mut mk = qmail_core::cdb::CdbMake::new(std::fs::File::create(&users).unwrap());
+    let data = |home: &str, dash: &str, ext: &str| {
+        format!("nobody\0{nobody}\0{nobody}\0{home}\0{dash}\0{ext}").into_bytes()
+    };
+    mk.add(b"!temp\0", &data("/t", "", "")).unwrap();
+    mk.add(b"!perm\0", &data("/t", "", "")).unwrap();
+    mk.add(b"!crash\0", &data("/t", "", "")).unwrap();
+    mk.add(b"!nul\0", &data("/t", "", "")).unwrap();
+    mk.add(b"!wild-", &data("/w", "-", "pre-")).unwrap();
+    mk.add(b"", b"-").unwrap();
+    mk.finish().unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("temp@h", "Z--|nobody|/t|temp|||h|s|./Mailbox|"),
+        ("perm@h", "D--|nobody|/t|perm|||h|s|./Mailbox|"),
+        ("crash@h", "Zqmail-local crashed.\n"),
+        ("nul@h", "K--|nobody|/t|nul|||h|s|./Mailbox|"),
+        (
+            "Wild-Card@h",
+            "K--|nobody|/w|Wild-Card|-|pre-Card|h|s|./Mailbox|",
+        ),
+        ("root@h", "ZNot allowed to perform deliveries as root.\n"),
+        ("nosuch@h", "ZUnable to find alias user!\n"),
+        ("short@h", "ZInternal qmail-lspawn bug.\n"),
+        ("@h", "K"),
+        (
+            "nohost",
+            "DSorry, address must include host name. (#5.1.3)\n",
+        ),
+    ];
+    for (rcpt, want) in cases {
+        l.send(7, &m, "s", rcpt);
+        let (d, r) = l.report();
+        assert_eq!(d, 7);
+        assert!(r.starts_with(want), "{rcpt}: {r:?}");
+        if *rcpt == "nul@h" {
+            assert!(
+                r.ends_with("MSG\na"),
+                "output is cut at its first NUL: {r:?}"
+            );
+        }
+    }
+    assert_eq!(l.finish(), 0);
+}
+
+#[test]
+fn message_checks() {
+    let h = Home::new("checks");
+    let bad_owner = h.mess("102", 0);
+    let mut l = start(&h, &["./Maildir/"]);
+    let mut limit = [0u8; 1];
+    l.rep.read_exact(&mut limit).unwrap();
+    l.send(0, &bad_owner, "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (0, "ZSorry, message has wrong owner. (#4.3.5)\n".into())
+    );
+    l.send(0, "5/999", "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (0, "Zqmail-spawn unable to open message. (#4.3.0)\n".into())
+    );
+    l.send(0, "5", "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (0, "ZSorry, message has wrong type. (#4.3.5)\n".into())
+    );
+    l.send(0, "../x", "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (
+            0,
+            "DInternal error: messid has nonnumerics. (#5.3.5)\n".into()
+        )
+    );
+    l.send(200, "5/1", "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (200, "ZInternal error: delnum too big. (#4.3.5)\n".into())
+    );
+    assert_eq!(l.finish(), 0);
+}
+
+#[test]
+fn slot_in_use_and_exit_after_children() {
+    let h = Home::new("busy");
+    let m = h.mess("103", uid("qmailq"));
+    std::fs::write(
+        h.dir.join("bin/qmail-local"),
+        "#!/bin/sh\nsleep 1\necho slow\n",
+    )
+    .unwrap();
+    let mut l = start(&h, &["./Maildir/"]);
+    let mut limit = [0u8; 1];
+    l.rep.read_exact(&mut limit).unwrap();
+    l.send(4, &m, "s", "joe@h");
+    l.send(4, &m, "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (4, "ZInternal error: delnum in use. (#4.3.5)\n".into())
+    );
+    // End of commands with a delivery running: the report still comes, then exit 0.
+    drop(std::mem::replace(
+        &mut l.cmd,
+        Command::new("true")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap()
+            .stdin
+            .take()
+            .unwrap(),
+    ));
+    assert_eq!(l.report(), (4, "Kslow\n".into()));
+    assert_eq!(l.child.wait().unwrap().code(), Some(0));
+    assert!(
+        std::fs::metadata(h.dir.join("bin/qmail-local"))
+            .unwrap()
+            .mode()
+            & 0o111
+            != 0
+    );
+}
+
+#[test]
+fn usage() {
+    let h = Home::new("usage");
+    let l = start(&h, &[]);
+    assert_eq!(l.finish(), 100);
+}
