@@ -87,6 +87,11 @@ impl Blast {
         Ok(())
     }
 
+    /// Would `finish` refuse the message (its last line has no line ending)?
+    pub fn partial(&self) -> bool {
+        !self.cr && !self.line_start
+    }
+
     /// End of the message: the final dot, or `PartialLine` (and nothing more sent).
     pub fn finish<S: Sink>(self, out: &mut S) -> Result<Result<(), PartialLine>, S::Error> {
         if self.cr {

@@ -1,0 +1,143 @@
+//! The SMTP connection: a non-blocking socket where every read and every write first
+//! waits in `poll` for at most `timeoutremote` seconds. EOF, an error or a timeout all
+//! mean the same thing to qmail-remote: the connection died.
+//!
+//! Output goes through a 1024-byte buffer with qmail's substdio rules (a piece that does
+//! not fit flushes the buffer first; message bytes fill it to the brim), so what reaches
+//! the server before qmail-remote gives up on a message (a partial final line) is what
+//! qmail would have sent.
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use qmail_remote_core::blast::Sink;
+use qmail_remote_core::reply::GetByte;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+
+const WBUF: usize = 1024;
+const RBUF: usize = 1024;
+
+/// The connection died.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Died;
+
+pub struct Conn {
+    sock: TcpStream,
+    timeout: PollTimeout,
+    rbuf: Box<[u8; RBUF]>,
+    rpos: usize,
+    rlen: usize,
+    wbuf: Vec<u8>,
+}
+
+impl Conn {
+    pub fn new(sock: TcpStream, timeout_secs: u64) -> io::Result<Conn> {
+        sock.set_nonblocking(true)?;
+        let ms = timeout_secs.saturating_mul(1000).min(i32::MAX as u64);
+        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
+        Ok(Conn {
+            sock,
+            timeout,
+            rbuf: Box::new([0u8; RBUF]),
+            rpos: 0,
+            rlen: 0,
+            wbuf: Vec::with_capacity(WBUF),
+        })
+    }
+
+    fn wait(&self, flags: PollFlags) -> Result<(), Died> {
+        loop {
+            let mut fds = [PollFd::new(self.sock.as_fd(), flags)];
+            match poll(&mut fds, self.timeout) {
+                Ok(0) => return Err(Died),
+                Ok(_) => return Ok(()),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return Err(Died),
+            }
+        }
+    }
+
+    fn write_raw(&mut self, mut data: &[u8]) -> Result<(), Died> {
+        while !data.is_empty() {
+            self.wait(PollFlags::POLLOUT)?;
+            match self.sock.write(data) {
+                Ok(0) => return Err(Died),
+                Ok(n) => data = data.get(n..).unwrap_or_default(),
+                Err(e) if retry(&e) => {}
+                Err(_) => return Err(Died),
+            }
+        }
+        Ok(())
+    }
+
+    pub fn flush(&mut self) -> Result<(), Died> {
+        let buf = std::mem::take(&mut self.wbuf);
+        let r = self.write_raw(&buf);
+        self.wbuf = buf;
+        self.wbuf.clear();
+        r
+    }
+
+    /// One SMTP command, sent at once.
+    pub fn command(&mut self, parts: &[&[u8]]) -> Result<(), Died> {
+        for p in parts {
+            self.put(p)?;
+        }
+        self.flush()
+    }
+}
+
+fn retry(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
+impl GetByte for Conn {
+    type Error = Died;
+    fn get(&mut self) -> Result<u8, Died> {
+        while self.rpos >= self.rlen {
+            self.wait(PollFlags::POLLIN)?;
+            match self.sock.read(&mut *self.rbuf) {
+                Ok(0) => return Err(Died),
+                Ok(n) => {
+                    self.rpos = 0;
+                    self.rlen = n;
+                }
+                Err(e) if retry(&e) => {}
+                Err(_) => return Err(Died),
+            }
+        }
+        let b = *self.rbuf.get(self.rpos).ok_or(Died)?;
+        self.rpos = self.rpos.saturating_add(1);
+        Ok(b)
+    }
+}
+
+impl Sink for Conn {
+    type Error = Died;
+
+    fn put(&mut self, piece: &[u8]) -> Result<(), Died> {
+        if piece.len() > WBUF.saturating_sub(self.wbuf.len()) {
+            self.flush()?;
+            if piece.len() >= WBUF {
+                return self.write_raw(piece);
+            }
+        }
+        self.wbuf.extend_from_slice(piece);
+        Ok(())
+    }
+
+    fn data(&mut self, mut run: &[u8]) -> Result<(), Died> {
+        while !run.is_empty() {
+            if self.wbuf.len() >= WBUF {
+                self.flush()?;
+            }
+            let room = WBUF.saturating_sub(self.wbuf.len());
+            let (now, later) = run.split_at(room.min(run.len()));
+            self.wbuf.extend_from_slice(now);
+            run = later;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,110 @@
+//! qmail-remote: `qmail-remote host sender recip…`. Sends the message on fd 0 to `host`
+//! by SMTP and writes the outcome to fd 1 as NUL-terminated reports (qmail-remote(8)).
+//! It always exits 0: trouble of any kind is a report, never an exit code.
+#![forbid(unsafe_code)]
+
+mod conn;
+mod controls;
+mod dns;
+mod ipme;
+mod smtp;
+
+use qmail_core::auto;
+use qmail_remote_core::mxip::{self, DnsFail, IpPref, Lcg};
+use qmail_remote_core::report::{self, Report};
+use qmail_remote_core::{addr, route, tcpto};
+use std::ffi::OsString;
+use std::io::Write;
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::ffi::OsStringExt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub fn run() {
+    let args: Vec<Vec<u8>> = std::env::args_os().map(OsString::into_vec).collect();
+    let mut rep = Report::default();
+    deliver(&args, &mut rep);
+    // A write error cannot be reported anywhere; qmail-rspawn sees no output.
+    let _ = std::io::stdout().lock().write_all(&rep.out);
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn deliver(args: &[Vec<u8>], rep: &mut Report) {
+    let (Some(host), Some(sender), Some(recips)) = (args.get(1), args.get(2), args.get(3..)) else {
+        return rep.message(report::USAGE);
+    };
+    if recips.is_empty() {
+        return rep.message(report::USAGE);
+    }
+    if std::env::set_current_dir(auto::QMAIL).is_err() {
+        return rep.message(report::CHDIR);
+    }
+    let Ok(ctl) = controls::Controls::read() else {
+        return rep.message(report::CONTROL);
+    };
+    let route = route::lookup(&ctl.routes, host);
+    let (host, port) = match &route {
+        Some(r) => (r.relay.as_slice(), r.port),
+        None => (host.as_slice(), route::SMTP_PORT),
+    };
+    let sender = addr::mangle(sender);
+    let recips: Vec<Vec<u8>> = recips.iter().map(|r| addr::mangle(r)).collect();
+
+    let pid = std::process::id();
+    let mut lookups = dns::SysDns::default();
+    let found = match route {
+        Some(_) => mxip::ip(&mut lookups, host, 0),
+        None => mxip::mxip(&mut lookups, host, &mut Lcg::seed(now(), pid)),
+    };
+    let ips = match found {
+        Ok(ips) => ips,
+        Err(DnsFail::Soft) => return rep.message(report::DNS_SOFT),
+        Err(DnsFail::Hard) => return rep.perm_dns(host),
+    };
+    if ips.is_empty() {
+        return rep.message(report::NOMX);
+    }
+    let prefme = if route.is_some() {
+        mxip::PREFME_RELAY
+    } else {
+        match ipme::ipme() {
+            Ok(me) => mxip::prefme(&ips, |ip| me.contains(&ip)),
+            Err(_) => return rep.message(report::OSERR),
+        }
+    };
+    let usable: Vec<IpPref> = ips.into_iter().filter(|x| x.pref < prefme).collect();
+    if usable.is_empty() {
+        return rep.message(report::AMBIGMX);
+    }
+
+    let env = smtp::Envelope {
+        helohost: &ctl.helohost,
+        sender: &sender,
+        recips: &recips,
+    };
+    let connect_timeout = Duration::from_secs(ctl.timeoutconnect.max(1));
+    for x in usable {
+        if tcpto::is_timing_out(x.ip, now(), pid) {
+            continue;
+        }
+        match TcpStream::connect_timeout(&SocketAddr::from((x.ip, port)), connect_timeout) {
+            Ok(sock) => {
+                tcpto::record_result(x.ip, false, now());
+                let Ok(conn) = conn::Conn::new(sock, ctl.timeout) else {
+                    return rep.message(report::OSERR);
+                };
+                return smtp::smtp(conn, x.ip, &env, &mut std::io::stdin().lock(), rep);
+            }
+            Err(e) => {
+                let timeout = e.kind() == std::io::ErrorKind::TimedOut;
+                tcpto::record_result(x.ip, timeout, now());
+            }
+        }
+    }
+    rep.message(report::NOCONN);
+}

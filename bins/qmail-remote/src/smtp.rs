@@ -1,0 +1,148 @@
+//! The SMTP dialogue with one server (RFC 821 as qmail speaks it): greeting exactly 220,
+//! `HELO` (never EHLO) answered exactly 250, `MAIL`, one `RCPT` per recipient (any code
+//! below 400 accepts), `DATA`, the message, the final reply. Every ending sends `QUIT`
+//! without waiting for the answer. Once connected, no other server is tried.
+use crate::conn::{Conn, Died};
+use qmail_remote_core::blast::Blast;
+use qmail_remote_core::reply::{self, Reply};
+use qmail_remote_core::report::{self, quit, Report};
+use std::io::{self, Read};
+use std::net::Ipv4Addr;
+
+/// Message bytes read from fd 0 per step.
+const INBUF: usize = 64 * 1024;
+
+pub struct Envelope<'a> {
+    pub helohost: &'a [u8],
+    pub sender: &'a [u8],
+    pub recips: &'a [Vec<u8>],
+}
+
+struct Session<'a> {
+    conn: Conn,
+    ip: Ipv4Addr,
+    rep: &'a mut Report,
+    /// The final dot has gone out and its answer is not in: the server may have the
+    /// message already.
+    critical: bool,
+}
+
+pub fn smtp(conn: Conn, ip: Ipv4Addr, env: &Envelope<'_>, msg: &mut dyn Read, rep: &mut Report) {
+    let mut s = Session {
+        conn,
+        ip,
+        rep,
+        critical: false,
+    };
+    if s.dialogue(env, msg).is_err() {
+        let critical = s.critical;
+        s.rep.dropped(ip, critical);
+    }
+}
+
+impl Session<'_> {
+    fn reply(&mut self) -> Result<Reply, Died> {
+        reply::read(&mut self.conn)
+    }
+
+    /// QUIT and the message report. A failure to send QUIT changes nothing: the answer
+    /// that decided the outcome is already in.
+    fn quit(&mut self, (prepend, append): (&str, &str), text: &[u8]) -> Result<(), Died> {
+        let _ = self.conn.command(&[b"QUIT\r\n"]);
+        self.rep.quit(prepend, self.ip, append, text);
+        Ok(())
+    }
+
+    fn dialogue(&mut self, env: &Envelope<'_>, msg: &mut dyn Read) -> Result<(), Died> {
+        let r = self.reply()?;
+        if r.code != 220 {
+            return self.quit(quit::GREETING, &r.text);
+        }
+        self.conn.command(&[b"HELO ", env.helohost, b"\r\n"])?;
+        let r = self.reply()?;
+        if r.code != 250 {
+            return self.quit(quit::HELO, &r.text);
+        }
+        self.conn.command(&[b"MAIL FROM:<", env.sender, b">\r\n"])?;
+        let r = self.reply()?;
+        if r.is_perm() {
+            return self.quit(quit::SENDER_PERM, &r.text);
+        }
+        if r.is_temp() {
+            return self.quit(quit::SENDER_TEMP, &r.text);
+        }
+        let mut accepted = false;
+        for rcpt in env.recips {
+            self.conn.command(&[b"RCPT TO:<", rcpt, b">\r\n"])?;
+            let r = self.reply()?;
+            if r.code >= 400 {
+                self.rep.rcpt_refused(r.is_perm(), self.ip, &r.text);
+            } else {
+                self.rep.rcpt_ok();
+                accepted = true;
+            }
+        }
+        if !accepted {
+            // The refusal texts are in the recipient reports already.
+            return self.quit(quit::NO_RCPT, b"");
+        }
+        self.conn.command(&[b"DATA\r\n"])?;
+        let r = self.reply()?;
+        if r.is_perm() {
+            return self.quit(quit::DATA_PERM, &r.text);
+        }
+        if r.is_temp() {
+            return self.quit(quit::DATA_TEMP, &r.text);
+        }
+        match self.blast(msg)? {
+            Sent::Whole => {}
+            // qmail gives up without QUIT and without flushing: the server sees the
+            // connection close in the middle of DATA and keeps nothing.
+            Sent::ReadError => {
+                self.rep.message(report::READ);
+                return Ok(());
+            }
+            Sent::PartialLine => {
+                self.rep.message(report::PARTIAL);
+                return Ok(());
+            }
+        }
+        let r = self.reply()?;
+        self.critical = false;
+        if r.is_perm() {
+            return self.quit(quit::AFTER_PERM, &r.text);
+        }
+        if r.is_temp() {
+            return self.quit(quit::AFTER_TEMP, &r.text);
+        }
+        self.quit(quit::ACCEPTED, &r.text)
+    }
+
+    fn blast(&mut self, msg: &mut dyn Read) -> Result<Sent, Died> {
+        let mut b = Blast::new();
+        let mut buf = vec![0u8; INBUF];
+        loop {
+            match msg.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => b.feed(buf.get(..n).unwrap_or_default(), &mut self.conn)?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Ok(Sent::ReadError),
+            }
+        }
+        if b.partial() {
+            return Ok(Sent::PartialLine);
+        }
+        self.critical = true;
+        if b.finish(&mut self.conn)?.is_err() {
+            return Ok(Sent::PartialLine);
+        }
+        self.conn.flush()?;
+        Ok(Sent::Whole)
+    }
+}
+
+enum Sent {
+    Whole,
+    ReadError,
+    PartialLine,
+}
