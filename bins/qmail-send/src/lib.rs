@@ -13,6 +13,7 @@ pub mod queue;
 pub mod records;
 pub mod rewrite;
 pub mod sched;
+mod smoke;
 pub mod todo;
 pub mod trigger;
 pub mod verp;

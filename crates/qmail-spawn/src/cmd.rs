@@ -174,4 +174,23 @@ mod tests {
             Err("Zqmail-spawn out of memory. (#4.3.0)\n")
         );
     }
+
+    #[test]
+    fn random_streams_never_panic() {
+        let mut s = 0x2545_f491_4f6c_dd1du64;
+        let mut p = CmdParser::default();
+        for _ in 0..50_000 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            let alphabet = b"\0\x01\xff1/@a";
+            let len = (s % 16) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|i| alphabet[((s >> (i * 3)) % 7) as usize])
+                .collect();
+            for c in p.feed(&bytes) {
+                let _ = validate(&c, 120, c.delnum % 2 == 0);
+            }
+        }
+    }
 }
