@@ -168,4 +168,23 @@ mod tests {
         assert!(a(" <x@y").is_none());
         assert!(a(" x@y>").is_none());
     }
+
+    /// Hostile header bytes never panic and never produce more addresses than bytes.
+    #[test]
+    fn arbitrary_input_is_safe() {
+        let alphabet = b"<>@,;:.()\\\"[] \tab\n\x80";
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 24) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|i| alphabet[((x >> (i % 60)) as usize + i) % alphabet.len()])
+                .collect();
+            if let Some(l) = addresses(&v) {
+                assert!(l.len() <= v.len() + 1, "{v:?}");
+            }
+        }
+    }
 }
