@@ -110,10 +110,12 @@ pub fn update(buf: &[u8], ip: Ipv4Addr, timeout: bool, now: u64) -> Option<(usiz
 
 /// The file, opened for writing (the lock descriptor) and locked, and its contents read
 /// through a second, read-only descriptor. Failures say which step failed.
+#[derive(Debug)]
 pub enum OpenError {
     Open(io::Error),
     Lock(io::Error),
     Read(io::Error),
+    Write(io::Error),
 }
 
 pub struct Locked {
@@ -121,19 +123,33 @@ pub struct Locked {
     pub buf: Vec<u8>,
 }
 
-pub fn open_locked() -> Result<Locked, OpenError> {
-    let wr = File::options()
+fn open_write(path: &str) -> Result<File, OpenError> {
+    File::options()
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open(PATH)
-        .map_err(OpenError::Open)?;
+        .open(path)
+        .map_err(OpenError::Open)
+}
+
+fn lock(f: File) -> Result<Flock<File>, OpenError> {
+    Flock::lock(f, FlockArg::LockExclusive).map_err(|(_, e)| OpenError::Lock(io::Error::from(e)))
+}
+
+/// Overwrite `path` (the tcpto file) with zeroes under the lock: qmail-tcpok, and
+/// qmail-rspawn at start-up.
+pub fn clear(path: &str) -> Result<(), OpenError> {
+    let l = lock(open_write(path)?)?;
+    l.write_all_at(&[0u8; SIZE], 0).map_err(OpenError::Write)
+}
+
+pub fn open_locked() -> Result<Locked, OpenError> {
+    let wr = open_write(PATH)?;
     let mut rd = File::options()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(PATH)
         .map_err(OpenError::Open)?;
-    let lock = Flock::lock(wr, FlockArg::LockExclusive)
-        .map_err(|(_, e)| OpenError::Lock(io::Error::from(e)))?;
+    let lock = lock(wr)?;
     let mut buf = Vec::with_capacity(SIZE);
     (&mut rd)
         .take(SIZE as u64)
@@ -148,11 +164,6 @@ impl Locked {
             .checked_mul(RECORD)
             .ok_or(io::ErrorKind::InvalidInput)?;
         self.lock.write_all_at(rec, off as u64)
-    }
-
-    /// Overwrite the whole file with zeroes (qmail-tcpok, qmail-rspawn).
-    pub fn clear(&self) -> io::Result<()> {
-        self.lock.write_all_at(&[0u8; SIZE], 0)
     }
 }
 
