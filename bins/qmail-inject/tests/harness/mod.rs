@@ -169,3 +169,27 @@ pub fn normalise(text: &str) -> String {
     }
     out
 }
+
+/// Run `script` (sh; `$T` is a temp dir holding control/me = cmp.example) with that dir
+/// bind-mounted over the qmail home. Returns the dir; the caller reads and removes it.
+pub fn in_namespace(script: &str) -> PathBuf {
+    fs::create_dir_all(HOME).unwrap();
+    let d = tmpdir();
+    fs::write(d.join("control/me"), "cmp.example\n").unwrap();
+    let ds = d.display().to_string();
+    let full = format!("T={ds}\nB={BIN}\nmount --bind $T {HOME} || exit 99\n{script}\n");
+    let st = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", &full])
+        .status()
+        .unwrap();
+    assert!(st.success(), "namespace script failed: {st:?}");
+    d
+}
+
+pub fn root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+}
