@@ -1,0 +1,256 @@
+//! Black-box: the qmail-qmqpd binary over pipes, in a private mount namespace where a
+//! temporary directory is bind-mounted over the qmail home (needs root and unshare(1)).
+//! $QMAILQUEUE points at a script that, like qmail-queue, keeps a message only when its
+//! envelope ended with the final NUL, and records what it kept.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use qmail_core::auto::QMAIL;
+
+/// Keeps mess.N/env.N only for a complete envelope (ends with NUL NUL); exits $QQ_EXIT.
+const FAKE_QQ: &str = r#"#!/bin/sh
+exec 2>/dev/null
+n=$$
+cat > "$QQ_REC/.mess.$n" || exit 54
+cat <&1 > "$QQ_REC/.env.$n" || exit 54
+end=$(tail -c 2 "$QQ_REC/.env.$n" | od -An -tx1 | tr -d ' \n')
+if [ "$end" != 0000 ]; then rm -f "$QQ_REC/.mess.$n" "$QQ_REC/.env.$n"; exit 54; fi
+[ "${QQ_EXIT:-0}" = 0 ] || exit "$QQ_EXIT"
+mv "$QQ_REC/.mess.$n" "$QQ_REC/mess.$n"; mv "$QQ_REC/.env.$n" "$QQ_REC/env.$n"
+"#;
+
+struct Home {
+    dir: PathBuf,
+}
+
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Home {
+    fn new(tag: &str) -> Home {
+        let dir = std::env::temp_dir().join(format!("qmqpd-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("control")).unwrap();
+        std::fs::create_dir_all(dir.join("rec")).unwrap();
+        let qq = dir.join("fake-qq");
+        std::fs::write(&qq, FAKE_QQ).unwrap();
+        std::fs::set_permissions(&qq, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let h = Home { dir };
+        h.ctl("me", "cmp.example\n");
+        h
+    }
+
+    fn ctl(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.join("control").join(name), text).unwrap();
+    }
+
+    /// (message, envelope) of every message kept, sorted.
+    fn recorded(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let rec = self.dir.join("rec");
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&rec).unwrap() {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            if let Some(n) = name.strip_prefix("mess.") {
+                let m = std::fs::read(rec.join(&name)).unwrap();
+                let env = std::fs::read(rec.join(format!("env.{n}"))).unwrap();
+                out.push((m, env));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Run a session with `input` on stdin; (exit code, stdout).
+    fn session(&self, env: &[(&str, &str)], input: &[u8]) -> (i32, Vec<u8>) {
+        let bin = env!("CARGO_BIN_EXE_qmail-qmqpd");
+        let script = format!(
+            "mkdir -p {QMAIL} && mount --bind {h} {QMAIL} && exec {bin}",
+            h = self.dir.display()
+        );
+        let mut c = Command::new("unshare");
+        c.args(["-m", "--propagation", "private", "sh", "-c", &script])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("QMAILQUEUE", self.dir.join("fake-qq"))
+            .env("QQ_REC", self.dir.join("rec"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let mut out = Vec::new();
+        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+        let status = child.wait().unwrap();
+        writer.join().unwrap();
+        (status.code().unwrap_or(-1), out)
+    }
+}
+
+fn ns(b: &[u8]) -> Vec<u8> {
+    let mut v = format!("{}:", b.len()).into_bytes();
+    v.extend_from_slice(b);
+    v.push(b',');
+    v
+}
+
+/// A QMQP request.
+fn qmqp(message: &[u8], sender: &[u8], rcpts: &[&[u8]]) -> Vec<u8> {
+    let mut inner = ns(message);
+    inner.extend(ns(sender));
+    for r in rcpts {
+        inner.extend(ns(r));
+    }
+    ns(&inner)
+}
+
+/// The single answer, with `Kok <t> qp <p>` normalised.
+fn answer(out: &[u8]) -> String {
+    if out.is_empty() {
+        return String::new();
+    }
+    let (p, rest) = qmail_netstring::parse(out).expect("the answer is a netstring");
+    assert!(rest.is_empty(), "one answer only");
+    let s = String::from_utf8_lossy(p).to_string();
+    let w: Vec<&str> = s.split(' ').collect();
+    if w.len() == 4 && w[0] == "Kok" && w[2] == "qp" && w[1].parse::<u64>().is_ok() {
+        return "Kok <time> qp <pid>".to_string();
+    }
+    s
+}
+
+const PEER: &[(&str, &str)] = &[
+    ("TCPREMOTEIP", "192.0.2.7"),
+    ("TCPREMOTEHOST", "client.example"),
+    ("TCPREMOTEINFO", "ident"),
+    ("TCPLOCALIP", "192.0.2.1"),
+];
+
+#[test]
+fn queues_one_message_for_anybody() {
+    let h = Home::new("basic");
+    let input = qmqp(
+        b"Subject: qmqp\n\nbody\r\n",
+        b"s@client.example",
+        &[b"a@remote.example", b"b@elsewhere.example"],
+    );
+    let (code, out) = h.session(PEER, &input);
+    assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
+    let rec = h.recorded();
+    assert_eq!(rec.len(), 1);
+    let m = String::from_utf8(rec[0].0.clone()).unwrap();
+    let (l1, rest) = m.split_once('\n').unwrap();
+    assert_eq!(l1, "Received: from client.example (ident@192.0.2.7)");
+    let (l2, body) = rest.split_once('\n').unwrap();
+    assert!(
+        l2.starts_with("  by 192.0.2.1 with QMQP; ") && l2.ends_with(" -0000"),
+        "{l2}"
+    );
+    assert_eq!(body, "Subject: qmqp\n\nbody\r\n");
+    assert_eq!(
+        rec[0].1,
+        b"Fs@client.example\0Ta@remote.example\0Tb@elsewhere.example\0\0"
+    );
+}
+
+#[test]
+fn no_recipients_and_empty_sender() {
+    let h = Home::new("norcpt");
+    let (code, out) = h.session(&[], &qmqp(b"x", b"", &[]));
+    assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
+    let rec = h.recorded();
+    assert!(rec[0]
+        .0
+        .starts_with(b"Received: from unknown (unknown)\n  by unknown with QMQP; "));
+    assert_eq!(rec[0].1, b"F\0\0");
+}
+
+#[test]
+fn bad_addresses_refused_nothing_queued() {
+    let h = Home::new("addr");
+    let long = vec![b'a'; 1000];
+    let ok = vec![b'a'; 999];
+    let refused = "Dsorry, I can't accept addresses like that (#5.1.3)";
+    for input in [
+        qmqp(b"x", b"s@x", &[&long]),
+        qmqp(b"x", &long, &[b"r@x"]),
+        qmqp(b"x", b"s\0@x", &[b"r@x"]),
+        qmqp(b"x", b"s@x", &[b"r@x", b"r\0@x"]),
+    ] {
+        let (code, out) = h.session(&[], &input);
+        assert_eq!((code, answer(&out).as_str()), (0, refused));
+    }
+    assert!(h.recorded().is_empty());
+    let (_, out) = h.session(&[], &qmqp(b"x", &ok, &[&ok]));
+    assert_eq!(answer(&out), "Kok <time> qp <pid>");
+    assert_eq!(h.recorded().len(), 1);
+}
+
+#[test]
+fn malformed_requests_exit_100_nothing_queued() {
+    let h = Home::new("malformed");
+    let good = qmqp(b"x", b"s@x", &[b"r@x"]);
+    let mut no_final_comma = good.clone();
+    *no_final_comma.last_mut().unwrap() = b';';
+    let cases: Vec<Vec<u8>> = vec![
+        b"x:junk".to_vec(),
+        b"1/:".to_vec(),
+        // the outer length may take at most 100 bytes
+        [vec![b'0'; 100], b"6:0:,0:,,".to_vec()].concat(),
+        no_final_comma,
+        // a recipient running past the outer netstring
+        b"12:1:x,3:s@x,9:r@x,,".to_vec(),
+        // the message netstring is longer than the request
+        b"9:100:xxxxxx".to_vec(),
+        // a non-digit inside
+        b"10:1:x,2:a-:,,".to_vec(),
+        // message not followed by a comma
+        b"9:1:xx3:s@x,,".to_vec(),
+    ];
+    for (i, input) in cases.iter().enumerate() {
+        let (code, out) = h.session(&[], input);
+        assert_eq!((code, out), (100, vec![]), "case {i}");
+    }
+    assert!(h.recorded().is_empty());
+    // A length of exactly 100 bytes with its colon still fits.
+    let (code, out) = h.session(&[], &[vec![b'0'; 97], good].concat());
+    assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
+}
+
+#[test]
+fn huge_length_is_temporary_eof_is_silent() {
+    let h = Home::new("huge");
+    let (code, out) = h.session(&[], b"12345678901:");
+    assert_eq!((code, out), (111, vec![]));
+    let (code, out) = h.session(&[], b"100:5:abc");
+    assert_eq!((code, out), (0, vec![]));
+    assert!(h.recorded().is_empty());
+}
+
+#[test]
+fn qmail_queue_failure_is_the_answer() {
+    let h = Home::new("qq");
+    let (code, out) = h.session(&[("QQ_EXIT", "53")], &qmqp(b"x", b"s@x", &[b"r@x"]));
+    assert_eq!(
+        (code, answer(&out).as_str()),
+        (0, "Zqq write error or disk full (#4.3.0)")
+    );
+    let (_, out) = h.session(&[("QQ_EXIT", "31")], &qmqp(b"x", b"s@x", &[b"r@x"]));
+    assert_eq!(
+        answer(&out),
+        "Dmail server permanently rejected message (#5.3.0)"
+    );
+}
