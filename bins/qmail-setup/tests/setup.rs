@@ -99,8 +99,8 @@ fn install_check_damage_repair() {
     let root = tmp("root").join("var/qmail");
     let opts = Options {
         root: root.clone(),
-        bindir: bin,
-        srcdir: Some(src),
+        bindir: bin.clone(),
+        srcdir: Some(src.clone()),
         packaging: false,
     };
     let (n, err) = run_setup(&opts);
@@ -238,6 +238,8 @@ fn install_check_damage_repair() {
     assert!(err.contains(&want), "{err}");
 
     fs::remove_dir_all(root.parent().unwrap().parent().unwrap()).unwrap();
+    fs::remove_dir_all(bin).unwrap();
+    fs::remove_dir_all(src).unwrap();
 }
 
 #[test]
@@ -247,8 +249,8 @@ fn package_image_without_chown() {
     let root = top.join("var/qmail");
     let opts = Options {
         root: root.clone(),
-        bindir: bin,
-        srcdir: Some(src),
+        bindir: bin.clone(),
+        srcdir: Some(src.clone()),
         packaging: true,
     };
     let (n, err) = run_setup(&opts);
@@ -260,7 +262,9 @@ fn package_image_without_chown() {
     assert_eq!(fs::metadata(root.join("queue/pid")).unwrap().uid(), me);
     assert!(!root.join("control/me").exists());
     assert!(warnings(&root, None).is_empty());
-    fs::remove_dir_all(&top).unwrap();
+    for d in [top, bin, src] {
+        fs::remove_dir_all(d).unwrap();
+    }
 }
 
 #[test]
@@ -295,5 +299,7 @@ fn binary_usage_and_destdir() {
     assert!(root.join("queue/lock/trigger").exists());
     assert!(String::from_utf8_lossy(&o.stdout).contains("not built yet, not installed: "));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("qmail-queue"));
-    fs::remove_dir_all(&top).unwrap();
+    for d in [top, bin, src] {
+        fs::remove_dir_all(d).unwrap();
+    }
 }
