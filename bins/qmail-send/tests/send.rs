@@ -22,6 +22,12 @@ struct Home {
     dir: PathBuf,
 }
 
+impl Drop for Home {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Home {
     fn new(tag: &str) -> Home {
         let dir = std::env::temp_dir().join(format!("qmail-send-{tag}-{}", std::process::id()));
