@@ -84,6 +84,8 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("except", Owner::Root, 0o755),
     ("maildirmake", Owner::Root, 0o755),
     ("maildir2mbox", Owner::Root, 0o755),
+    // qmail 1.03 installed it; notqmail dropped it
+    ("maildirwatch", Owner::Root, 0o755),
     ("instcheck", Owner::Root, 0o755),
 ];
 
@@ -253,6 +255,6 @@ mod tests {
             }
             assert!(seen.insert(p.clone()), "{p} twice");
         }
-        assert_eq!(PROGRAMS.len(), 42);
+        assert_eq!(PROGRAMS.len(), 43);
     }
 }
