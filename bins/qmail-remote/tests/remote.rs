@@ -66,6 +66,24 @@ fn partial_final_line_is_permanent_and_sends_nothing() {
 }
 
 #[test]
+fn partial_final_line_after_a_long_line_sends_only_full_buffers() {
+    // qmail's 1024-byte output buffer: what was flushed before the partial line is seen.
+    let h = Home::new();
+    let srv = Server::start(happy);
+    h.route_to(srv.port);
+    let mut msg = vec![b'L'; 3000];
+    msg.extend_from_slice(b"\nno newline");
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), &msg);
+    assert_eq!(
+        out,
+        b"r\0DSMTP cannot transfer messages with partial final lines. (#5.6.2)\n\0"
+    );
+    let t = srv.transcript();
+    let data = t.strip_suffix(&vec![b'L'; 2048][..]).unwrap();
+    assert!(data.ends_with(b"DATA\r\n"));
+}
+
+#[test]
 fn rcpt_4xx_defers_and_5xx_bounces_with_the_remote_text() {
     fn script(cmd: &[u8]) -> Step {
         match cmd {
