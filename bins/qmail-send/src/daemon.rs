@@ -36,8 +36,8 @@ pub struct Daemon {
     pub passes: [Option<BufReader<File>>; 2],
     pub cmdbuf: [Vec<u8>; 2],
     pub reports: [ReportBuf; 2],
-    pub todo: queue::TodoScan,
-    pub cleanup: queue::CleanupScan,
+    pub todo: crate::scan::TodoScan,
+    pub cleanup: crate::scan::CleanupScan,
 }
 
 pub fn now() -> Timestamp {

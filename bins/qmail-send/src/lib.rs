@@ -12,6 +12,7 @@ pub mod log;
 pub mod queue;
 pub mod records;
 pub mod rewrite;
+pub mod scan;
 pub mod sched;
 mod smoke;
 pub mod todo;
@@ -137,8 +138,8 @@ pub fn run() -> Result<(), SendError> {
         passes: [None, None],
         cmdbuf: [Vec::new(), Vec::new()],
         reports: Default::default(),
-        todo: queue::TodoScan { dir: None, next: n },
-        cleanup: queue::CleanupScan {
+        todo: scan::TodoScan { dir: None, next: n },
+        cleanup: scan::CleanupScan {
             walk: None,
             next: n,
         },

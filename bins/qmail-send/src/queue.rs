@@ -5,12 +5,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 
-use qmail_core::{auto, fmtqfn};
+use qmail_core::fmtqfn;
 
 use crate::chan::{Channel, CHANNELS};
 use crate::daemon::{now, Daemon, SLEEP_CLEANUP};
 use crate::log;
 use crate::records;
+use crate::scan::SubdirWalk;
 use crate::sched::{Timestamp, SLEEP_SYSFAIL};
 
 /// Files older than this (atime) in mess/ without info and todo are leftovers of a
@@ -58,78 +59,6 @@ pub fn markdone(chan: Channel, id: u64, offset: u64) -> bool {
         return false;
     };
     f.metadata().is_ok() && matches!(f.write_at(b"D", offset), Ok(1))
-}
-
-/// Directories split by id: walked one entry at a time.
-pub struct SubdirWalk {
-    base: &'static str,
-    sub: u32,
-    ids: std::vec::IntoIter<u64>,
-}
-
-impl SubdirWalk {
-    pub fn new(base: &'static str) -> SubdirWalk {
-        SubdirWalk {
-            base,
-            sub: 0,
-            ids: Vec::new().into_iter(),
-        }
-    }
-
-    /// The next id; `Err` when a subdirectory cannot be read (the caller pauses).
-    pub fn next_id(&mut self) -> io::Result<Option<u64>> {
-        loop {
-            if let Some(id) = self.ids.next() {
-                return Ok(Some(id));
-            }
-            if self.sub >= auto::SPLIT {
-                return Ok(None);
-            }
-            let dir = format!("{}/{}", self.base, self.sub);
-            let rd = std::fs::read_dir(&dir)?;
-            let ids: Vec<u64> = rd
-                .flatten()
-                .filter_map(|e| fmtqfn::parse_id(e.file_name().as_encoded_bytes()))
-                .collect();
-            self.ids = ids.into_iter();
-            self.sub += 1;
-        }
-    }
-}
-
-/// State of the periodic sweep of mess/.
-pub struct CleanupScan {
-    pub walk: Option<SubdirWalk>,
-    pub next: Timestamp,
-}
-
-impl CleanupScan {
-    pub fn wakeup(&self) -> Timestamp {
-        if self.walk.is_some() {
-            0
-        } else {
-            self.next
-        }
-    }
-}
-
-/// State of the scan of todo/.
-pub struct TodoScan {
-    pub dir: Option<std::fs::ReadDir>,
-    pub next: Timestamp,
-}
-
-impl TodoScan {
-    pub fn scanning(&self) -> bool {
-        self.dir.is_some()
-    }
-    pub fn wakeup(&self) -> Timestamp {
-        if self.scanning() {
-            0
-        } else {
-            self.next
-        }
-    }
 }
 
 impl Daemon {

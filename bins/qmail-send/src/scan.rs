@@ -1,0 +1,79 @@
+//! Walking the queue directories one entry per main-loop iteration: todo/, and the split
+//! directories info/ (at start) and mess/ (the periodic sweep).
+use std::io;
+
+use qmail_core::{auto, fmtqfn};
+
+use crate::sched::Timestamp;
+
+/// Directories split by id: walked one entry at a time.
+pub struct SubdirWalk {
+    base: &'static str,
+    sub: u32,
+    ids: std::vec::IntoIter<u64>,
+}
+
+impl SubdirWalk {
+    pub fn new(base: &'static str) -> SubdirWalk {
+        SubdirWalk {
+            base,
+            sub: 0,
+            ids: Vec::new().into_iter(),
+        }
+    }
+
+    /// The next id; `Err` when a subdirectory cannot be read (the caller pauses).
+    pub fn next_id(&mut self) -> io::Result<Option<u64>> {
+        loop {
+            if let Some(id) = self.ids.next() {
+                return Ok(Some(id));
+            }
+            if self.sub >= auto::SPLIT {
+                return Ok(None);
+            }
+            let dir = format!("{}/{}", self.base, self.sub);
+            let rd = std::fs::read_dir(&dir)?;
+            let ids: Vec<u64> = rd
+                .flatten()
+                .filter_map(|e| fmtqfn::parse_id(e.file_name().as_encoded_bytes()))
+                .collect();
+            self.ids = ids.into_iter();
+            self.sub += 1;
+        }
+    }
+}
+
+/// State of the periodic sweep of mess/.
+pub struct CleanupScan {
+    pub walk: Option<SubdirWalk>,
+    pub next: Timestamp,
+}
+
+impl CleanupScan {
+    pub fn wakeup(&self) -> Timestamp {
+        if self.walk.is_some() {
+            0
+        } else {
+            self.next
+        }
+    }
+}
+
+/// State of the scan of todo/.
+pub struct TodoScan {
+    pub dir: Option<std::fs::ReadDir>,
+    pub next: Timestamp,
+}
+
+impl TodoScan {
+    pub fn scanning(&self) -> bool {
+        self.dir.is_some()
+    }
+    pub fn wakeup(&self) -> Timestamp {
+        if self.scanning() {
+            0
+        } else {
+            self.next
+        }
+    }
+}
