@@ -12,18 +12,24 @@
 //!   *before* the original fields (the Resent- forms when the message is resent);
 //! - the envelope sender is -f, else the first Return-Path address, else the default;
 //!   recipients are the arguments and/or the header ones, per the strategy.
-use std::collections::HashSet;
 use std::io::{self, BufRead};
 
 use crate::addrlist::addrlist;
 use crate::headerbody;
 use crate::hfield::{self, H, H_NUM};
-use crate::quote::{quote2, quote_need};
+use crate::quote::quote2;
 use crate::rewrite::{envelope_form, rwgeneric, BadControl, Domains};
-use crate::token822::{parse, unparse, Kind, Token};
+use crate::token822::{parse, unparse, Token};
 
 /// Fold rewritten fields at this many columns.
 pub const LINELEN: usize = 80;
+
+mod generate;
+mod settings;
+#[cfg(test)]
+mod tests;
+
+pub use settings::{Controls, Flags, Settings};
 
 /// A fatal error; all are permanent (exit 100).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,109 +68,6 @@ impl Fatal {
 impl From<BadControl> for Fatal {
     fn from(b: BadControl) -> Fatal {
         Fatal::Unparsable(b.0)
-    }
-}
-
-/// The QMAILINJECT letters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Flags {
-    /// c: From as `user@host (Full Name)`.
-    pub namecomment: bool,
-    /// s: ignore and delete incoming Return-Path.
-    pub deletesender: bool,
-    /// f: delete incoming From.
-    pub deletefrom: bool,
-    /// i: delete incoming Message-ID.
-    pub deletemessid: bool,
-    /// r: per-recipient VERP.
-    pub hackrecip: bool,
-    /// m: per-message VERP.
-    pub hackmess: bool,
-}
-
-impl Flags {
-    pub fn parse(letters: &[u8]) -> Flags {
-        let mut f = Flags::default();
-        for c in letters {
-            match c {
-                b'c' => f.namecomment = true,
-                b's' => f.deletesender = true,
-                b'f' => f.deletefrom = true,
-                b'i' => f.deletemessid = true,
-                b'r' => f.hackrecip = true,
-                b'm' => f.hackmess = true,
-                _ => {}
-            }
-        }
-        f
-    }
-}
-
-/// First lines of the control files (None: file missing).
-#[derive(Clone, Debug, Default)]
-pub struct Controls {
-    pub me: Option<Vec<u8>>,
-    pub defaultdomain: Option<Vec<u8>>,
-    pub defaulthost: Option<Vec<u8>>,
-    pub plusdomain: Option<Vec<u8>>,
-    pub idhost: Option<Vec<u8>>,
-}
-
-/// Everything qmail-inject decides before reading the message.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    pub flags: Flags,
-    pub mailhost: Option<Vec<u8>>,
-    pub mailuser: Vec<u8>,
-    pub mailrhost: Option<Vec<u8>>,
-    pub mailruser: Vec<u8>,
-    pub fullname: Option<Vec<u8>>,
-    pub domains: Domains,
-    pub idhost: Vec<u8>,
-    /// QMAILMFTFILE entries, lowercased.
-    pub mft: Option<HashSet<Vec<u8>>>,
-    pub starttime: i64,
-    pub pid: u32,
-}
-
-impl Settings {
-    /// Settings from an environment lookup, the control files, the mailing-list file
-    /// (already read), the start time and the pid.
-    pub fn new(
-        env: &dyn Fn(&str) -> Option<Vec<u8>>,
-        c: &Controls,
-        mft: Option<Vec<Vec<u8>>>,
-        starttime: i64,
-        pid: u32,
-    ) -> Result<Settings, Fatal> {
-        let first = |names: &[&str]| names.iter().find_map(|n| env(n));
-        let ctl = |file: &Option<Vec<u8>>, var: &str, literal: &str| {
-            env(var)
-                .or_else(|| file.clone())
-                .or_else(|| c.me.clone())
-                .unwrap_or_else(|| literal.as_bytes().to_vec())
-        };
-        let defaultdomain = ctl(&c.defaultdomain, "QMAILDEFAULTDOMAIN", "defaultdomain");
-        let defaulthost = ctl(&c.defaulthost, "QMAILDEFAULTHOST", "defaulthost");
-        let plusdomain = ctl(&c.plusdomain, "QMAILPLUSDOMAIN", "plusdomain");
-        let idhost = ctl(&c.idhost, "QMAILIDHOST", "idhost");
-        let domains = Domains::new(&defaulthost, &defaultdomain, &plusdomain)?;
-        let mailhost = first(&["QMAILHOST", "MAILHOST"]);
-        let mailuser = first(&["QMAILUSER", "MAILUSER", "USER", "LOGNAME"])
-            .unwrap_or_else(|| b"anonymous".to_vec());
-        Ok(Settings {
-            flags: Flags::parse(&env("QMAILINJECT").unwrap_or_default()),
-            mailrhost: env("QMAILSHOST").or_else(|| mailhost.clone()),
-            mailruser: env("QMAILSUSER").unwrap_or_else(|| mailuser.clone()),
-            mailhost,
-            mailuser,
-            fullname: first(&["QMAILNAME", "MAILNAME", "NAME"]),
-            domains,
-            idhost,
-            mft: mft.map(|l| l.into_iter().map(|x| x.to_ascii_lowercase()).collect()),
-            starttime,
-            pid,
-        })
     }
 }
 
@@ -363,105 +266,6 @@ impl<'a> Inject<'a> {
         self.seen.get(h.index()).copied().unwrap_or(false)
     }
 
-    /// Parse a generated field and rewrite its addresses as `how`.
-    fn generated(&mut self, tokens: &[Token], how: Use) -> Result<Vec<u8>, Fatal> {
-        let line = unparse(tokens, LINELEN);
-        let ta = parse(&line).ok_or_else(|| Fatal::Unparsable(line.clone()))?;
-        let mut lists = self.lists();
-        let out = addrlist(&ta, &mut |a: &mut Vec<Token>| lists.address(how, a))
-            .map_err(|_| Fatal::Unparsable(line))?;
-        Ok(unparse(&out, LINELEN))
-    }
-
-    /// `From: "Full Name" <user@host>` (or the comment form), rewritten.
-    fn default_from(&mut self) -> Result<Vec<u8>, Fatal> {
-        let s = self.set;
-        let name = s.fullname.as_deref();
-        let mut t = vec![Token::text(Kind::Atom, b"From"), Token::punct(Kind::Colon)];
-        if let (Some(n), false) = (name, s.flags.namecomment) {
-            t.push(Token::text(Kind::Quote, n));
-            t.push(Token::punct(Kind::Left));
-        }
-        let ukind = if quote_need(&s.mailuser) {
-            Kind::Quote
-        } else {
-            Kind::Atom
-        };
-        t.push(Token::text(ukind, &s.mailuser));
-        if let Some(h) = &s.mailhost {
-            t.push(Token::punct(Kind::At));
-            t.push(Token::text(Kind::Atom, h));
-        }
-        match (name, s.flags.namecomment) {
-            (Some(_), false) => t.push(Token::punct(Kind::Right)),
-            (Some(n), true) => t.push(Token::text(Kind::Comment, n)),
-            (None, _) => {}
-        }
-        self.generated(&t, Use::Sender)
-    }
-
-    /// The envelope sender when neither -f nor a Return-Path gave one.
-    fn default_return_path(&mut self) -> Result<(), Fatal> {
-        let s = self.set;
-        let mut user = s.mailruser.clone();
-        if s.flags.hackmess {
-            user.extend_from_slice(format!("-{}.{}", s.starttime, s.pid).as_bytes());
-        }
-        if s.flags.hackrecip {
-            user.push(b'-');
-        }
-        let mut t = vec![
-            Token::text(Kind::Atom, b"Return-Path"),
-            Token::punct(Kind::Colon),
-            Token::text(Kind::Quote, &user),
-        ];
-        if let Some(h) = &s.mailrhost {
-            t.push(Token::punct(Kind::At));
-            t.push(Token::text(Kind::Atom, h));
-        }
-        self.generated(&t, Use::Return)?;
-        Ok(())
-    }
-
-    fn date(&self) -> Vec<u8> {
-        format!(
-            "Date: {}\n",
-            qmail_core::date822::date822(self.set.starttime)
-        )
-        .into_bytes()
-    }
-
-    fn message_id(&self) -> Vec<u8> {
-        let d = qmail_core::date822::tai_to_utc(self.set.starttime);
-        let mut m = format!(
-            "Message-ID: <{}{:02}{:02}{:02}{:02}{:02}.{}.qmail@",
-            d.year, d.month, d.day, d.hour, d.min, d.sec, self.set.pid
-        )
-        .into_bytes();
-        m.extend_from_slice(&self.set.idhost);
-        m.extend_from_slice(b">\n");
-        m
-    }
-
-    fn mail_followup_to(&self) -> Option<Vec<u8>> {
-        let mft = self.set.mft.as_ref()?;
-        if self.seen(H::MailFollowupTo) {
-            return None;
-        }
-        if !self
-            .tocclist
-            .iter()
-            .any(|a| mft.contains(&a.to_ascii_lowercase()))
-        {
-            return None;
-        }
-        let mut out = b"Mail-Followup-To: ".to_vec();
-        let all: Vec<Vec<u8>> = self.tocclist.iter().rev().map(|a| quote2(a)).collect();
-        out.extend_from_slice(&all.join(&b",\n  "[..]));
-        out.push(b'\n');
-        Some(out)
-    }
-
     /// The header is complete: returns everything to write before the body — with
     /// `print` (-n) a `Return-Path:` line first, then the generated fields, then the
     /// kept original fields.
@@ -602,99 +406,4 @@ pub fn read_fields<R: BufRead>(
         }
     }
     Ok(Ok(start))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(env: &[(&str, &str)]) -> Settings {
-        let env: Vec<(String, Vec<u8>)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-            .collect();
-        let get = move |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let c = Controls {
-            me: Some(b"me.example".to_vec()),
-            idhost: Some(b"id.example".to_vec()),
-            ..Controls::default()
-        };
-        Settings::new(&get, &c, None, 810_362_814, 12345).unwrap()
-    }
-
-    fn opts(strategy: Strategy, args: &[&str]) -> Options {
-        Options {
-            strategy,
-            sender: None,
-            args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        }
-    }
-
-    #[test]
-    fn exact_generated_fields_without_files() {
-        let set = settings(&[("USER", "u")]);
-        let o = inject_message(
-            &set,
-            &opts(Strategy::Default, &["x"]),
-            b"Subject: s\n\nb\n",
-            true,
-        )
-        .unwrap();
-        assert_eq!(
-            String::from_utf8(o.text).unwrap(),
-            "Return-Path: <u@me.example>\nDate: 6 Sep 1995 04:46:54 -0000\n\
-             Message-ID: <19950906044654.12345.qmail@id.example>\nFrom: u@me.example\n\
-             Cc: recipient list not shown: ;\nSubject: s\n\nb\n"
-        );
-        assert_eq!(o.sender, b"u@me.example");
-        assert_eq!(o.recipients, vec![b"x@me.example".to_vec()]);
-    }
-
-    #[test]
-    fn per_message_verp() {
-        let set = settings(&[("USER", "u"), ("QMAILINJECT", "m")]);
-        let o =
-            inject_message(&set, &opts(Strategy::Header, &[]), b"To: a@b.c\n\n", false).unwrap();
-        assert_eq!(o.sender, b"u-810362814.12345@me.example");
-        let set = settings(&[("USER", "u"), ("QMAILINJECT", "mr")]);
-        let o =
-            inject_message(&set, &opts(Strategy::Header, &[]), b"To: a@b.c\n\n", false).unwrap();
-        assert_eq!(o.sender, b"u-810362814.12345-@me.example-@[]");
-    }
-
-    #[test]
-    fn queued_text_has_no_return_path() {
-        let set = settings(&[("USER", "u")]);
-        let o = inject_message(
-            &set,
-            &opts(Strategy::Header, &[]),
-            b"To: a@b.c\nDate: d\nMessage-ID: <m>\nFrom: f@g.h\n\nbody",
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            o.text,
-            b"To: a@b.c\nDate: d\nMessage-ID: <m>\nFrom: f@g.h\n\nbody\n"
-        );
-        assert_eq!(o.recipients, vec![b"a@b.c".to_vec()]);
-    }
-
-    #[test]
-    fn fatal_messages() {
-        assert_eq!(
-            Fatal::Unparsable(b"From: (x\n".to_vec()).message(),
-            b"qmail-inject: fatal: unable to parse this line:\nFrom: (x\n"
-        );
-        assert_eq!(
-            Fatal::BadAddress(b"a@(b".to_vec()).message(),
-            b"qmail-inject: fatal: unable to parse address: a@(b\n"
-        );
-    }
-
-    #[test]
-    fn bad_control_value_is_fatal() {
-        let get = |k: &str| (k == "QMAILDEFAULTHOST").then(|| b"(".to_vec());
-        let r = Settings::new(&get, &Controls::default(), None, 0, 1);
-        assert_eq!(r.err(), Some(Fatal::Unparsable(b"@(".to_vec())));
-    }
 }
