@@ -27,7 +27,11 @@ fn qid(q: &[u8]) -> u16 {
 
 /// Serve `rounds` UDP queries (each answered by a list of datagrams) and TCP queries.
 fn server(answer: Answer) -> SocketAddr {
-    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server_on("127.0.0.1:0", answer)
+}
+
+fn server_on(bind: &str, answer: Answer) -> SocketAddr {
+    let udp = UdpSocket::bind(bind).unwrap();
     let addr = udp.local_addr().unwrap();
     let tcp = TcpListener::bind(addr).unwrap();
     thread::spawn(move || {
@@ -182,4 +186,17 @@ fn bad_names_fail_before_any_query() {
     let r = resolver(vec![]);
     assert!(matches!(r.mx(b"a..b"), Err(DnsError::BadName(_))));
     assert!(r.mx(b"a..b").unwrap_err().is_hard());
+}
+
+#[test]
+fn ipv6_nameserver() {
+    let s = server_on("[::1]:0", |_, tcp| {
+        if tcp {
+            vec![Some((0x0180, 2, MX2.to_vec()))]
+        } else {
+            vec![Some((0x0380, 0, Vec::new()))]
+        }
+    });
+    assert!(s.is_ipv6());
+    assert_eq!(resolver(vec![s]).mx(b"example.org").unwrap().len(), 2);
 }
