@@ -4,6 +4,7 @@
 //! qmail-getpw's six fields.
 #![forbid(unsafe_code)]
 
+pub mod child;
 pub mod nughde;
 pub mod report;
 
@@ -12,34 +13,39 @@ use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use qmail_core::exit::{errno_is_temp, Qlx};
 use qmail_core::{auto, ids};
 use qmail_spawn::{Spawner, Started, Status};
 
+/// argv[0] of the per-delivery child: qmail-lspawn started again to look up the user and
+/// become qmail-local, as spawn.c's forked child does (the lookup never blocks the loop).
+pub const CHILD: &str = "qmail-lspawn-child";
+/// The running program, for starting the child even if the file has been replaced since.
+const SELF: &str = "/proc/self/exe";
+
 pub struct Lspawn {
     /// qmail-start's argument: the delivery for users without a .qmail.
     defaultdelivery: OsString,
-    qmailp: u32,
-    nofiles: u32,
 }
 
 pub fn run(args: &[OsString]) -> u8 {
+    if args
+        .first()
+        .is_some_and(|a| a.as_bytes() == CHILD.as_bytes())
+    {
+        return child::run(args);
+    }
     let Some(dd) = args.get(1) else { return 100 };
     if std::env::set_current_dir(auto::QMAIL).is_err()
         || std::env::set_current_dir("queue/mess").is_err()
     {
         return 111;
     }
-    let (Ok(q), Ok(p), Ok(n)) = (ids::qmailq(), ids::qmailp(), ids::gid_nofiles()) else {
-        return 111;
-    };
+    let Ok(q) = ids::qmailq() else { return 111 };
     let mut l = Lspawn {
         defaultdelivery: dd.clone(),
-        qmailp: p.as_raw(),
-        nofiles: n.as_raw(),
     };
     qmail_spawn::drive(&mut l, q.as_raw())
 }
@@ -64,35 +70,18 @@ impl Spawner for Lspawn {
         if local.is_empty() {
             return Started::Done(Status::Exited(0)); // the trash address, e.g. `@host`
         }
-        let home = Path::new(auto::QMAIL);
-        let u = match nughde::get(home, local, self.qmailp, self.nofiles) {
-            Ok(u) => u,
-            Err(code) => return Started::Done(Status::Exited(code)),
-        };
-        if u.uid == 0 {
-            return Started::Done(Status::Exited(Qlx::Root.code()));
-        }
         let Ok(err) = out.try_clone() else {
             return Started::Done(Status::Exited(Qlx::Sys.code()));
         };
-        let r = Command::new(home.join("bin/qmail-local"))
-            .arg0("bin/qmail-local")
-            .current_dir(home)
-            .arg("--")
-            .arg(os(&u.user))
-            .arg(os(&u.home))
+        let r = Command::new(SELF)
+            .arg0(CHILD)
             .arg(os(local))
-            .arg(os(&u.dash))
-            .arg(os(&u.ext))
             .arg(os(domain))
             .arg(os(sender))
             .arg(&self.defaultdelivery)
             .stdin(Stdio::from(mess))
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
-            // With a uid and no explicit groups std clears the supplementary groups.
-            .gid(u.gid)
-            .uid(u.uid)
             .spawn();
         match r {
             Ok(c) => Started::Child(c),

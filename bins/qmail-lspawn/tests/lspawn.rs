@@ -308,3 +308,30 @@ fn usage() {
     let l = start(&h, &[]);
     assert_eq!(l.finish(), 100);
 }
+
+#[test]
+fn broken_users_cdb_is_temporary() {
+    let h = Home::new("badcdb");
+    let m = h.mess("104", uid("qmailq"));
+    // A cdb without the "" (wildchars) record cannot be trusted.
+    let mut mk =
+        qmail_core::cdb::CdbMake::new(std::fs::File::create(h.dir.join("users/cdb")).unwrap());
+    mk.add(b"!joe\0", b"x").unwrap();
+    mk.finish().unwrap();
+    let mut l = start(&h, &["./Maildir/"]);
+    let mut limit = [0u8; 1];
+    l.rep.read_exact(&mut limit).unwrap();
+    l.send(0, &m, "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (0, "ZTrouble reading users/cdb in qmail-lspawn.\n".into())
+    );
+    std::fs::remove_file(h.dir.join("users/cdb")).unwrap();
+    std::fs::create_dir(h.dir.join("users/cdb")).unwrap();
+    l.send(0, &m, "s", "joe@h");
+    assert_eq!(
+        l.report(),
+        (0, "ZTrouble reading users/cdb in qmail-lspawn.\n".into())
+    );
+    assert_eq!(l.finish(), 0);
+}

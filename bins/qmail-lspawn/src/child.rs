@@ -1,0 +1,63 @@
+//! The per-delivery child (spec §4.1 steps 3–4), still root: find the user, drop to the
+//! user's uid and gid with no other groups, and become bin/qmail-local. Every failure is an
+//! exit code the parent's report table knows (QLX).
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use nix::unistd::{Gid, Uid};
+use qmail_core::exit::{errno_is_temp, Qlx};
+use qmail_core::{auto, ids};
+
+use crate::nughde;
+
+fn cstr(b: &[u8]) -> Result<CString, u8> {
+    CString::new(b).map_err(|_| Qlx::Usage.code())
+}
+
+/// argv: CHILD local domain sender defaultdelivery. Returns only on failure.
+pub fn run(args: &[OsString]) -> u8 {
+    match deliver(args) {
+        Ok(never) => match never {},
+        Err(code) => code,
+    }
+}
+
+fn deliver(args: &[OsString]) -> Result<std::convert::Infallible, u8> {
+    let arg = |i: usize| args.get(i).map(|a| a.as_bytes()).ok_or(Qlx::Usage.code());
+    let (local, domain, sender, dd) = (arg(1)?, arg(2)?, arg(3)?, arg(4)?);
+    std::env::set_current_dir(auto::QMAIL).map_err(|_| Qlx::Usage.code())?;
+    let (Ok(qmailp), Ok(nofiles)) = (ids::qmailp(), ids::gid_nofiles()) else {
+        return Err(Qlx::Sys.code());
+    };
+    let u = nughde::get(Path::new("."), local, qmailp.as_raw(), nofiles.as_raw())?;
+    let argv = [
+        cstr(b"bin/qmail-local")?,
+        cstr(b"--")?,
+        cstr(&u.user)?,
+        cstr(&u.home)?,
+        cstr(local)?,
+        cstr(&u.dash)?,
+        cstr(&u.ext)?,
+        cstr(domain)?,
+        cstr(sender)?,
+        cstr(dd)?,
+    ];
+    let gid = Gid::from_raw(u.gid);
+    // Groups, then gid, then uid: once the uid is gone nothing else can be changed.
+    nix::unistd::setgroups(&[gid]).map_err(|_| Qlx::Usage.code())?;
+    nix::unistd::setgid(gid).map_err(|_| Qlx::Usage.code())?;
+    nix::unistd::setuid(Uid::from_raw(u.uid)).map_err(|_| Qlx::Usage.code())?;
+    if nix::unistd::getuid().is_root() {
+        return Err(Qlx::Root.code());
+    }
+    let e = match nix::unistd::execv(&argv[0], &argv) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    };
+    Err(if errno_is_temp(e as i32) {
+        Qlx::ExecSoft.code()
+    } else {
+        Qlx::ExecHard.code()
+    })
+}
