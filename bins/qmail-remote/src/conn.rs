@@ -112,6 +112,10 @@ impl GetByte for Conn {
         self.rpos = self.rpos.saturating_add(1);
         Ok(b)
     }
+
+    fn too_long(&mut self) -> Died {
+        Died
+    }
 }
 
 impl Sink for Conn {

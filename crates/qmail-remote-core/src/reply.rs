@@ -7,12 +7,18 @@
 
 /// Reply text kept for "Remote host said:" (qmail's HUGESMTPTEXT).
 pub const TEXT_MAX: usize = 5000;
+/// A reply longer than this is not a reply: a server streaming bytes without end would
+/// otherwise hold qmail-remote forever (each read is within the timeout). qmail has no
+/// such limit; no real server comes near it.
+pub const REPLY_MAX: usize = 1024 * 1024;
 
 /// One byte at a time from the server; an error is a dead connection (EOF, timeout,
 /// read error), which the caller turns into "connection died".
 pub trait GetByte {
     type Error;
     fn get(&mut self) -> Result<u8, Self::Error>;
+    /// The error for a reply longer than `REPLY_MAX`.
+    fn too_long(&mut self) -> Self::Error;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,7 +45,12 @@ fn digit(b: u8) -> u64 {
 
 pub fn read<S: GetByte>(src: &mut S) -> Result<Reply, S::Error> {
     let mut text = Vec::new();
+    let mut total = 0usize;
     let mut get = |src: &mut S| -> Result<u8, S::Error> {
+        total = total.saturating_add(1);
+        if total > REPLY_MAX {
+            return Err(src.too_long());
+        }
         let b = src.get()?;
         if b != b'\r' && text.len() < TEXT_MAX {
             text.push(b);
@@ -79,6 +90,7 @@ impl GetByte for SliceSource<'_> {
         self.pos = self.pos.saturating_add(1);
         Ok(b)
     }
+    fn too_long(&mut self) {}
 }
 
 #[cfg(test)]
@@ -129,5 +141,9 @@ mod tests {
         assert_eq!(r.text.len(), TEXT_MAX);
         assert_eq!(n, long.len());
         assert_eq!(r.code, 550);
+        let mut endless = b"250-".to_vec();
+        endless.extend(std::iter::repeat(b'x').take(REPLY_MAX));
+        endless.extend_from_slice(b"\n250 ok\n");
+        assert_eq!(one(&endless), Err(()));
     }
 }
