@@ -1,0 +1,87 @@
+//! Run the checkpassword program: `user\0password\0timestamp\0` on its descriptor 3, the
+//! client still on 0 and 1 (and on 2, so that what it or qmail-pop3d says to stderr
+//! reaches the client, as with qmail). Its exit status decides: 0 means it served the
+//! session itself (qmail-pop3d ran), anything else that the login failed.
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::process::Command;
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+
+/// The checkpassword interface fixes the descriptor the child reads.
+const CHECKPASSWORD_FD: i32 = 3;
+const CLIENT_OUT: i32 = 1;
+const STDERR: i32 = 2;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0: the session happened in the child.
+    Served,
+    /// The child was killed by a signal.
+    Crashed,
+    /// Nonzero exit (or the program could not be run): bad login.
+    Refused,
+    /// The status could not be collected.
+    Lost,
+    /// The descriptor-3 pipe could not be set up.
+    Pipe,
+    /// The pipe could not be written.
+    Write,
+    /// No process could be made.
+    Fork,
+}
+
+/// The pipe's read end as descriptor 3 of this process, inheritable: a dup2 result is not
+/// close-on-exec, and if the pipe already landed on 3 the flag is cleared.
+fn pipe_on_fd3() -> Result<(std::os::fd::OwnedFd, File), Outcome> {
+    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|_| Outcome::Pipe)?;
+    let fd3 = qmail_sys::fd::move_to(r, CHECKPASSWORD_FD).map_err(|_| Outcome::Pipe)?;
+    fcntl(fd3.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty())).map_err(|_| Outcome::Pipe)?;
+    Ok((fd3, File::from(w)))
+}
+
+/// Run `prog args` with the login data on descriptor 3 and wait for it.
+pub fn check(prog: &OsStr, args: &[OsString], user: &[u8], pass: &[u8], stamp: &[u8]) -> Outcome {
+    if qmail_sys::fd::copy_to(CLIENT_OUT, STDERR).is_err() {
+        return Outcome::Pipe;
+    }
+    let (fd3, mut w) = match pipe_on_fd3() {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let spawned = Command::new(prog).args(args).spawn();
+    drop(fd3);
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            return match e.raw_os_error() {
+                Some(libc::EAGAIN | libc::ENOMEM) => Outcome::Fork,
+                // qmail's child exits 1 when exec fails: a failed login.
+                _ => Outcome::Refused,
+            };
+        }
+    };
+    let mut data = Vec::with_capacity(user.len().saturating_add(pass.len()).saturating_add(64));
+    for part in [user, pass, stamp] {
+        data.extend_from_slice(part);
+        data.push(0);
+    }
+    let written = w.write_all(&data).and_then(|()| w.flush());
+    data.fill(0);
+    std::hint::black_box(&data);
+    drop(w);
+    if written.is_err() {
+        let _ = child.wait();
+        return Outcome::Write;
+    }
+    match child.wait() {
+        Err(_) => Outcome::Lost,
+        Ok(s) => match s.code() {
+            Some(0) => Outcome::Served,
+            Some(_) => Outcome::Refused,
+            None => Outcome::Crashed,
+        },
+    }
+}
