@@ -129,12 +129,12 @@ pub fn run() -> Result<(), InjectError> {
     };
     out.put(&head);
     out.put(&start.bytes());
-    body(&mut input, &mut out)?;
+    body(&mut input, start.last(), &mut out)?;
     finish(out, &inj)
 }
 
-fn body<R: BufRead>(input: &mut R, out: &mut Out) -> Result<(), InjectError> {
-    headerbody::copy_body(input, &mut |b| out.put(b)).map_err(|_| InjectError::Read)
+fn body<R: BufRead>(input: &mut R, last: u8, out: &mut Out) -> Result<(), InjectError> {
+    headerbody::copy_body(input, last, &mut |b| out.put(b)).map_err(|_| InjectError::Read)
 }
 
 fn finish(out: Out, inj: &Inject<'_>) -> Result<(), InjectError> {

@@ -19,11 +19,20 @@ pub enum BodyStart {
     Eof,
     /// An empty line: the body is that line and what follows.
     Blank,
-    /// A line that is not a field: the body is an empty line, this line and the rest.
+    /// A line that is not a field: the body is an empty line, this line (or its start,
+    /// when the rest is still to be read) and the rest.
     Line(Vec<u8>),
 }
 
 impl BodyStart {
+    /// The last byte of `bytes()`, or a newline when it is empty.
+    pub fn last(&self) -> u8 {
+        match self {
+            BodyStart::Line(l) => l.last().copied().unwrap_or(b'\n'),
+            _ => b'\n',
+        }
+    }
+
     /// The body bytes this start stands for (before the rest of the input).
     pub fn bytes(&self) -> Vec<u8> {
         match self {
@@ -39,21 +48,103 @@ impl BodyStart {
     }
 }
 
-/// One line with its newline (added when the input ends without one); None at the end.
-fn getline<R: BufRead>(r: &mut R) -> io::Result<Option<Vec<u8>>> {
+/// What the next input line turned out to be.
+enum Got {
+    /// End of input.
+    Eof,
+    /// A whole line with its newline (added at the end of input).
+    Line(Vec<u8>),
+    /// The start of a line that can no longer be a header field; the rest of the line is
+    /// still in the reader, so a huge first body line is never held in memory.
+    Body(Vec<u8>),
+}
+
+/// Watches the bytes of a line to decide, as early as `hfield::valid` allows, that it
+/// cannot be a field: a control or 8-bit byte, or a space inside the name, before any
+/// colon. `From ` lines and continuation lines are header lines.
+struct Scan {
+    continuing: bool,
+    pos: usize,
+    decided: bool,
+    from: bool,
+    space: bool,
+}
+
+impl Scan {
+    fn not_a_field(&mut self, c: u8) -> bool {
+        if self.decided {
+            return false;
+        }
+        let pos = self.pos;
+        self.pos = pos.saturating_add(1);
+        if pos == 0 && self.continuing && (c == b' ' || c == b'\t') {
+            self.decided = true;
+            return false;
+        }
+        if self.from {
+            self.from = b"From ".get(pos) == Some(&c);
+            if self.from && pos == 4 {
+                self.decided = true;
+                return false;
+            }
+        }
+        if c == b':' {
+            self.decided = true;
+            return false;
+        }
+        if self.from {
+            return false;
+        }
+        if c == b' ' || c == b'\t' {
+            self.space = true;
+            return false;
+        }
+        !(32..127).contains(&c) || self.space
+    }
+}
+
+fn next_line<R: BufRead>(r: &mut R, continuing: bool) -> io::Result<Got> {
     let mut line = Vec::new();
+    let mut scan = Scan {
+        continuing,
+        pos: 0,
+        decided: false,
+        from: true,
+        space: false,
+    };
     loop {
-        match r.read_until(b'\n', &mut line) {
-            Ok(0) if line.is_empty() => return Ok(None),
-            Ok(_) => break,
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            if line.is_empty() {
+                return Ok(Got::Eof);
+            }
+            line.push(b'\n');
+            return Ok(Got::Line(line));
+        }
+        let mut end = None;
+        for (i, &c) in buf.iter().enumerate() {
+            if c == b'\n' {
+                end = Some((i, true));
+                break;
+            }
+            if scan.not_a_field(c) {
+                end = Some((i, false));
+                break;
+            }
+        }
+        let take = end.map_or(buf.len(), |(i, _)| i.saturating_add(1));
+        line.extend_from_slice(buf.get(..take).unwrap_or_default());
+        r.consume(take);
+        match end {
+            Some((_, true)) => return Ok(Got::Line(line)),
+            Some((_, false)) => return Ok(Got::Body(line)),
+            None => {}
         }
     }
-    if line.last() != Some(&b'\n') {
-        line.push(b'\n');
-    }
-    Ok(Some(line))
 }
 
 /// Read the header: its fields (each with its continuation lines and final newline) and
@@ -62,9 +153,16 @@ pub fn read_header<R: BufRead>(r: &mut R) -> io::Result<(Vec<Vec<u8>>, BodyStart
     let mut fields = Vec::new();
     let mut field: Option<Vec<u8>> = None;
     loop {
-        let Some(next) = getline(r)? else {
-            fields.extend(field);
-            return Ok((fields, BodyStart::Eof));
+        let next = match next_line(r, field.is_some())? {
+            Got::Eof => {
+                fields.extend(field);
+                return Ok((fields, BodyStart::Eof));
+            }
+            Got::Body(start) => {
+                fields.extend(field);
+                return Ok((fields, BodyStart::Line(start)));
+            }
+            Got::Line(l) => l,
         };
         if let Some(f) = field.as_mut() {
             if matches!(next.first(), Some(b' ' | b'\t')) {
@@ -89,9 +187,13 @@ pub fn read_header<R: BufRead>(r: &mut R) -> io::Result<(Vec<Vec<u8>>, BodyStart
 }
 
 /// Copy the rest of the input to `out` in buffer-sized pieces, adding a newline when the
-/// input does not end with one. Memory use does not depend on the body size.
-pub fn copy_body<R: BufRead>(r: &mut R, out: &mut dyn FnMut(&[u8])) -> io::Result<()> {
-    let mut last = b'\n';
+/// input does not end with one. `last` is the last body byte already written (a newline
+/// when none was). Memory use does not depend on the body size.
+pub fn copy_body<R: BufRead>(
+    r: &mut R,
+    mut last: u8,
+    out: &mut dyn FnMut(&[u8]),
+) -> io::Result<()> {
     loop {
         let buf = match r.fill_buf() {
             Ok(b) => b,
@@ -117,7 +219,7 @@ pub fn split(msg: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
         return (Vec::new(), Vec::new());
     };
     let mut body = start.bytes();
-    let _ = copy_body(&mut r, &mut |b| body.extend_from_slice(b));
+    let _ = copy_body(&mut r, start.last(), &mut |b| body.extend_from_slice(b));
     (fields, body)
 }
 
@@ -168,12 +270,91 @@ mod tests {
         let mut r = io::BufReader::with_capacity(4096, &data[..]);
         let mut biggest = 0;
         let mut total = 0;
-        copy_body(&mut r, &mut |b| {
+        copy_body(&mut r, b'\n', &mut |b| {
             biggest = biggest.max(b.len());
             total += b.len();
         })
         .unwrap();
         assert!(biggest <= 4096);
         assert_eq!(total, 100_001);
+    }
+
+    /// The split decided early must equal the split of whole lines.
+    #[test]
+    fn early_decision_matches_line_rules() {
+        let cases: &[&[u8]] = &[
+            b"X Y: z\nA: b\n",
+            b"From x\nA: 1\n\nb",
+            b"Fro: x\n\nb",
+            b"From: x\n\nb",
+            b"Fr m x\n",
+            b"X :a\n\nb",
+            b"X\t \t:a\n\nb",
+            b"A: 1\n\tcont\n bad line\n\nb",
+            b"A: 1\nb\xe9d: x\nrest",
+            b"A: 1\nctl\x01: x\nrest",
+            b"body line without colon\nnext",
+            b"longname",
+            b": empty name\n",
+            b"\r\n",
+        ];
+        for &m in cases {
+            let (f, b) = split(m);
+            let mut whole = f.concat();
+            whole.extend_from_slice(&b);
+            // reference: the line-by-line rules
+            let mut fields: Vec<Vec<u8>> = Vec::new();
+            let mut cur: Option<Vec<u8>> = None;
+            let mut body = Vec::new();
+            let mut lines: Vec<Vec<u8>> = m
+                .split_inclusive(|&c| c == b'\n')
+                .map(<[u8]>::to_vec)
+                .collect();
+            if let Some(l) = lines.last_mut() {
+                if l.last() != Some(&b'\n') {
+                    l.push(b'\n');
+                }
+            }
+            let mut it = lines.into_iter();
+            for l in it.by_ref() {
+                if cur.is_some() && matches!(l.first(), Some(b' ' | b'\t')) {
+                    cur.as_mut().unwrap().extend_from_slice(&l);
+                    continue;
+                }
+                fields.extend(cur.take());
+                if l == b"\n" {
+                    body.push(b'\n');
+                    break;
+                }
+                if l.starts_with(b"From ") {
+                    cur = Some([b"MBOX-Line: ".as_slice(), &l].concat());
+                } else if hfield::valid(&l) {
+                    cur = Some(l);
+                } else {
+                    body.push(b'\n');
+                    body.extend_from_slice(&l);
+                    break;
+                }
+            }
+            fields.extend(cur.take());
+            for l in it {
+                body.extend_from_slice(&l);
+            }
+            assert_eq!((f, b), (fields, body), "{:?}", String::from_utf8_lossy(m));
+        }
+    }
+
+    #[test]
+    fn huge_first_body_line_is_not_buffered() {
+        let mut msg = b"this is body text".to_vec();
+        msg.resize(1_000_000, b'x');
+        let mut r = io::BufReader::with_capacity(4096, &msg[..]);
+        let (f, start) = read_header(&mut r).unwrap();
+        assert!(f.is_empty());
+        assert_eq!(start, BodyStart::Line(b"this i".to_vec()));
+        assert_eq!(start.last(), b'i');
+        let mut n = 0;
+        copy_body(&mut r, start.last(), &mut |b| n += b.len()).unwrap();
+        assert_eq!(n, 1_000_000 - 6 + 1);
     }
 }

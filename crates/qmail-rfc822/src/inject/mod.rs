@@ -385,7 +385,7 @@ pub fn inject_message(
     }
     let mut text = inj.finish(print)?;
     text.extend_from_slice(&start.bytes());
-    let _ = headerbody::copy_body(&mut r, &mut |b| text.extend_from_slice(b));
+    let _ = headerbody::copy_body(&mut r, start.last(), &mut |b| text.extend_from_slice(b));
     let (sender, recipients) = inj.envelope();
     Ok(Outcome {
         text,
