@@ -317,9 +317,11 @@ mod tests {
             }
             let mut it = lines.into_iter();
             for l in it.by_ref() {
-                if cur.is_some() && matches!(l.first(), Some(b' ' | b'\t')) {
-                    cur.as_mut().unwrap().extend_from_slice(&l);
-                    continue;
+                if let Some(c) = cur.as_mut() {
+                    if matches!(l.first(), Some(b' ' | b'\t')) {
+                        c.extend_from_slice(&l);
+                        continue;
+                    }
                 }
                 fields.extend(cur.take());
                 if l == b"\n" {
