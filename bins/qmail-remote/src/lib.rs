@@ -14,8 +14,10 @@ use qmail_remote_core::mxip::{self, DnsFail, IpPref, Lcg};
 use qmail_remote_core::report::{self, Report};
 use qmail_remote_core::{addr, route, tcpto};
 use std::ffi::OsString;
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStringExt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,6 +34,26 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// Fd 0 as a plain file, read without another buffer in between. (std's `Stdin` would
+/// also turn a read error EBADF into an empty message.)
+fn message() -> Box<dyn Read> {
+    match std::io::stdin().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(File::from(fd)),
+        Err(e) => Box::new(Unreadable(Some(e))),
+    }
+}
+
+struct Unreadable(Option<std::io::Error>);
+
+impl Read for Unreadable {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        Err(self
+            .0
+            .take()
+            .unwrap_or_else(|| std::io::ErrorKind::Other.into()))
+    }
 }
 
 fn deliver(args: &[Vec<u8>], rep: &mut Report) {
@@ -98,7 +120,7 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
                 let Ok(conn) = conn::Conn::new(sock, ctl.timeout) else {
                     return rep.message(report::OSERR);
                 };
-                return smtp::smtp(conn, x.ip, &env, &mut std::io::stdin().lock(), rep);
+                return smtp::smtp(conn, x.ip, &env, &mut message(), rep);
             }
             Err(e) => {
                 let timeout = e.kind() == std::io::ErrorKind::TimedOut;

@@ -371,3 +371,14 @@ fn usage_and_control_trouble() {
     let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
     assert_eq!(out, b"ZUnable to read control files. (#4.3.0)\n\0");
 }
+
+#[test]
+fn unreadable_message_is_a_temporary_failure_without_quit() {
+    let h = Home::new();
+    let srv = Server::start(happy);
+    h.route_to(srv.port);
+    // A directory on fd 0: reading it fails (EISDIR).
+    let (_, out) = h.run_full(&args(&[b"r@remote.example"]), MSG, None, "</");
+    assert_eq!(out, b"r\0ZUnable to read message. (#4.3.0)\n\0");
+    assert!(srv.transcript().ends_with(b"DATA\r\n"));
+}

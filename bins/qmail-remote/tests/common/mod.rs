@@ -70,6 +70,17 @@ impl Home {
         msg: &[u8],
         resolv: Option<&str>,
     ) -> (i32, Vec<u8>) {
+        self.run_full(args, msg, resolv, "")
+    }
+
+    /// The same with a shell redirection applied to qmail-remote (`<&-`, say).
+    pub fn run_full(
+        &self,
+        args: &[&[u8]],
+        msg: &[u8],
+        resolv: Option<&str>,
+        redirect: &str,
+    ) -> (i32, Vec<u8>) {
         let mfile = self.dir.join("message");
         fs::write(&mfile, msg).unwrap();
         let mut mounts = String::new();
@@ -79,7 +90,7 @@ impl Home {
             mounts = format!("mount --bind '{}' /etc/resolv.conf && ", rfile.display());
         }
         let script = format!(
-            "{mounts}mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{}' \"$@\"",
+            "{mounts}mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{}' \"$@\" {redirect}",
             self.dir.display(),
             BIN
         );
