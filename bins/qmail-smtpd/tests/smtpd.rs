@@ -395,3 +395,28 @@ fn one_mebibyte_line_and_nul() {
     assert!(body.starts_with(b"nul\0here\n"));
     assert_eq!(body.len(), 9 + (1 << 20) + 1);
 }
+
+#[test]
+fn timeout_in_data_queues_nothing() {
+    let h = Home::new("datatimeout");
+    h.ctl("timeoutsmtpd", "1\n");
+    let mut child = h
+        .command(&[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{MSG}Subject: half a message\r\n").as_bytes())
+        .unwrap();
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(1));
+    assert!(normalise(&out).ends_with(&lines(&["354 go ahead", "451 timeout (#4.4.2)"])));
+    let rec = h.recorded();
+    assert_eq!(rec.len(), 1);
+    assert!(rec[0].1.is_empty(), "no envelope: nothing queued");
+}
