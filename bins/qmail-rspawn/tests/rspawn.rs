@@ -9,7 +9,23 @@ use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-rspawn");
 
-fn home(tag: &str) -> PathBuf {
+/// A temporary directory removed when the test is done with it.
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn home(tag: &str) -> Tmp {
     let dir = std::env::temp_dir().join(format!("qmail-rspawn-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for d in ["queue/mess/7", "queue/lock"] {
@@ -33,7 +49,7 @@ fn home(tag: &str) -> PathBuf {
     )
     .unwrap();
     std::fs::set_permissions(&remote, std::fs::Permissions::from_mode(0o755)).unwrap();
-    dir
+    Tmp(dir)
 }
 
 /// Send `cmds` and close; returns every report and the exit code.

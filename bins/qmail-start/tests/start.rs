@@ -32,7 +32,23 @@ fn script(dir: &Path, name: &str, body: &str) {
 
 const IDS: &str = "printf '%s %s [%s] %s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$*\"";
 
-fn setup(tag: &str) -> PathBuf {
+/// A temporary directory removed when the test is done with it.
+struct Tmp(PathBuf);
+
+impl std::ops::Deref for Tmp {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn setup(tag: &str) -> Tmp {
     let dir = std::env::temp_dir().join(format!("qmail-start-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -65,7 +81,7 @@ fn setup(tag: &str) -> PathBuf {
         "logger",
         &format!("{IDS} > $O/logger.ids\ncat > $O/log\ntouch $O/logger.done\n"),
     );
-    dir
+    Tmp(dir)
 }
 
 fn wait_for(p: &Path) {
