@@ -26,7 +26,9 @@ pub fn run() {
     let mut rep = Report::default();
     deliver(&args, &mut rep);
     // A write error cannot be reported anywhere; qmail-rspawn sees no output.
-    let _ = std::io::stdout().lock().write_all(&rep.out);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(&rep.out);
+    let _ = out.flush();
 }
 
 fn now() -> u64 {
