@@ -455,3 +455,127 @@ fn no_controls_no_start() {
         "alert: cannot start: unable to read controls\n"
     );
 }
+
+fn signal(s: &Send, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(s.child.id() as i32), sig).unwrap();
+}
+
+fn fake_qmail_queue(h: &Home) -> String {
+    let fake = h.dir.join("fakeqq");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\ncat > '{0}/bmsg'\ncat <&1 > '{0}/benv'\nexit 0\n",
+            h.dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    fake.display().to_string()
+}
+
+#[test]
+fn trigger_alarm_and_queuelifetime() {
+    let h = Home::new("lifetime");
+    h.ctl("queuelifetime", "1");
+    let fake = fake_qmail_queue(&h);
+    let mut s = start(&h, [120, 120], &[("QMAILQUEUE", fake.as_str())]);
+    wait_log(&h, "status: local");
+    std::thread::sleep(Duration::from_millis(300));
+    // Queued after the start-up scan: only the trigger makes qmail-send look.
+    let id = h.queue(b"x\n", b"Fs@x.example\0Tu@cmp.example\0");
+    OpenOptions::new()
+        .write(true)
+        .open(h.q("lock/trigger"))
+        .unwrap()
+        .write_all(b"\0")
+        .unwrap();
+    let c = command(&mut s.lcmd);
+    assert_eq!(c.3, "u@cmp.example");
+    s.lrep.write_all(b"\x00Zlater\0").unwrap();
+    wait_log(&h, "delivery 1: deferral: later");
+    // The next try is 100 s away; ALRM makes it now, and the message is past its lifetime.
+    std::thread::sleep(Duration::from_millis(2100));
+    signal(&s, nix::sys::signal::Signal::SIGALRM);
+    let c = command(&mut s.lcmd);
+    assert_eq!(c.3, "u@cmp.example");
+    s.lrep.write_all(b"\x00Zstill later\n\0").unwrap();
+    wait_log(&h, &format!("end msg {id}"));
+    let (code, _) = stop(s);
+    assert_eq!(code, 0);
+    assert!(h.log().contains(
+        "delivery 2: failure: still_later/I'm_not_going_to_try_again;_this_message_has_been_in_the_queue_too_long./\n"
+    ));
+    let msg = String::from_utf8(std::fs::read(h.dir.join("bmsg")).unwrap()).unwrap();
+    assert!(msg.contains(
+        "<u@cmp.example>:\nstill later\nI'm not going to try again; this message has been in the queue too long.\n\n--- Below"
+    ));
+}
+
+#[test]
+fn restart_resumes_the_queue_and_hup_rereads_locals() {
+    let h = Home::new("restart");
+    // A preprocessed message (state S5) whose local retry time lies in the future.
+    let id = h.queue(b"x\n", b"");
+    std::fs::remove_file(h.q(&format!("todo/{id}"))).unwrap();
+    std::fs::remove_file(h.q(&format!("intd/{id}"))).unwrap();
+    let n = id % SPLIT;
+    std::fs::write(h.q(&format!("info/{n}/{id}")), b"Fs@x.example\0").unwrap();
+    let lfile = h.q(&format!("local/{n}/{id}"));
+    std::fs::write(&lfile, b"Dgone@cmp.example\0Tu@cmp.example\0").unwrap();
+    let later = nix::sys::time::TimeSpec::new(qmail_core::date822::now() + 3600, 0);
+    nix::sys::stat::utimensat(
+        None,
+        &lfile,
+        &later,
+        &later,
+        nix::sys::stat::UtimensatFlags::FollowSymlink,
+    )
+    .unwrap();
+    let mut s = start(&h, [120, 120], &[]);
+    wait_log(&h, "status: local");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !h.log().contains("starting delivery"),
+        "not due yet:\n{}",
+        h.log()
+    );
+    signal(&s, nix::sys::signal::Signal::SIGALRM);
+    let c = command(&mut s.lcmd);
+    assert_eq!(
+        c,
+        (
+            0,
+            format!("{n}/{id}"),
+            "s@x.example".into(),
+            "u@cmp.example".into()
+        )
+    );
+    s.lrep.write_all(b"\x00Kok\0").unwrap();
+    wait_log(&h, &format!("end msg {id}"));
+    // HUP: a domain added to locals is local from now on.
+    let id2 = h.queue(b"y\n", b"F\0Ta@late.example\0");
+    h.ctl("locals", "cmp.example\nlate.example");
+    signal(&s, nix::sys::signal::Signal::SIGHUP);
+    std::thread::sleep(Duration::from_millis(300));
+    OpenOptions::new()
+        .write(true)
+        .open(h.q("lock/trigger"))
+        .unwrap()
+        .write_all(b"\0")
+        .unwrap();
+    let c = command(&mut s.lcmd);
+    assert_eq!(c.3, "a@late.example");
+    s.lrep.write_all(b"\x00Kok\0").unwrap();
+    wait_log(&h, &format!("end msg {id2}"));
+    let (code, cleaned) = stop(s);
+    assert_eq!(code, 0);
+    assert_eq!(
+        cleaned,
+        [
+            format!("foop/{id}"),
+            format!("todo/{id2}"),
+            format!("foop/{id2}")
+        ]
+    );
+}
