@@ -99,6 +99,28 @@ fn fatal(what: &str, e: impl std::fmt::Display) -> u8 {
     111
 }
 
+/// The PTR name of `ip`, lowercased; `softdnserror` when the DNS could not say; unset
+/// when there is no name.
+fn set_host(cmd: &mut Command, var: &str, resolver: &qmail_dns::Resolver, ip: IpAddr) {
+    match resolver.ptr(ip) {
+        Ok(names) => match names.first() {
+            Some(n) => {
+                let name = n.to_text().to_ascii_lowercase();
+                cmd.env(var, std::ffi::OsStr::from_bytes(&name));
+            }
+            None => {
+                cmd.env_remove(var);
+            }
+        },
+        Err(e) if e.is_hard() => {
+            cmd.env_remove(var);
+        }
+        Err(_) => {
+            cmd.env(var, "softdnserror");
+        }
+    }
+}
+
 /// Fill in the environment of `cmd` from the socket on descriptor 0.
 fn describe(cmd: &mut Command, o: &Options) -> Result<(), u8> {
     let local: SockaddrStorage =
@@ -113,10 +135,10 @@ fn describe(cmd: &mut Command, o: &Options) -> Result<(), u8> {
         .env("TCPLOCALIP", local.ip().to_string())
         .env("TCPREMOTEPORT", remote.port().to_string())
         .env("TCPREMOTEIP", remote.ip().to_string())
-        // No resolver yet: host names are left unset, as when there is no PTR record.
-        .env_remove("TCPLOCALHOST")
-        .env_remove("TCPREMOTEHOST")
         .env_remove("TCPREMOTEINFO");
+    let resolver = qmail_dns::Resolver::system();
+    set_host(cmd, "TCPLOCALHOST", &resolver, local.ip());
+    set_host(cmd, "TCPREMOTEHOST", &resolver, remote.ip());
     if o.remoteinfo {
         let timeout = Duration::from_secs(o.timeout);
         if let Some(info) = remoteinfo::get(remote, local, timeout) {

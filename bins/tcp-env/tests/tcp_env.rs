@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::os::fd::OwnedFd;
 use std::process::{Command, Output, Stdio};
 
@@ -107,4 +107,88 @@ fn usage_is_100() {
         String::from_utf8_lossy(&out.stderr),
         "tcp-env: usage: tcp-env [ -rR ] [ -t timeout ] program [ arg ... ]\n"
     );
+}
+
+/// tcp-env in a private mount namespace whose /etc/resolv.conf is `resolv`.
+fn run_with_resolver(resolv: &str) -> Output {
+    let conf = std::env::temp_dir().join(format!(
+        "tcp-env-resolv-{}-{}",
+        std::process::id(),
+        resolv.len()
+    ));
+    std::fs::write(&conf, resolv).unwrap();
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let _client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+    let (server, _) = l.accept().unwrap();
+    let script = format!(
+        "mount --bind {} /etc/resolv.conf && exec {} -R env",
+        conf.display(),
+        env!("CARGO_BIN_EXE_tcp-env")
+    );
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", &script])
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::from(OwnedFd::from(server)))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&conf);
+    out
+}
+
+/// A one-question DNS answer: `name` as the PTR of whatever was asked.
+fn ptr_answer(query: &[u8], name: &str) -> Vec<u8> {
+    let mut end = 12;
+    while query[end] != 0 {
+        end += 1 + query[end] as usize;
+    }
+    end += 5; // root label, type, class
+    let mut a = query[..2].to_vec();
+    a.extend_from_slice(&[0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0]);
+    a.extend_from_slice(&query[12..end]);
+    let mut rdata = Vec::new();
+    for label in name.split('.') {
+        rdata.push(label.len() as u8);
+        rdata.extend_from_slice(label.as_bytes());
+    }
+    rdata.push(0);
+    a.extend_from_slice(&[0xc0, 12, 0, 12, 0, 1, 0, 0, 0, 60]);
+    a.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    a.extend_from_slice(&rdata);
+    a
+}
+
+#[test]
+fn host_names_from_ptr_records() {
+    let dns = UdpSocket::bind("127.0.0.77:53").expect("bind 127.0.0.77:53 (run as root)");
+    dns.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let server = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        for _ in 0..2 {
+            let (n, from) = dns.recv_from(&mut buf).unwrap();
+            dns.send_to(&ptr_answer(&buf[..n], "Client.EXAMPLE"), from)
+                .unwrap();
+        }
+    });
+    let out = run_with_resolver("nameserver 127.0.0.77\n");
+    server.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = vars(&out);
+    assert_eq!(v["TCPREMOTEHOST"], "client.example");
+    assert_eq!(v["TCPLOCALHOST"], "client.example");
+}
+
+#[test]
+fn dns_failure_is_softdnserror() {
+    // Nothing listens on 127.0.0.78:53: every query is refused, a temporary failure.
+    let out = run_with_resolver("nameserver 127.0.0.78\noptions timeout:1 attempts:1\n");
+    let v = vars(&out);
+    assert_eq!(v["TCPREMOTEHOST"], "softdnserror");
+    assert_eq!(v["TCPLOCALHOST"], "softdnserror");
 }
