@@ -118,9 +118,20 @@ impl Sandbox {
         c.arg(r#"mount --bind "$0" /var/qmail || exit 97; exec "$@""#);
         c.arg(&self.root);
         if let Some(u) = user {
-            let pw = nix::unistd::User::from_name(u).ok().flatten().expect("user exists");
+            let pw = nix::unistd::User::from_name(u)
+                .ok()
+                .flatten()
+                .expect("user exists");
             let (uid, gid) = (pw.uid.to_string(), pw.gid.to_string());
-            c.args(["setpriv", "--reuid", &uid, "--regid", &gid, "--init-groups", "--"]);
+            c.args([
+                "setpriv",
+                "--reuid",
+                &uid,
+                "--regid",
+                &gid,
+                "--init-groups",
+                "--",
+            ]);
         }
         c.args(argv);
         c
