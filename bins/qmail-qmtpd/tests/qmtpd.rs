@@ -390,3 +390,99 @@ fn no_controls_is_temporary() {
     let (code, out) = h.session(PEER, &qmtp(b"\nx\n", b"s@x", &[b"a@cmp.example"]));
     assert_eq!((code, out), (111, vec![]));
 }
+
+/// tcpserver on 127.0.0.1 and a free port running qmail-qmtpd in a private mount
+/// namespace; the test is the QMTP client over TCP.
+struct Tcp {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Tcp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Tcp {
+    fn start(h: &Home) -> Tcp {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let script = format!(
+            "mkdir -p {QMAIL} && mount --bind {h} {QMAIL} && exec tcpserver -q -H -R -l mx.test 127.0.0.1 {port} {bin}",
+            h = h.dir.display(),
+            bin = env!("CARGO_BIN_EXE_qmail-qmtpd")
+        );
+        let child = Command::new("unshare")
+            .args(["-m", "--propagation", "private", "sh", "-c", &script])
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("QMAILQUEUE", h.dir.join("fake-qq"))
+            .env("QQ_REC", h.dir.join("rec"))
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let t = Tcp { child, port };
+        let t0 = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(t0.elapsed().as_secs() < 10, "tcpserver did not start");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        t
+    }
+}
+
+#[test]
+fn over_tcp_answers_come_before_the_next_message() {
+    let h = Home::new("tcp");
+    let t = Tcp::start(&h);
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", t.port)).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 512];
+    for (i, rcpts) in [
+        &[&b"a@cmp.example"[..], b"x@elsewhere.example"][..],
+        &[&b"b@cmp.example"[..]][..],
+    ]
+    .iter()
+    .enumerate()
+    {
+        c.write_all(&qmtp(
+            format!("\nmessage {i}\n").as_bytes(),
+            b"s@client",
+            rcpts,
+        ))
+        .unwrap();
+        // The answers arrive while the connection stays open for the next message.
+        let want = rcpts.len();
+        while qmail_netstring_count(&got) < want + if i == 0 { 0 } else { 2 } {
+            let n = c.read(&mut buf).unwrap();
+            assert!(n > 0, "connection closed early");
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+    drop(c);
+    assert_eq!(
+        answers(&got),
+        vec!["Kok <time> qp <pid>", DOMAIN_NO, "Kok <time> qp <pid>"]
+    );
+    let rec = h.recorded();
+    assert_eq!(rec.len(), 2);
+    assert!(rec.iter().all(
+        |(m, _)| m.starts_with(b"Received: from unknown (127.0.0.1)\n  by mx.test with QMTP; ")
+    ));
+}
+
+fn qmail_netstring_count(mut d: &[u8]) -> usize {
+    let mut n = 0;
+    while let Ok((_, rest)) = qmail_netstring::parse(d) {
+        n += 1;
+        d = rest;
+    }
+    n
+}
