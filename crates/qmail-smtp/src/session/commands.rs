@@ -1,0 +1,97 @@
+//! The smtp_* handlers: one command line in, replies and state changes out.
+use super::{Action, Mode, Session};
+use crate::addr::addrparse;
+use crate::command::{self, Verb};
+use crate::reply;
+
+impl Session {
+    pub(super) fn command(&mut self, line: &[u8], acts: &mut Vec<Action>) {
+        let cmd = command::parse(line);
+        let r: Vec<u8> = match cmd.verb {
+            Verb::Helo => {
+                self.helo(cmd.arg);
+                reply::helo(&self.cfg.greeting)
+            }
+            Verb::Ehlo => {
+                self.helo(cmd.arg);
+                reply::ehlo(&self.cfg.greeting)
+            }
+            Verb::Mail => self.mail(cmd.arg),
+            Verb::Rcpt => match self.rcpt(cmd.arg) {
+                Some(r) => r,
+                None => {
+                    acts.push(Action::Reply(reply::CONTROL.to_vec()));
+                    self.end(acts, 1);
+                    return;
+                }
+            },
+            Verb::Data => {
+                if !self.seen_mail {
+                    reply::WANT_MAIL.to_vec()
+                } else if self.recipients.is_empty() {
+                    reply::WANT_RCPT.to_vec()
+                } else {
+                    self.seen_mail = false;
+                    self.mode = Mode::WaitOpen;
+                    acts.push(Action::QueueOpen);
+                    return;
+                }
+            }
+            Verb::Rset => {
+                self.seen_mail = false;
+                reply::FLUSHED.to_vec()
+            }
+            Verb::Noop => reply::OK.to_vec(),
+            Verb::Vrfy => reply::VRFY.to_vec(),
+            Verb::Help => reply::HELP.to_vec(),
+            Verb::Quit => {
+                acts.push(Action::Reply(reply::quit(&self.cfg.greeting)));
+                self.end(acts, 0);
+                return;
+            }
+            Verb::Unknown => reply::UNIMPL.to_vec(),
+        };
+        acts.push(Action::Reply(r));
+    }
+
+    /// HELO and EHLO: a new transaction; remember the name for the Received line.
+    fn helo(&mut self, arg: &[u8]) {
+        self.seen_mail = false;
+        self.fakehelo = if arg.eq_ignore_ascii_case(&self.cfg.peer.remotehost) {
+            None
+        } else {
+            Some(arg.to_vec())
+        };
+    }
+
+    fn mail(&mut self, arg: &[u8]) -> Vec<u8> {
+        let Some(addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
+            return reply::SYNTAX.to_vec();
+        };
+        self.barf = self.cfg.badmailfrom.matches(&addr);
+        self.seen_mail = true;
+        self.recipients.clear();
+        self.sender = addr;
+        reply::OK.to_vec()
+    }
+
+    /// None: morercpthosts.cdb could not be read.
+    fn rcpt(&mut self, arg: &[u8]) -> Option<Vec<u8>> {
+        if !self.seen_mail {
+            return Some(reply::WANT_MAIL.to_vec());
+        }
+        let Some(mut addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
+            return Some(reply::SYNTAX.to_vec());
+        };
+        if self.barf {
+            return Some(reply::BMF.to_vec());
+        }
+        if let Some(rc) = &self.cfg.relayclient {
+            addr.extend_from_slice(rc);
+        } else if !self.cfg.rcpthosts.allowed(&addr).ok()? {
+            return Some(reply::NOGATEWAY.to_vec());
+        }
+        self.recipients.push(addr);
+        Some(reply::OK.to_vec())
+    }
+}
