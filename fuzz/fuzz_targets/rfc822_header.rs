@@ -1,0 +1,7 @@
+//! Fuzz target: see qmail_rfc822::fuzzing::fuzz_header for the property it checks.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    qmail_rfc822::fuzzing::fuzz_header(data);
+});
