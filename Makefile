@@ -21,8 +21,12 @@ check:
 	@if [ -x $(REL)/instcheck ]; then DESTDIR="$(DESTDIR)" $(REL)/instcheck; \
 	else DESTDIR="$(DESTDIR)" "$(DESTDIR)$(QMAILHOME)/bin/instcheck"; fi
 
+# The e2e tests install the built programs, so build them all before testing.
 test:
+	$(CARGO) build --workspace
 	$(CARGO) test --workspace
 
+# The whole system in the foreground: qmail-send's log on stdout, qmail-smtpd on port 25
+# (2525 when 25 is taken), local mail to ~/Maildir/. Ctrl-C stops it cleanly.
 run: setup
-	@echo "make run: qmail-send is not available yet; the tree is installed and configured."
+	sh boot/run-foreground "$(QMAILHOME)"
