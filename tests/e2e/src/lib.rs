@@ -197,8 +197,18 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        if !self.keep {
-            let _ = fs::remove_dir_all(&self.root);
+        if self.keep {
+            return;
+        }
+        let _ = fs::remove_dir_all(&self.root);
+        // The scratch directories are siblings named <root>.s<N>.
+        let prefix = format!("{}.s", self.root.display());
+        if let Ok(rd) = fs::read_dir(std::env::temp_dir()) {
+            for e in rd.filter_map(|e| e.ok()) {
+                if e.path().display().to_string().starts_with(&prefix) {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
         }
     }
 }
@@ -230,4 +240,176 @@ pub fn test_user() -> &'static str {
             .status();
     }
     NAME
+}
+
+/// A long-running program started inside the sandbox's namespace (qmail-start,
+/// tcpserver…). It runs in its own session; dropping it sends SIGTERM to that whole
+/// process group, waits up to 10 s, then SIGKILLs what is left.
+pub struct Daemon {
+    child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    /// The pid of the session leader (after `exec`, the daemon itself).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the daemon wrote to stdout and stderr so far.
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Wait until the log contains `needle` at least `n` times, up to `secs` seconds.
+    pub fn wait_log(&self, needle: &str, n: usize, secs: u64) -> bool {
+        wait_for(secs, || self.log_text().matches(needle).count() >= n)
+    }
+
+    /// Send a signal to the whole process group.
+    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), sig);
+        }
+    }
+
+    /// Stop it (SIGTERM to the group, then SIGKILL after 10 s) and reap it.
+    pub fn stop(&mut self) {
+        self.signal(nix::sys::signal::Signal::SIGTERM);
+        let done = wait_for(10, || matches!(self.child.try_wait(), Ok(Some(_))));
+        if !done {
+            self.signal(nix::sys::signal::Signal::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.stop();
+        }
+        // Children of the group that outlived their leader.
+        self.signal(nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+impl Sandbox {
+    /// Start `script` (bash) inside the namespace in a new session, stdout and stderr to
+    /// a log file. Use `exec` for the last command so `pid()` is the daemon's.
+    pub fn start(&self, script: &str) -> Daemon {
+        let log = self.scratch().join("daemon.log");
+        let out = fs::File::create(&log).expect("daemon log");
+        let err = out.try_clone().expect("dup log");
+        let mut c = Command::new("setsid");
+        c.arg("--wait");
+        let inner = self.command(None, &["/bin/bash", "-c", script]);
+        c.arg(inner.get_program());
+        c.args(inner.get_args());
+        c.env("QMAIL", QMAIL)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        let child = c.spawn().expect("start daemon");
+        Daemon { child, log }
+    }
+
+    /// qmail-start as the boot scripts run it: `env - PATH=… qmail-start DEFAULTDELIVERY`,
+    /// with qmail-send's log in the returned daemon's log. Waits for its first status line.
+    pub fn start_send(&self, defaultdelivery: &str) -> Daemon {
+        let d = self.start(&format!(
+            "cd / && exec env - PATH=/var/qmail/bin:/usr/bin:/bin qmail-start '{defaultdelivery}'"
+        ));
+        assert!(
+            d.wait_log("status: local", 1, 20),
+            "qmail-send did not start: {}",
+            d.log_text()
+        );
+        d
+    }
+
+    /// Wait until the queue holds no message (mess/ and todo/ empty), up to `secs`.
+    pub fn wait_queue_empty(&self, secs: u64) -> bool {
+        wait_for(secs, || {
+            self.mess_files().is_empty() && self.ls("queue/todo").is_empty()
+        })
+    }
+
+    /// Write a control file (one line per entry).
+    pub fn control(&self, name: &str, lines: &[&str]) {
+        let mut text = lines.join("\n");
+        if !lines.is_empty() {
+            text.push('\n');
+        }
+        let p = self.path("control").join(name);
+        fs::write(&p, text).expect("write control file");
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).expect("chmod control");
+    }
+}
+
+/// Poll `cond` every 50 ms for up to `secs` seconds.
+pub fn wait_for(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if cond() {
+            return true;
+        }
+        if std::time::Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A private mailbox owner for one test: the ordinary test user, with a home directory
+/// in the sandbox's scratch space, reached as `local@<me>` through users/assign (so
+/// parallel tests never share a Maildir). Returns the home directory (outside view).
+pub fn mailbox(sb: &Sandbox, local: &str) -> PathBuf {
+    let user = test_user();
+    let pw = nix::unistd::User::from_name(user)
+        .ok()
+        .flatten()
+        .expect("test user");
+    let home = sb.scratch().join(format!("home-{local}"));
+    fs::create_dir_all(home.join("Maildir/new")).expect("home");
+    fs::create_dir_all(home.join("Maildir/cur")).expect("home");
+    fs::create_dir_all(home.join("Maildir/tmp")).expect("home");
+    let st = Command::new("chown")
+        .args(["-R", &format!("{}:{}", pw.uid, pw.gid)])
+        .arg(&home)
+        .status()
+        .expect("chown");
+    assert!(st.success());
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).expect("chmod home");
+    let assign = sb.path("users/assign");
+    let mut text = fs::read_to_string(&assign).unwrap_or_default();
+    if let Some(stripped) = text.strip_suffix(".\n") {
+        text = stripped.to_string();
+    }
+    text.push_str(&format!(
+        "={local}:{user}:{}:{}:{}:::\n+{local}-:{user}:{}:{}:{}:-::\n.\n",
+        pw.uid,
+        pw.gid,
+        home.display(),
+        pw.uid,
+        pw.gid,
+        home.display()
+    ));
+    fs::write(&assign, text).expect("users/assign");
+    let r = sb.sh("/var/qmail/bin/qmail-newu");
+    assert_eq!(r.code, Some(0), "qmail-newu: {}", r.stderr_str());
+    home
+}
+
+/// The messages in a Maildir's new/ (contents), sorted.
+pub fn maildir_messages(maildir: &Path) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = fs::read_dir(maildir.join("new"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| fs::read(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
