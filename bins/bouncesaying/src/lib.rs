@@ -3,7 +3,7 @@
 //! exits 0; 111 from PROGRAM defers, any other answer accepts the delivery (exit 0).
 #![forbid(unsafe_code)]
 
-mod child;
+use qmail_core::child;
 
 use std::ffi::OsString;
 use std::io::{self, Write};

@@ -4,7 +4,7 @@
 //! defers the delivery; any other answer lets the `.qmail` file go on.
 #![forbid(unsafe_code)]
 
-mod child;
+use qmail_core::child;
 
 use std::ffi::OsString;
 use std::fs::File;

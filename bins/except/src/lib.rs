@@ -2,7 +2,7 @@
 //! and its permanent failure into success (exit 0); 111 stays 111 (except(1)).
 #![forbid(unsafe_code)]
 
-mod child;
+use qmail_core::child;
 
 use std::ffi::OsString;
 use std::io::{self, Write};

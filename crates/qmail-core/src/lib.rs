@@ -5,6 +5,7 @@
 
 pub mod auto;
 pub mod cdb;
+pub mod child;
 pub mod constmap;
 pub mod control;
 pub mod date822;

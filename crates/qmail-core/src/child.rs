@@ -1,11 +1,11 @@
-//! Run the test program with fd 0, 1 and 2 inherited and wait for it. A program that
+//! Run a .qmail helper's test program (bouncesaying, condredirect, except) with fd 0, 1 and 2 inherited and wait for it. A program that
 //! cannot be started counts as exit 111 (temporary errno) or 100, as if a forked child
 //! had failed its exec.
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
-use qmail_core::exit::errno_is_temp;
+use crate::exit::errno_is_temp;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Status {
