@@ -45,12 +45,7 @@ impl Fatal {
     }
 }
 
-fn errstr(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => e.to_string(),
-    }
-}
+use qmail_core::errstr::errstr;
 
 fn var(name: &str) -> Result<OsString, Fatal> {
     std::env::var_os(name).ok_or_else(|| Fatal::new(100, format!("{name} not set")))

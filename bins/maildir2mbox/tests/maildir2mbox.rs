@@ -160,7 +160,7 @@ fn failures_keep_the_maildir() {
         (
             111,
             format!(
-                "maildir2mbox: fatal: unable to create {}: No such file or directory\n",
+                "maildir2mbox: fatal: unable to create {}: file does not exist\n",
                 t.path("no/such/dir/tmp")
             )
         )
@@ -183,7 +183,7 @@ fn failures_keep_the_maildir() {
         t.run(&[("MAIL", "m"), ("MAILTMP", "t"), ("MAILDIR", "/nonexistent")]),
         (
             111,
-            "maildir2mbox: fatal: unable to chdir to /nonexistent: No such file or directory\n"
+            "maildir2mbox: fatal: unable to chdir to /nonexistent: file does not exist\n"
                 .into()
         )
     );

@@ -16,12 +16,7 @@ pub enum MakeError {
     Chdir(OsString, io::Error),
 }
 
-fn errstr(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => e.to_string(),
-    }
-}
+use qmail_core::errstr::errstr;
 
 /// Print the message on fd 2; usage is 100, everything else 111.
 pub fn report(e: &MakeError) -> u8 {

@@ -28,12 +28,7 @@ impl Fatal {
     }
 }
 
-fn errstr(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => e.to_string(),
-    }
-}
+use qmail_core::errstr::errstr;
 
 /// new/ entries (not dot files), oldest first.
 fn scan() -> io::Result<Vec<PathBuf>> {

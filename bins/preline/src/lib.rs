@@ -42,12 +42,7 @@ impl Fatal {
     }
 }
 
-fn errstr(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => e.to_string(),
-    }
-}
+use qmail_core::errstr::errstr;
 
 /// Which of the three lines go in front of the message.
 #[derive(Debug, PartialEq, Eq)]

@@ -23,12 +23,7 @@ pub enum NewmrhError {
     Move(io::Error),
 }
 
-fn errstr(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => e.to_string(),
-    }
-}
+use qmail_core::errstr::errstr;
 
 /// Print `qmail-newmrh: fatal: …` on fd 2; the exit code is always 111.
 pub fn report(e: &NewmrhError) -> u8 {

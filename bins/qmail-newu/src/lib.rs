@@ -28,12 +28,7 @@ pub enum NewuError {
     Move(io::Error),
 }
 
-fn errstr(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
-        None => e.to_string(),
-    }
-}
+use qmail_core::errstr::errstr;
 
 /// Print `qmail-newu: fatal: …` on fd 2 and give the exit code (always 111).
 pub fn report(e: &NewuError) -> u8 {

@@ -9,6 +9,7 @@ pub mod child;
 pub mod constmap;
 pub mod control;
 pub mod date822;
+pub mod errstr;
 pub mod exit;
 pub mod fmtqfn;
 pub mod ids;
