@@ -31,7 +31,7 @@ fn makes_a_maildir_and_refuses_to_remake_it() {
     assert_eq!(code, 111);
     assert_eq!(
         err,
-        format!("maildirmake: fatal: unable to mkdir {md}: File exists\n")
+        format!("maildirmake: fatal: unable to mkdir {md}: file already exists\n")
     );
     fs::remove_dir_all(&base).unwrap();
 }
