@@ -105,6 +105,6 @@ fn bounded_and_failures() {
     assert_eq!(out.status.code(), Some(111));
     assert_eq!(
         out.stderr,
-        b"maildirwatch: fatal: unable to chdir to /nonexistent: No such file or directory\n"
+        b"maildirwatch: fatal: unable to chdir to /nonexistent: file does not exist\n"
     );
 }

@@ -70,7 +70,7 @@ fn unrunnable_command() {
         (
             100,
             String::new(),
-            "preline: fatal: unable to run /nonexistent/cmd: No such file or directory\n".into()
+            "preline: fatal: unable to run /nonexistent/cmd: file does not exist\n".into()
         )
     );
 }

@@ -63,7 +63,7 @@ fn missing_list_is_111() {
     assert_eq!(code, 111);
     assert_eq!(
         err,
-        "qmail-newmrh: fatal: unable to read control/morercpthosts: No such file or directory\n"
+        "qmail-newmrh: fatal: unable to read control/morercpthosts: file does not exist\n"
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
