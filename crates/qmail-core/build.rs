@@ -2,7 +2,12 @@
 //! home directory, split, spawn limit and user names are fixed at build time and never taken
 //! from the environment at run time.
 // A build script may stop the build: panics and cargo: lines on stdout are its interface.
-#![allow(clippy::panic, clippy::print_stdout, clippy::unwrap_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::indexing_slicing
+)]
 use std::fs;
 use std::path::{Path, PathBuf};
 

@@ -183,8 +183,7 @@ fn failures_keep_the_maildir() {
         t.run(&[("MAIL", "m"), ("MAILTMP", "t"), ("MAILDIR", "/nonexistent")]),
         (
             111,
-            "maildir2mbox: fatal: unable to chdir to /nonexistent: file does not exist\n"
-                .into()
+            "maildir2mbox: fatal: unable to chdir to /nonexistent: file does not exist\n".into()
         )
     );
 }

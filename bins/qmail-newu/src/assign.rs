@@ -97,8 +97,14 @@ mod tests {
         assert_eq!(
             r,
             vec![
-                (b"!joe\0".to_vec(), b"joe\x00100\x00100\0/home/joe\0\0".to_vec()),
-                (b"!joe-".to_vec(), b"joe\x00100\x00100\0/home/joe\0-\0".to_vec()),
+                (
+                    b"!joe\0".to_vec(),
+                    b"joe\x00100\x00100\0/home/joe\0\0".to_vec()
+                ),
+                (
+                    b"!joe-".to_vec(),
+                    b"joe\x00100\x00100\0/home/joe\0-\0".to_vec()
+                ),
                 (b"".to_vec(), b"-".to_vec()),
             ]
         );
