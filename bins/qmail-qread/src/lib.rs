@@ -5,7 +5,6 @@
 //! warnings included, goes to stdout; bytes outside 32..126 are shown as `_`.
 #![forbid(unsafe_code)]
 
-mod errstr;
 
 use std::fs;
 use std::io::{self, Write};
@@ -15,7 +14,7 @@ use std::path::Path;
 
 use qmail_core::{auto, date822, fmtqfn};
 
-pub use errstr::errstr;
+pub use qmail_core::errstr::errstr;
 
 pub fn run() -> u8 {
     let mut out = io::BufWriter::new(io::stdout().lock());
