@@ -1,10 +1,14 @@
-//! qmail-setup [--bindir DIR] [--srcdir DIR]: create the qmail users and groups, install the
-//! qmail-hier table under $DESTDIR + the qmail home with its owners and modes, configure
-//! control/ for this host if it has no control/me, and check the result.
+//! qmail-setup [--bindir DIR] [--srcdir DIR] [--home-only]: create the qmail users and
+//! groups, install the qmail-hier table under $DESTDIR + the qmail home with its owners and
+//! modes, configure control/ for this host if it has no control/me, install the SMTP relay
+//! rules, make the sendmail links and tell man-db about man/, and check the result.
 #![forbid(unsafe_code)]
 
 mod hostname;
+mod links;
+mod manpath;
 mod pages;
+mod smtp;
 mod users;
 
 use std::collections::BTreeSet;
@@ -16,7 +20,7 @@ use qmail_hier::{Apply, Check, Entry, HierError, Ids, Install};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ]")]
+    #[error("usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ] [ --home-only ]")]
     Usage,
     #[error("must be run as root (or with DESTDIR set, to build a package image)")]
     NotRoot,
@@ -58,27 +62,45 @@ pub struct Options {
     /// The source tree whose man/ holds the pages; None installs no pages.
     pub srcdir: Option<PathBuf>,
     /// DESTDIR was given: build a package image; create no users, chown nothing and write
-    /// no host-specific control files.
+    /// no control files.
     pub packaging: bool,
 }
 
-fn parse(args: &[OsString]) -> Result<(Option<PathBuf>, Option<PathBuf>), SetupError> {
-    let (mut bindir, mut srcdir) = (None, None);
+struct Args {
+    bindir: Option<PathBuf>,
+    srcdir: Option<PathBuf>,
+    home_only: bool,
+}
+
+fn parse(args: &[OsString]) -> Result<Args, SetupError> {
+    let mut a = Args {
+        bindir: None,
+        srcdir: None,
+        home_only: false,
+    };
     let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let slot = match a.to_str() {
-            Some("--bindir") => &mut bindir,
-            Some("--srcdir") => &mut srcdir,
+    while let Some(arg) = it.next() {
+        let slot = match arg.to_str() {
+            Some("--bindir") => &mut a.bindir,
+            Some("--srcdir") => &mut a.srcdir,
+            Some("--home-only") => {
+                a.home_only = true;
+                continue;
+            }
             _ => return Err(SetupError::Usage),
         };
         *slot = Some(PathBuf::from(it.next().ok_or(SetupError::Usage)?));
     }
-    Ok((bindir, srcdir))
+    Ok(a)
 }
 
 pub fn run() -> Result<(), SetupError> {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let (bindir, srcdir) = parse(&args)?;
+    let Args {
+        bindir,
+        srcdir,
+        home_only,
+    } = parse(&args)?;
     let bindir = match bindir {
         Some(b) => b,
         None => {
@@ -93,19 +115,38 @@ pub fn run() -> Result<(), SetupError> {
         srcdir,
         packaging: destdir.is_some(),
     };
+    // Packagers make the links in their package's own way.
+    let system = (destdir.is_none() && !home_only).then(|| PathBuf::from("/"));
     if !opts.packaging && !nix::unistd::geteuid().is_root() {
         return Err(SetupError::NotRoot);
     }
-    let problems = setup(&opts, &mut io::stdout().lock(), &mut io::stderr().lock())?;
+    let problems = setup_system(
+        &opts,
+        system.as_deref(),
+        &mut io::stdout().lock(),
+        &mut io::stderr().lock(),
+    )?;
     match problems {
         0 => Ok(()),
         n => Err(SetupError::Failed(n)),
     }
 }
 
-/// Install and check; the number of problems reported on `err`.
+/// Install and check, touching nothing outside the home; the number of problems reported
+/// on `err`.
 pub fn setup(
     opts: &Options,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> Result<usize, SetupError> {
+    setup_system(opts, None, out, err)
+}
+
+/// [`setup`], and also make the sendmail links and tell man-db about man/ under `system`
+/// (the root of the system: "/" for a real installation).
+pub fn setup_system(
+    opts: &Options,
+    system: Option<&Path>,
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> Result<usize, SetupError> {
@@ -121,6 +162,9 @@ pub fn setup(
     }
     let mut problems = 0usize;
     let mut inst = Install::new(&opts.root, &opts.bindir, ids);
+    if let Some(src) = &opts.srcdir {
+        inst = inst.with_srcdir(src);
+    }
     for e in &entries {
         if let Err(e) = inst.apply(e) {
             let _ = writeln!(err, "qmail-setup: warning: {e}");
@@ -147,6 +191,13 @@ pub fn setup(
         let fqdn = hostname::fqdn().ok_or(SetupError::Hostname)?;
         config_fast::configure(&opts.root, &fqdn, out)?;
     }
+    if !opts.packaging {
+        problems = problems.saturating_add(smtp::rules(&opts.root, ids, out, err));
+    }
+    if let Some(system) = system {
+        problems = problems.saturating_add(links::make(system, &opts.root, out, err));
+        problems = problems.saturating_add(manpath::add(system, &opts.root, out, err));
+    }
 
     problems = problems.saturating_add(check(&opts.root, ids, err)?);
     Ok(problems)
@@ -164,6 +215,12 @@ pub fn check(root: &Path, ids: Option<Ids>, err: &mut impl Write) -> Result<usiz
     }
     Ok(c.warnings.len())
 }
+
+/// The names linked to bin/sendmail, relative to the system root.
+pub const LINKS: &[&str] = links::LINKS;
+
+/// The relay rules installed as control/tcp.smtp when it is missing.
+pub const TCP_SMTP: &str = smtp::RULES;
 
 /// The pages this source tree would install (for tests and instcheck's documentation).
 pub fn pages(srcdir: &Path) -> Vec<Entry> {

@@ -274,7 +274,7 @@ fn binary_usage_and_destdir() {
     assert_eq!(o.status.code(), Some(100));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "qmail-setup: usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ]\n"
+        "qmail-setup: usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ] [ --home-only ]\n"
     );
     let o = Command::new(exe).arg("--bindir").output().unwrap();
     assert_eq!(o.status.code(), Some(100));

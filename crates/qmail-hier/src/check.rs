@@ -82,7 +82,8 @@ impl Apply for Check {
         let meta = match st {
             Ok(m) => m,
             Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                if matches!(e, Entry::Program { .. }) && !self.installed.contains(&rel) {
+                let optional = matches!(e, Entry::Program { .. } | Entry::Boot { .. });
+                if optional && !self.installed.contains(&rel) {
                     return Ok(());
                 }
                 self.warn(&path, Problem::Missing);

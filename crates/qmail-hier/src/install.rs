@@ -15,6 +15,8 @@ pub const HOME_PLACEHOLDER: &[u8] = b"@QMAILHOME@";
 pub struct Install {
     root: PathBuf,
     bindir: PathBuf,
+    /// The source tree holding boot/; None installs no boot files.
+    srcdir: Option<PathBuf>,
     /// None: do not chown (a DESTDIR image built for a package).
     ids: Option<Ids>,
     /// Programs of the table whose binary is not in `bindir` (not built yet).
@@ -28,10 +30,17 @@ impl Install {
         Install {
             root: root.to_path_buf(),
             bindir: bindir.to_path_buf(),
+            srcdir: None,
             ids,
             skipped: Vec::new(),
             installed: Vec::new(),
         }
+    }
+
+    /// Take the boot files from this source tree.
+    pub fn with_srcdir(mut self, srcdir: &Path) -> Install {
+        self.srcdir = Some(srcdir.to_path_buf());
+        self
     }
 
     /// Set owner, group and mode through a descriptor opened without following a final
@@ -234,6 +243,16 @@ impl Apply for Install {
                 }
                 let data = fs::read(&src).map_err(HierError::io("read", &src))?;
                 self.put(&e.path(), &data, *owner, *mode)
+            }
+            Entry::Boot { path: rel, mode } => {
+                let Some(src) = self.srcdir.as_ref().map(|d| d.join(rel)) else {
+                    return Ok(());
+                };
+                if !src.is_file() {
+                    return Ok(());
+                }
+                let data = fs::read(&src).map_err(HierError::io("read", &src))?;
+                self.put(rel, &fill_home(&data), Owner::Root, *mode)
             }
             Entry::Page { path: rel, src } => match src {
                 Some(src) => {

@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 pub use check::{Check, Problem, Warning};
 pub use ids::{Ids, Owner};
 pub use install::Install;
-pub use table::{hier, PROGRAMS};
+pub use table::{hier, BOOT, PROGRAMS};
 
-/// The list of installed programs and pages that qmail-setup writes, relative to the home.
-/// instcheck checks a program listed here even when it has gone missing; a program that is
-/// neither listed nor present was never built and is not checked.
+/// The list of installed programs, boot files and pages that qmail-setup writes, relative
+/// to the home. instcheck checks a program or boot file listed here even when it has gone
+/// missing; one that is neither listed nor present was never installed and is not checked.
 pub const INSTALLED: &str = "doc/INSTALLED";
 
 /// Mode of man pages, docs and the INSTALLED list.
@@ -51,6 +51,10 @@ pub enum Entry {
         owner: Owner,
         mode: u32,
     },
+    /// An example start script or service file, owned by root, copied from the same path
+    /// in the source tree with `@QMAILHOME@` replaced. Like a program, it is skipped when
+    /// the source tree does not have it.
+    Boot { path: &'static str, mode: u32 },
     /// A text file owned by root, mode 0644 (a man page, a doc), copied from `src` with
     /// `@QMAILHOME@` replaced. `src` is None when only checking.
     Page { path: String, src: Option<PathBuf> },
@@ -69,7 +73,9 @@ impl Entry {
     pub fn path(&self) -> String {
         match self {
             Entry::Dir { path, .. } | Entry::Page { path, .. } => path.clone(),
-            Entry::Fifo { path, .. } | Entry::Zero { path, .. } => (*path).to_string(),
+            Entry::Fifo { path, .. } | Entry::Zero { path, .. } | Entry::Boot { path, .. } => {
+                (*path).to_string()
+            }
             Entry::Program { name, .. } => format!("bin/{name}"),
         }
     }
@@ -80,7 +86,7 @@ impl Entry {
             | Entry::Fifo { owner, .. }
             | Entry::Zero { owner, .. }
             | Entry::Program { owner, .. } => *owner,
-            Entry::Page { .. } => Owner::Root,
+            Entry::Page { .. } | Entry::Boot { .. } => Owner::Root,
         }
     }
 
@@ -89,7 +95,8 @@ impl Entry {
             Entry::Dir { mode, .. }
             | Entry::Fifo { mode, .. }
             | Entry::Zero { mode, .. }
-            | Entry::Program { mode, .. } => *mode,
+            | Entry::Program { mode, .. }
+            | Entry::Boot { mode, .. } => *mode,
             Entry::Page { .. } => PAGE_MODE,
         }
     }
@@ -98,7 +105,10 @@ impl Entry {
         match self {
             Entry::Dir { .. } => Kind::Dir,
             Entry::Fifo { .. } => Kind::Fifo,
-            Entry::Zero { .. } | Entry::Program { .. } | Entry::Page { .. } => Kind::File,
+            Entry::Zero { .. }
+            | Entry::Program { .. }
+            | Entry::Page { .. }
+            | Entry::Boot { .. } => Kind::File,
         }
     }
 
@@ -155,8 +165,8 @@ pub fn root_with(destdir: Option<&std::ffi::OsStr>) -> PathBuf {
     }
 }
 
-/// The entries listed in `root/doc/INSTALLED`: the paths of installed programs (`bin/...`)
-/// and pages (anything else). A missing list is empty.
+/// The entries listed in `root/doc/INSTALLED`: the paths of installed programs (`bin/...`),
+/// boot files (`boot/...`) and pages (anything else). A missing list is empty.
 pub fn read_installed(root: &Path) -> Result<Vec<String>, HierError> {
     let path = root.join(INSTALLED);
     match std::fs::read(&path) {
@@ -174,12 +184,14 @@ pub fn read_installed(root: &Path) -> Result<Vec<String>, HierError> {
     }
 }
 
-/// Everything instcheck looks at under `root`: the table, plus the pages named in INSTALLED.
+/// Everything instcheck looks at under `root`: the table, plus the pages named in INSTALLED
+/// (every listed path the table does not know).
 pub fn entries(root: &Path) -> Result<(Vec<Entry>, Vec<String>), HierError> {
     let installed = read_installed(root)?;
     let mut all = hier();
+    let known: std::collections::HashSet<String> = all.iter().map(Entry::path).collect();
     for p in &installed {
-        if !p.starts_with("bin/") {
+        if !p.starts_with("bin/") && !known.contains(p) {
             all.push(Entry::Page {
                 path: p.clone(),
                 src: None,

@@ -10,6 +10,12 @@ const DIRS: &[(&str, Owner, u32)] = &[
     ("users", Owner::Root, 0o755),
     ("bin", Owner::Root, 0o755),
     ("boot", Owner::Root, 0o755),
+    ("boot/systemd", Owner::Root, 0o755),
+    ("boot/daemontools", Owner::Root, 0o755),
+    ("boot/daemontools/qmail-send", Owner::Root, 0o755),
+    ("boot/daemontools/qmail-send/log", Owner::Root, 0o755),
+    ("boot/daemontools/qmail-smtpd", Owner::Root, 0o755),
+    ("boot/daemontools/qmail-smtpd/log", Owner::Root, 0o755),
     ("doc", Owner::Root, 0o755),
     ("man", Owner::Root, 0o755),
     ("man/cat1", Owner::Root, 0o755),
@@ -87,6 +93,33 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     // qmail 1.03 installed it; notqmail dropped it
     ("maildirwatch", Owner::Root, 0o755),
     ("instcheck", Owner::Root, 0o755),
+    // moves queue files after a change of conf-split; only root may touch the queue
+    ("qmail-upq", Owner::Root, 0o700),
+];
+
+/// Example start scripts and service files (`boot/` of the source tree), installed with
+/// `@QMAILHOME@` filled in: (path under the home and in the source tree, mode). Scripts
+/// are 0755, systemd units 0644. boot/check.sh and boot/run-foreground are development
+/// tools and are not installed.
+pub const BOOT: &[(&str, u32)] = &[
+    ("boot/home", 0o755),
+    ("boot/home+df", 0o755),
+    ("boot/proc", 0o755),
+    ("boot/proc+df", 0o755),
+    ("boot/binm1", 0o755),
+    ("boot/binm1+df", 0o755),
+    ("boot/binm2", 0o755),
+    ("boot/binm2+df", 0o755),
+    ("boot/binm3", 0o755),
+    ("boot/binm3+df", 0o755),
+    ("boot/qmail-smtpd-run", 0o755),
+    ("boot/systemd/qmail-send.service", 0o644),
+    ("boot/systemd/qmail-smtpd.socket", 0o644),
+    ("boot/systemd/qmail-smtpd@.service", 0o644),
+    ("boot/daemontools/qmail-send/run", 0o755),
+    ("boot/daemontools/qmail-send/log/run", 0o755),
+    ("boot/daemontools/qmail-smtpd/run", 0o755),
+    ("boot/daemontools/qmail-smtpd/log/run", 0o755),
 ];
 
 /// The whole table, parents before children.
@@ -140,6 +173,9 @@ pub fn hier() -> Vec<Entry> {
     for &(name, owner, mode) in PROGRAMS {
         v.push(Entry::Program { name, owner, mode });
     }
+    for &(path, mode) in BOOT {
+        v.push(Entry::Boot { path, mode });
+    }
     v
 }
 
@@ -170,7 +206,9 @@ mod tests {
             .iter()
             .filter(|e| {
                 let p = e.path();
-                p.matches('/').count() == 2 && !p.starts_with("queue/lock/")
+                p.starts_with("queue/")
+                    && p.matches('/').count() == 2
+                    && !p.starts_with("queue/lock/")
             })
             .count();
         assert_eq!(splits, 4 * usize::try_from(auto::SPLIT).unwrap());
@@ -221,6 +259,24 @@ mod tests {
             ("bin/qmail-inject", Owner::Root, 0o755, Kind::File),
             ("bin/qmail-qstat", Owner::Root, 0o755, Kind::File),
             ("bin/maildir2mbox", Owner::Root, 0o755, Kind::File),
+            ("bin/maildirwatch", Owner::Root, 0o755, Kind::File),
+            ("bin/qmail-upq", Owner::Root, 0o700, Kind::File),
+            ("boot/systemd", Owner::Root, 0o755, Kind::Dir),
+            ("boot/home+df", Owner::Root, 0o755, Kind::File),
+            ("boot/binm3", Owner::Root, 0o755, Kind::File),
+            ("boot/qmail-smtpd-run", Owner::Root, 0o755, Kind::File),
+            (
+                "boot/systemd/qmail-send.service",
+                Owner::Root,
+                0o644,
+                Kind::File,
+            ),
+            (
+                "boot/daemontools/qmail-smtpd/log/run",
+                Owner::Root,
+                0o755,
+                Kind::File,
+            ),
         ];
         for &(path, owner, mode, kind) in want {
             let e = find(path);
@@ -243,6 +299,43 @@ mod tests {
         );
     }
 
+    /// The table and the source tree's boot/ agree: every file there but the two
+    /// development tools is installed, and every boot entry has its source.
+    #[test]
+    fn boot_files_match_the_source_tree() {
+        let top = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut found = Vec::new();
+        let mut todo = vec![top.join("boot")];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    let rel = p.strip_prefix(&top).unwrap().to_string_lossy().into_owned();
+                    if rel != "boot/check.sh" && rel != "boot/run-foreground" {
+                        found.push(rel);
+                    }
+                }
+            }
+        }
+        found.sort();
+        let mut want: Vec<String> = BOOT.iter().map(|(p, _)| (*p).to_string()).collect();
+        want.sort();
+        assert_eq!(found, want);
+        for &(p, mode) in BOOT {
+            assert_eq!(
+                mode,
+                if p.starts_with("boot/systemd/") {
+                    0o644
+                } else {
+                    0o755
+                },
+                "{p}"
+            );
+        }
+    }
+
     #[test]
     fn every_path_once_and_parents_first() {
         let mut seen = HashSet::new();
@@ -255,6 +348,6 @@ mod tests {
             }
             assert!(seen.insert(p.clone()), "{p} twice");
         }
-        assert_eq!(PROGRAMS.len(), 43);
+        assert_eq!(PROGRAMS.len(), 44);
     }
 }
