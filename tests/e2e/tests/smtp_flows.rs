@@ -30,6 +30,11 @@ fn group_id(name: &str) -> String {
 /// Start `tcpserver -u qmaild -g nofiles 127.0.0.1 PORT qmail-smtpd` in the sandbox.
 /// The port is one the kernel just handed out; if someone takes it first, try another.
 fn smtpd(sb: &Sandbox, env: &str) -> Smtpd {
+    smtpd_with(sb, env, "", "/var/qmail/bin/qmail-smtpd")
+}
+
+/// The same with more tcpserver options and another program line.
+fn smtpd_with(sb: &Sandbox, env: &str, opts: &str, prog: &str) -> Smtpd {
     let uid = qmail_e2e::uid_of("qmaild");
     let gid = group_id("nofiles");
     for _ in 0..10 {
@@ -40,8 +45,7 @@ fn smtpd(sb: &Sandbox, env: &str) -> Smtpd {
             .port();
         let d = sb.start(&format!(
             "exec env - PATH=/var/qmail/bin:/usr/bin:/bin {env} \
-             tcpserver -v -R -H -l {DOMAIN} -u {uid} -g {gid} 127.0.0.1 {port} \
-             /var/qmail/bin/qmail-smtpd"
+             tcpserver -v -R -H -l {DOMAIN} {opts} -u {uid} -g {gid} 127.0.0.1 {port} {prog}"
         ));
         wait_for(10, || {
             let l = d.log_text();
@@ -571,4 +575,93 @@ fn disconnect_mid_data_queues_nothing() {
     assert!(sb.ls("queue/intd").is_empty() && sb.ls("queue/pid").is_empty());
     assert!(maildir_messages(&maildir(&home)).is_empty());
     assert!(!send.log_text().contains("new msg"), "{}", send.log_text());
+}
+
+/// The relay rules that qmail-setup installs (control/tcp.smtp, compiled with tcprules):
+/// 127.0.0.1 gets RELAYCLIENT and may send anywhere; without the rules it may not.
+#[test]
+fn installed_tcp_smtp_rules_let_localhost_relay() {
+    let (sb, _send) = system();
+    let cdb = sb.path("control/tcp.smtp.cdb");
+    assert!(cdb.exists(), "qmail-setup compiled control/tcp.smtp");
+    let session = "HELO c\r\nMAIL FROM:<s@c>\r\nRCPT TO:<far@remote.example>\r\nRCPT TO:<\"q@remote.example\">\r\nQUIT\r\n";
+    let with_rules = smtpd_with(
+        &sb,
+        "",
+        "-x /var/qmail/control/tcp.smtp.cdb",
+        "/var/qmail/bin/qmail-smtpd",
+    );
+    let t = raw_session(with_rules.port, session.as_bytes());
+    assert_eq!(replies(&t)[2..5], ["250 ok", "250 ok", "250 ok"], "{t}");
+    let without = smtpd(&sb, "");
+    let t = raw_session(without.port, session.as_bytes());
+    assert_eq!(
+        replies(&t)[3],
+        "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+        "{t}"
+    );
+    // A rule's RELAYCLIENT value is appended to every recipient.
+    let rules = sb.scratch().join("rules");
+    std::fs::write(&rules, "127.0.0.1:allow,RELAYCLIENT=\"@e2e.example\"\n").unwrap();
+    let cdb2 = rules.with_extension("cdb");
+    let st = Command::new("tcprules")
+        .arg(&cdb2)
+        .arg(rules.with_extension("tmp"))
+        .stdin(std::fs::File::open(&rules).unwrap())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let home = mailbox(&sb, "appended");
+    let d = smtpd_with(
+        &sb,
+        "",
+        &format!("-x {}", cdb2.display()),
+        "/var/qmail/bin/qmail-smtpd",
+    );
+    let t = raw_session(
+        d.port,
+        b"HELO c\r\nMAIL FROM:<s@c>\r\nRCPT TO:<appended>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n",
+    );
+    assert!(is_accepted(&replies(&t)[5]), "{t}");
+    let m = wait_messages(&maildir(&home), 1);
+    assert_eq!(m.len(), 1);
+    assert!(String::from_utf8_lossy(&m[0]).contains("Delivered-To: appended@e2e.example\n"));
+}
+
+/// inetd style: nothing in the environment but the socket on fd 0; tcp-env fills in
+/// PROTO and the TCP* variables for qmail-smtpd.
+#[test]
+fn tcp_env_describes_the_connection_like_inetd() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "inetd");
+    let d = smtpd_with(
+        &sb,
+        "",
+        "",
+        "env -i PATH=/var/qmail/bin:/usr/bin:/bin /var/qmail/bin/tcp-env -R /var/qmail/bin/qmail-smtpd",
+    );
+    let input = format!(
+        "HELO inetd.client\r\nMAIL FROM:<s@c>\r\nRCPT TO:<inetd@{DOMAIN}>\r\nDATA\r\nSubject: inetd\r\n\r\nvia tcp-env\r\n.\r\nQUIT\r\n"
+    );
+    let t = raw_session(d.port, input.as_bytes());
+    assert!(is_accepted(&replies(&t)[5]), "{t}");
+    let m = wait_messages(&maildir(&home), 1);
+    assert_eq!(m.len(), 1);
+    let text = String::from_utf8_lossy(&m[0]);
+    // Without a PTR record the remote host is "unknown" and the local name is the
+    // address; with one, tcp-env puts the names in (both are fine here).
+    let r = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Received: from "))
+        .take(2)
+        .collect::<Vec<_>>();
+    assert!(
+        r[0].starts_with("Received: from ") && r[0].ends_with(" (HELO inetd.client) (127.0.0.1)"),
+        "{text}"
+    );
+    assert!(
+        r[1].starts_with("  by ") && !r[1].starts_with("  by unknown "),
+        "{text}"
+    );
+    assert!(text.ends_with("Subject: inetd\n\nvia tcp-env\n"), "{text}");
 }
