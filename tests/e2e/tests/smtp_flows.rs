@@ -665,3 +665,31 @@ fn tcp_env_describes_the_connection_like_inetd() {
     );
     assert!(text.ends_with("Subject: inetd\n\nvia tcp-env\n"), "{text}");
 }
+
+/// A client that stops sending in the middle of DATA gets `451 timeout` after
+/// timeoutsmtpd seconds, and nothing is queued.
+#[test]
+fn timeout_mid_data_queues_nothing() {
+    let (sb, send) = system();
+    sb.control("timeoutsmtpd", &["2"]);
+    let _home = mailbox(&sb, "slow");
+    let d = smtpd(&sb, "");
+    let mut s = connect(d.port);
+    s.write_all(
+        format!("HELO c\r\nMAIL FROM:<s@c>\r\nRCPT TO:<slow@{DOMAIN}>\r\nDATA\r\nSubject: slow\r\n\r\npart").as_bytes(),
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).unwrap();
+    let t = String::from_utf8_lossy(&out).into_owned();
+    assert!(t0.elapsed() >= Duration::from_millis(1900), "{t}");
+    assert_eq!(
+        replies(&t)[4..],
+        ["354 go ahead", "451 timeout (#4.4.2)"],
+        "{t}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(sb.wait_queue_empty(5), "{:?}", sb.mess_files());
+    assert!(!send.log_text().contains("new msg"), "{}", send.log_text());
+}
