@@ -693,3 +693,33 @@ fn timeout_mid_data_queues_nothing() {
     assert!(sb.wait_queue_empty(5), "{:?}", sb.mess_files());
     assert!(!send.log_text().contains("new msg"), "{}", send.log_text());
 }
+
+/// control/morercpthosts compiled by qmail-newmrh, read by qmail-smtpd running as qmaild.
+#[test]
+fn morercpthosts_from_qmail_newmrh() {
+    let (sb, _send) = system();
+    sb.control("morercpthosts", &["more.example", ".deep.example"]);
+    let r = sb.sh("cd /var/qmail && umask 077 && bin/qmail-newmrh");
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    assert!(sb.path("control/morercpthosts.cdb").exists());
+    let d = smtpd(&sb, "");
+    let t = raw_session(
+        d.port,
+        b"HELO c\r\nMAIL FROM:<s@c>\r\nRCPT TO:<a@MORE.example>\r\nRCPT TO:<b@x.deep.example>\r\n\
+          RCPT TO:<c@deep.example>\r\nRCPT TO:<d@e2e.example>\r\nRCPT TO:<e@less.example>\r\nQUIT\r\n",
+    );
+    let no = "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)";
+    assert_eq!(
+        replies(&t)[2..],
+        [
+            "250 ok",
+            "250 ok",
+            "250 ok",
+            no,
+            "250 ok",
+            no,
+            &format!("221 {DOMAIN}")
+        ],
+        "{t}"
+    );
+}
