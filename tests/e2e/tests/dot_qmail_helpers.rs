@@ -9,6 +9,33 @@ use std::path::{Path, PathBuf};
 
 use qmail_e2e::{mailbox, maildir_messages, test_user, uid_of, wait_for, Daemon, Sandbox};
 
+/// Two pseudo-terminals owned by the test user, in raw mode: the first with the owner's
+/// execute bit (`biff y`), the second without. Their names go to OUT.names; everything
+/// written to them is appended to OUT.0 and OUT.1 until OUT.stop appears.
+const PTYS: &str = r#"
+import os, select, sys, time, tty
+out, uid, gid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ptys = []
+for mode in (0o700, 0o600):
+    m, s = os.openpty()
+    tty.setraw(s)
+    name = os.ttyname(s)
+    os.chown(name, uid, gid)
+    os.chmod(name, mode)
+    ptys.append((m, s, name))
+    open('%s.%d' % (out, len(ptys) - 1), 'wb').close()
+with open(out + '.names.tmp', 'w') as f:
+    f.write(''.join(n + '\n' for _, _, n in ptys))
+os.rename(out + '.names.tmp', out + '.names')
+end = time.time() + 60
+while time.time() < end and not os.path.exists(out + '.stop'):
+    r, _, _ = select.select([p[0] for p in ptys], [], [], 0.1)
+    for i, p in enumerate(ptys):
+        if p[0] in r:
+            with open('%s.%d' % (out, i), 'ab') as f:
+                f.write(os.read(p[0], 4096))
+"#;
+
 const DOM: &str = "e2e.example";
 
 /// A running system with a sender mailbox `snd` (where bounces and notices arrive) and a
@@ -411,4 +438,85 @@ fn qreceipt_sends_the_notice() {
         "{n}"
     );
     assert_eq!(texts(&kept).len(), 2);
+}
+
+/// A utmp(5) record of the Linux layout: USER_PROCESS, `line` (relative to /dev), `user`.
+fn utmp_record(line: &str, user: &str) -> Vec<u8> {
+    let mut r = vec![0u8; 384];
+    r[..2].copy_from_slice(&7i16.to_le_bytes());
+    r[8..8 + line.len()].copy_from_slice(line.as_bytes());
+    r[44..44 + user.len()].copy_from_slice(user.as_bytes());
+    r
+}
+
+#[test]
+fn qbiff_announces_on_the_users_biff_y_terminal() {
+    let sb = Sandbox::new();
+    sb.control("me", &[DOM]);
+    sb.control("locals", &[DOM]);
+    let home = mailbox(&sb, "hqb");
+    dotq(&home, "biff", "|qbiff\n./Maildir/\n");
+    let user = test_user();
+    let pw = nix::unistd::User::from_name(user).unwrap().unwrap();
+    let s = sb.scratch();
+    fs::write(s.join("ptys.py"), PTYS).unwrap();
+    let out = s.join("tty");
+    let mut ptys = std::process::Command::new("python3")
+        .arg(s.join("ptys.py"))
+        .arg(&out)
+        .arg(pw.uid.to_string())
+        .arg(pw.gid.to_string())
+        .spawn()
+        .unwrap();
+    let names = out.with_extension("names");
+    assert!(wait_for(10, || names.exists()));
+    let names = fs::read_to_string(&names).unwrap();
+    let names: Vec<&str> = names.lines().collect();
+    assert_eq!(names.len(), 2);
+    // the user is logged in on both; another user on the first one too
+    let mut utmp = Vec::new();
+    for n in &names {
+        utmp.extend(utmp_record(n.strip_prefix("/dev/").unwrap(), user));
+    }
+    utmp.extend(utmp_record("tty9", "somebody"));
+    fs::write(s.join("utmp"), utmp).unwrap();
+    // qmail with its own /run, holding that utmp
+    let send = sb.start(&format!(
+        "mount -t tmpfs tmpfs /run && cp {u} /run/utmp && chmod 644 /run/utmp || exit 90
+         cd / && exec env - PATH=/var/qmail/bin:/usr/bin:/bin qmail-start ./Maildir/",
+        u = s.join("utmp").display()
+    ));
+    assert!(send.wait_log("status: local", 1, 20), "{}", send.log_text());
+    inject(
+        &sb,
+        "hqbsnd@e2e.example",
+        "hqb-biff@e2e.example",
+        "Subject: new mail\n\nline one\nline two\n",
+    );
+    assert!(wait_count(&home.join("Maildir"), 1), "{}", send.log_text());
+    let got = out.with_extension("0");
+    assert!(
+        wait_for(10, || fs::read(&got).unwrap_or_default().ends_with(b"\r\n")),
+        "{:?}",
+        fs::read(&got)
+    );
+    // let anything late arrive, then stop the reader
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    fs::write(out.with_extension("stop"), "").unwrap();
+    let _ = ptys.wait();
+    let text = fs::read(&got).unwrap();
+    let want_head = b"\r\n\x07*** TO <hqb-biff> FROM <hqbsnd@e2e.example>\r\n    ";
+    assert!(
+        text.starts_with(want_head),
+        "{:?}",
+        String::from_utf8_lossy(&text)
+    );
+    let line = String::from_utf8_lossy(&text[want_head.len() - 4..text.len() - 2]).into_owned();
+    assert!(line.len() <= 78, "{line:?}");
+    // the subject, then the body, newlines shown as '/'
+    assert_eq!(line, "    new mail/line one/line two/");
+    // biff n: nothing
+    assert_eq!(fs::read(out.with_extension("1")).unwrap(), b"");
+    // qbiff never fails a delivery
+    assert_eq!(results(&send), vec!["success: did_1+0+1/"]);
 }
