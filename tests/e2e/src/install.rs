@@ -11,7 +11,7 @@ pub fn install(sb: &Sandbox) {
     let bin = bin_dir();
     let src = src_dir();
     let r = sb.sh(&format!(
-        "{} --bindir {} --srcdir {} >&2",
+        "{} --home-only --bindir {} --srcdir {} >&2",
         setup.display(),
         bin.display(),
         src.display()
