@@ -150,6 +150,35 @@ fn swaks_and_smtplib_deliver_to_a_maildir() {
     assert!(t.contains("<-  354 go ahead"), "{t}");
     assert!(t.contains(&format!("<-  221 {DOMAIN}")), "{t}");
 
+    // swaks --pipeline: MAIL, both RCPTs and DATA in one write; one recipient refused.
+    let out = Command::new("swaks")
+        .args([
+            "--server",
+            "127.0.0.1",
+            "--port",
+            &d.port.to_string(),
+            "--pipeline",
+        ])
+        .args(["--helo", "pipe.example", "--from", "dave@client.example"])
+        .args(["--to", &format!("alice@{DOMAIN},nobody@remote.example")])
+        .args([
+            "--header",
+            "Subject: via swaks pipeline",
+            "--body",
+            "pipelined",
+        ])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        t.contains("<** 553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("<-  354 go ahead") && t.contains("<-  250 ok "),
+        "{t}"
+    );
+
     let py = format!(
         r#"
 import smtplib
@@ -171,8 +200,8 @@ print(s.quit())
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("(221, b'{DOMAIN}')")));
 
-    let msgs = wait_messages(&maildir(&home), 2);
-    assert_eq!(msgs.len(), 2, "{}", send.log_text());
+    let msgs = wait_messages(&maildir(&home), 3);
+    assert_eq!(msgs.len(), 3, "{}", send.log_text());
     let texts: Vec<String> = msgs
         .iter()
         .map(|m| String::from_utf8_lossy(m).into_owned())
