@@ -534,3 +534,137 @@ fn deliveries_run_as_the_users_uid() {
     assert_eq!(rd(out.join("alias.uid")), alias.uid.to_string());
     assert_eq!(rd(out.join("alias.gid")), alias.gid.to_string());
 }
+
+/// The uid and gid of each process qmail-start set up, by program name.
+fn daemon_ids(root: u32) -> Vec<(String, u32, u32)> {
+    let mut v = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()) {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(st) = fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let field = |k: &str| {
+            st.lines()
+                .find_map(|l| l.strip_prefix(k))
+                .map(|s| s.split_whitespace().next().unwrap_or("").to_string())
+                .unwrap_or_default()
+        };
+        if pid == root || field("PPid:") == root.to_string() {
+            v.push((
+                field("Name:"),
+                field("Uid:").parse().unwrap(),
+                field("Gid:").parse().unwrap(),
+            ));
+        }
+    }
+    v.sort();
+    v
+}
+
+#[test]
+fn qmail_start_runs_each_program_under_its_own_uid() {
+    let sb = sandbox();
+    let send = sb.start_send("./Maildir/");
+    let gid = |g: &str| {
+        nix::unistd::Group::from_name(g)
+            .unwrap()
+            .unwrap()
+            .gid
+            .as_raw()
+    };
+    let want = vec![
+        ("qmail-clean".to_string(), uid_of("qmailq"), gid("qmail")),
+        // qmail-start sets gid qmail before forking, lspawn keeps uid root.
+        ("qmail-lspawn".to_string(), 0, gid("qmail")),
+        ("qmail-rspawn".to_string(), uid_of("qmailr"), gid("qmail")),
+        ("qmail-send".to_string(), uid_of("qmails"), gid("qmail")),
+        ("splogger".to_string(), uid_of("qmaill"), gid("nofiles")),
+    ];
+    let mut got = Vec::new();
+    qmail_e2e::wait_for(10, || {
+        got = daemon_ids(send.pid());
+        got.len() >= 4
+    });
+    // The harness names no logger program: only the four qmail programs are checked.
+    let got: Vec<_> = got
+        .into_iter()
+        .filter(|(n, _, _)| n.starts_with("qmail-"))
+        .collect();
+    let want: Vec<_> = want
+        .into_iter()
+        .filter(|(n, _, _)| n.starts_with("qmail-"))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn sticky_home_defers_and_root_is_never_a_user() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfk");
+    let snd = mailbox(&sb, "lfks");
+    // Root through users/assign: refused (temporarily, like qmail's QLX_ROOT).
+    assign(&sb, &[format!("=lfkroot:root:0:0:{}:::", home.display())]);
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o1755)).unwrap();
+    let send = sb.start_send("./Maildir/");
+    inject(&sb, "lfks@e2e.example", "lfk@e2e.example", "\nsticky\n");
+    assert!(
+        send.wait_log(
+            "deferral: Home_directory_is_sticky:_user_is_editing_his_.qmail_file._(#4.2.1)/",
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    inject(&sb, "lfks@e2e.example", "lfkroot@e2e.example", "\nroot\n");
+    assert!(send.wait_log("deferral: ", 2, 30), "{}", send.log_text());
+    let log = send.log_text();
+    assert!(
+        log.contains("deferral: Not_allowed_to_perform_deliveries_as_root./\n"),
+        "{log}"
+    );
+    assert!(maildir_messages(&home.join("Maildir")).is_empty());
+    // Unstick: the first message is delivered on the next attempt.
+    fs::set_permissions(&home, fs::Permissions::from_mode(0o755)).unwrap();
+    alarm(&send);
+    assert!(send.wait_log("end msg", 1, 30), "{}", send.log_text());
+    assert_eq!(maildir_messages(&home.join("Maildir")).len(), 1);
+    assert!(maildir_messages(&snd.join("Maildir")).is_empty());
+}
+
+#[test]
+fn forward_only_dot_qmail_refuses_file_and_program_lines() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfl");
+    let other = mailbox(&sb, "lflo");
+    put(&home, ".qmail-x", "&lflo@e2e.example\n./Maildir/\n");
+    fs::set_permissions(home.join(".qmail-x"), fs::Permissions::from_mode(0o744)).unwrap();
+    put(
+        &home,
+        ".qmail-list",
+        "+list\n&lflo@e2e.example\n|touch ran\n",
+    );
+    put(&home, ".qmail-fwd", "&lflo@e2e.example\n");
+    fs::set_permissions(home.join(".qmail-fwd"), fs::Permissions::from_mode(0o744)).unwrap();
+    let send = sb.start_send("./Maildir/");
+    inject(&sb, "s@x.example", "lfl-x@e2e.example", "\nx\n");
+    inject(&sb, "s@x.example", "lfl-list@e2e.example", "\nx\n");
+    inject(&sb, "s@x.example", "lfl-fwd@e2e.example", "\nx\n");
+    assert!(
+        send.wait_log("has_file_delivery_but_has_x_bit_set._(#4.7.0)/", 1, 30),
+        "{}",
+        send.log_text()
+    );
+    assert!(
+        send.wait_log("has_prog_delivery_but_has_x_bit_set._(#4.7.0)/", 1, 30),
+        "{}",
+        send.log_text()
+    );
+    // The x-bit file with only a forward works: the original and the forwarded copy.
+    assert!(send.wait_log("end msg", 2, 30), "{}", send.log_text());
+    assert_eq!(maildir_messages(&other.join("Maildir")).len(), 1);
+    assert!(!home.join("ran").exists());
+    assert!(maildir_messages(&home.join("Maildir")).is_empty());
+}
