@@ -668,3 +668,177 @@ fn forward_only_dot_qmail_refuses_file_and_program_lines() {
     assert!(!home.join("ran").exists());
     assert!(maildir_messages(&home.join("Maildir")).is_empty());
 }
+
+#[test]
+fn rewriting_verp_percenthack_envnoathost() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfm");
+    sb.control("percenthack", &["pct.example"]);
+    sb.control("envnoathost", &["e2e.example"]);
+    put(
+        &home,
+        ".qmail-default",
+        "|echo \"$SENDER $RECIPIENT\" >> seen\n",
+    );
+    let send = sb.start_send("./Maildir/");
+    // VERP: pre@host-@[] with recipient box@dom → prebox=dom@host.
+    inject(&sb, "list-@lists.example-@[]", "lfm-a@e2e.example", "\nx\n");
+    // percenthack: u%h@pct.example → u@h (repeatedly).
+    inject(&sb, "s@x.example", "lfm-b%e2e.example@pct.example", "\nx\n");
+    inject(
+        &sb,
+        "s@x.example",
+        "lfm-c%e2e.example%pct.example@pct.example",
+        "\nx\n",
+    );
+    assert!(send.wait_log("end msg", 3, 30), "{}", send.log_text());
+    // envnoathost: a recipient without @ (qmail-queue directly; qmail-inject would
+    // qualify it itself).
+    let r = sb.run_fd01(
+        None,
+        &["/var/qmail/bin/qmail-queue"],
+        b"Subject: noat\n\nx\n",
+        b"Fs@x.example\0Tlfm-d\0\0",
+    );
+    assert_eq!(r.code, Some(0));
+    assert!(send.wait_log("end msg", 4, 30), "{}", send.log_text());
+    let mut seen: Vec<String> = fs::read_to_string(home.join("seen"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            "list-lfm-a=e2e.example@lists.example lfm-a@e2e.example",
+            "s@x.example lfm-b@e2e.example",
+            "s@x.example lfm-c@e2e.example",
+            "s@x.example lfm-d@e2e.example",
+        ]
+    );
+}
+
+#[test]
+fn concurrencylocal_limits_parallel_deliveries() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfn");
+    sb.control("concurrencylocal", &["2"]);
+    put(
+        &home,
+        ".qmail-slow",
+        "|echo start >> trace; sleep 0.5; echo end >> trace\n",
+    );
+    let send = sb.start_send("./Maildir/");
+    for _ in 0..6 {
+        inject(&sb, "s@x.example", "lfn-slow@e2e.example", "\nx\n");
+    }
+    assert!(send.wait_log("end msg", 6, 60), "{}", send.log_text());
+    let log = send.log_text();
+    assert!(log.contains("status: local 2/2 remote 0/20"), "{log}");
+    assert!(!log.contains("status: local 3/2"), "{log}");
+    // Never more than two programs running at once.
+    let mut running = 0i32;
+    let mut max = 0;
+    for l in fs::read_to_string(home.join("trace")).unwrap().lines() {
+        running += if l == "start" { 1 } else { -1 };
+        max = max.max(running);
+    }
+    assert_eq!(max, 2);
+}
+
+#[test]
+fn concurrent_mbox_deliveries_are_locked_and_intact() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfo");
+    put(&home, ".qmail", "./Mailbox\n");
+    let send = sb.start_send("./Maildir/");
+    // 30 messages of ~20 KiB each at concurrencylocal 10: writers overlap.
+    let body: String = (0..400)
+        .map(|i| format!("line {i:04} From here on\n"))
+        .collect();
+    for i in 0..30 {
+        inject(
+            &sb,
+            "s@x.example",
+            "lfo@e2e.example",
+            &format!("Subject: m{i}\n\n{body}"),
+        );
+    }
+    assert!(send.wait_log("end msg", 30, 60), "{}", send.log_text());
+    let mbox = fs::read_to_string(home.join("Mailbox")).unwrap();
+    let msgs: Vec<&str> = mbox.split("\n\nFrom s@x.example ").collect();
+    assert_eq!(msgs.len(), 30);
+    let mut subjects: Vec<String> = mbox
+        .lines()
+        .filter_map(|l| l.strip_prefix("Subject: "))
+        .map(String::from)
+        .collect();
+    subjects.sort();
+    let mut want: Vec<String> = (0..30).map(|i| format!("m{i}")).collect();
+    want.sort();
+    assert_eq!(subjects, want);
+    // Every message whole: the body lines in order, none interleaved.
+    for m in msgs {
+        let lines: Vec<&str> = m.lines().filter(|l| l.starts_with("line ")).collect();
+        assert_eq!(lines.len(), 400);
+        for (i, l) in lines.iter().enumerate() {
+            assert_eq!(*l, format!("line {i:04} From here on"));
+        }
+    }
+}
+
+#[test]
+fn forwarding_loop_between_two_users_is_stopped() {
+    let sb = sandbox();
+    let a = mailbox(&sb, "lfp");
+    let b = mailbox(&sb, "lfpb");
+    let snd = mailbox(&sb, "lfps");
+    put(&a, ".qmail", "&lfpb@e2e.example\n");
+    put(&b, ".qmail", "&lfp@e2e.example\n");
+    let send = sb.start_send("./Maildir/");
+    inject(
+        &sb,
+        "lfps@e2e.example",
+        "lfp@e2e.example",
+        "Subject: ping\n\nx\n",
+    );
+    assert!(
+        send.wait_log("This_message_is_looping", 1, 30),
+        "{}",
+        send.log_text()
+    );
+    // original, copy to b, copy back to a (loop), bounce
+    assert!(send.wait_log("end msg", 4, 30), "{}", send.log_text());
+    assert!(maildir_messages(&a.join("Maildir")).is_empty());
+    assert!(maildir_messages(&b.join("Maildir")).is_empty());
+    let bounce = maildir_messages(&snd.join("Maildir"));
+    assert_eq!(bounce.len(), 1);
+    let m = text(&bounce[0]);
+    assert!(
+        m.contains("<lfp@e2e.example>:\nThis message is looping: it already has my Delivered-To line. (#5.4.6)\n"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_large_message_arrives_intact_everywhere() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfq");
+    put(&home, ".qmail", "./Maildir/\n./Mailbox\n|cat > prog.out\n");
+    let body: String = (0..100_000)
+        .map(|i| format!("{i:08} abcdefghijklmnopqrstuvwxyz\n"))
+        .collect();
+    let msg = format!("Subject: big\n\n{body}");
+    let send = sb.start_send("./Maildir/");
+    inject(&sb, "s@x.example", "lfq@e2e.example", &msg);
+    assert!(send.wait_log("end msg", 1, 60), "{}", send.log_text());
+    let md = maildir_messages(&home.join("Maildir"));
+    assert_eq!(md.len(), 1);
+    assert!(text(&md[0]).ends_with(&format!("\n\n{body}")));
+    let mb = fs::read_to_string(home.join("Mailbox")).unwrap();
+    assert!(mb.ends_with(&format!("\n\n{body}\n")));
+    let p = fs::read_to_string(home.join("prog.out")).unwrap();
+    assert!(p.ends_with(&format!("\n\n{body}")));
+    assert!(p.len() > body.len());
+}
