@@ -94,6 +94,11 @@ fn socket_addr(s: &SockaddrStorage) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, v6.port()))
 }
 
+/// qmail's words for a system-call error.
+fn errno_text(e: nix::errno::Errno) -> String {
+    qmail_core::errstr::errstr(&std::io::Error::from(e))
+}
+
 fn fatal(what: &str, e: impl std::fmt::Display) -> u8 {
     let _ = writeln!(std::io::stderr().lock(), "tcp-env: fatal: {what}: {e}");
     111
@@ -124,9 +129,9 @@ fn set_host(cmd: &mut Command, var: &str, resolver: &qmail_dns::Resolver, ip: Ip
 /// Fill in the environment of `cmd` from the socket on descriptor 0.
 fn describe(cmd: &mut Command, o: &Options) -> Result<(), u8> {
     let local: SockaddrStorage =
-        getsockname(CONN).map_err(|e| fatal("unable to getsockname", e))?;
+        getsockname(CONN).map_err(|e| fatal("unable to getsockname", errno_text(e)))?;
     let remote: SockaddrStorage =
-        getpeername(CONN).map_err(|e| fatal("unable to getpeername", e))?;
+        getpeername(CONN).map_err(|e| fatal("unable to getpeername", errno_text(e)))?;
     let local = socket_addr(&local).ok_or_else(|| fatal("unable to getsockname", "not TCP/IP"))?;
     let remote =
         socket_addr(&remote).ok_or_else(|| fatal("unable to getpeername", "not TCP/IP"))?;
