@@ -98,8 +98,11 @@ pub fn run(args: &[OsString]) -> io::Result<()> {
     lspawn.arg(&defaultdelivery);
     daemon(lspawn, l_cmd_r, l_rep_w);
 
+    // qmail-rspawn keeps qmailr's supplementary groups (notqmail's initgroups), so a site
+    // can give qmail-remote access to, say, a TLS key group.
     let mut rspawn = Command::new("qmail-rspawn");
-    rspawn.gid(gid_qmail.as_raw()).uid(uid_remote.as_raw());
+    let groups = remote_groups(gid_qmail).map_err(err)?;
+    qmail_sys::prot::on_spawn(&mut rspawn, uid_remote, gid_qmail, &groups);
     daemon(rspawn, r_cmd_r, r_rep_w);
 
     let mut clean = Command::new("qmail-clean");
@@ -121,4 +124,15 @@ pub fn run(args: &[OsString]) -> io::Result<()> {
     let argv = [CString::new("qmail-send").map_err(err)?];
     nix::unistd::execvp(&argv[0], &argv).map_err(io::Error::from)?;
     Ok(())
+}
+
+/// qmailr's groups with the qmail group first (initgroups(qmailr, qmail)).
+fn remote_groups(gid_qmail: nix::unistd::Gid) -> Result<Vec<nix::unistd::Gid>, ids::IdError> {
+    let name = std::ffi::CString::new(qmail_core::auto::USER_REMOTE)
+        .map_err(|_| ids::IdError::User(qmail_core::auto::USER_REMOTE.to_string()))?;
+    let mut groups = nix::unistd::getgrouplist(&name, gid_qmail)
+        .map_err(|_| ids::IdError::User(qmail_core::auto::USER_REMOTE.to_string()))?;
+    groups.retain(|g| *g != gid_qmail);
+    groups.insert(0, gid_qmail);
+    Ok(groups)
 }

@@ -5,6 +5,7 @@
 pub mod cvt;
 pub mod exit;
 pub mod fd;
+pub mod prot;
 pub mod sig;
 
 pub use nix;
