@@ -316,3 +316,62 @@ fn queuelifetime_turns_a_deferral_into_a_bounce() {
     );
     assert!(sb.wait_queue_empty(10));
 }
+
+#[test]
+fn bounce_paragraphs_keep_blank_lines_out_and_strip_virtual_prepends() {
+    let sb = sandbox();
+    sb.control("virtualdomains", &["virt.example:bv"]);
+    let snd = mailbox(&sb, "bvsnd");
+    let home = mailbox(&sb, "bv");
+    let p = home.join(".qmail-default");
+    fs::write(
+        &p,
+        "|printf 'first\\n\\n\\nafter two blank lines\\n\\n'; exit 100\n",
+    )
+    .unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+    let send = sb.start_send("./Maildir/");
+    queue(&sb, "bvsnd@bounce.example", &["joe@virt.example"], ORIGINAL);
+    assert!(send.wait_log("end msg", 2, 30), "{}", send.log_text());
+    let log = send.log_text();
+    assert!(log.contains("to local bv-joe@virt.example\n"), "{log}");
+    let got = one_message(&snd.join("Maildir"));
+    // The recipient as the sender wrote it; runs of newlines inside the report become
+    // one newline followed by slashes. As in qmail, the report's last newline is not
+    // looked at, so a report ending in a blank line keeps it.
+    assert!(
+        got.contains(
+            "\n\n<joe@virt.example>:\nfirst\n//after two blank lines\n\n\n--- Below this line is a copy of the message.\n"
+        ),
+        "{got}"
+    );
+}
+
+#[test]
+fn a_verp_sender_gets_its_bounce_at_the_base_address() {
+    let sb = sandbox();
+    let snd = mailbox(&sb, "bw");
+    // bw-@bounce.example (empty extension) reaches ~/.qmail-default.
+    let p = snd.join(".qmail-default");
+    fs::write(&p, "./Maildir/\n").unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+    alias_home(&sb);
+    let send = sb.start_send("./Maildir/");
+    // Per-recipient VERP sender: deliveries see bw-nosuch=bounce.example@bounce.example,
+    // the bounce goes to the base bw-@bounce.example ("-@[]" stripped).
+    queue(
+        &sb,
+        "bw-@bounce.example-@[]",
+        &["nosuch@bounce.example"],
+        ORIGINAL,
+    );
+    assert!(send.wait_log("end msg", 2, 30), "{}", send.log_text());
+    let log = send.log_text();
+    assert_eq!(maildir_messages(&snd.join("Maildir")).len(), 1, "{log}");
+    let got = one_message(&snd.join("Maildir"));
+    assert!(got.contains("\nTo: bw-@bounce.example\n"), "{got}\n{log}");
+    assert!(
+        got.contains("\nReturn-Path: <bw-@bounce.example>\nReceived: (qmail "),
+        "{got}"
+    );
+}
