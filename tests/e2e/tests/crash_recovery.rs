@@ -215,3 +215,92 @@ fn sigkill_at_random_instants_loses_nothing() {
         assert!(left.is_empty(), "left in queue/{dir}: {left:?}");
     }
 }
+
+/// SIGTERM: qmail-send finishes what is in flight, writes each queued entry's due time
+/// into its channel file's mtime, and a new qmail-send keeps that schedule.
+#[test]
+fn sigterm_keeps_the_retry_schedule_across_a_restart() {
+    let sb = Sandbox::new();
+    sb.control("me", &["crash.example"]);
+    sb.control("locals", &["crash.example"]);
+    let home = mailbox(&sb, "crt");
+    let p = home.join(".qmail-later");
+    fs::write(&p, "|test -e ok || exit 111; cat > got\n").unwrap();
+    fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let mut send = sb.start_send("./Maildir/");
+    let r = sb.run_fd01(
+        None,
+        &["/var/qmail/bin/qmail-queue"],
+        b"Subject: later\n\nx\n",
+        b"Fs@crash.example\0Tcrt-later@crash.example\0\0",
+    );
+    assert_eq!(r.code, Some(0));
+    assert!(send.wait_log("deferral:", 1, 30), "{}", send.log_text());
+    send.stop();
+    assert!(
+        send.log_text().ends_with("status: exiting\n"),
+        "{}",
+        send.log_text()
+    );
+    let local = queue_entries(&sb, "local");
+    let info = queue_entries(&sb, "info");
+    assert_eq!((local.len(), info.len()), (1, 1), "{local:?} {info:?}");
+    let mtime = |rel: &str| {
+        fs::metadata(sb.path(format!("queue/{rel}")))
+            .unwrap()
+            .modified()
+            .unwrap()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    // birth + (sqrt(t) + 10)^2 with t < 1 s: the next attempt is 100 s after birth.
+    let due = mtime(&local[0]) as i64 - mtime(&info[0]) as i64;
+    assert!((99..=101).contains(&due), "due {due}");
+    // A new qmail-send does not retry before that time...
+    fs::write(home.join("ok"), "").unwrap();
+    let send = sb.start_send("./Maildir/");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !send.log_text().contains("starting delivery"),
+        "{}",
+        send.log_text()
+    );
+    // ...unless told to.
+    let _ = kill(Pid::from_raw(send.pid() as i32), Signal::SIGALRM);
+    assert!(send.wait_log("end msg", 1, 30), "{}", send.log_text());
+    assert!(home.join("got").exists());
+}
+
+#[test]
+fn a_second_qmail_send_refuses_to_start() {
+    let sb = Sandbox::new();
+    sb.control("me", &["crash.example"]);
+    let _send = sb.start_send("./Maildir/");
+    let second =
+        sb.start("cd / && exec env - PATH=/var/qmail/bin:/usr/bin:/bin qmail-start ./Maildir/");
+    assert!(
+        second.wait_log("alert: cannot start: qmail-send is already running", 1, 20),
+        "{}",
+        second.log_text()
+    );
+}
+
+#[test]
+fn qmail_clean_removes_stale_pid_files_at_start() {
+    let sb = Sandbox::new();
+    sb.control("me", &["crash.example"]);
+    // What a qmail-queue killed before linking its message leaves behind.
+    let r = sb.sh(
+        "cd /var/qmail/queue/pid && touch 1234.1.1 5678.1.1 && chown qmailq 1234.1.1 5678.1.1 \
+         && touch -a -d '37 hours ago' 1234.1.1 && touch -a -d '35 hours ago' 5678.1.1",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    let _send = sb.start_send("./Maildir/");
+    assert!(
+        wait_for(10, || !sb.path("queue/pid/1234.1.1").exists()),
+        "{:?}",
+        sb.ls("queue/pid")
+    );
+    assert_eq!(sb.ls("queue/pid"), vec!["5678.1.1"]);
+}
