@@ -842,3 +842,121 @@ fn a_large_message_arrives_intact_everywhere() {
     assert!(p.ends_with(&format!("\n\n{body}")));
     assert!(p.len() > body.len());
 }
+
+#[test]
+fn one_message_to_local_and_remote_recipients() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfr");
+    let snd = mailbox(&sb, "lfrs");
+    // Remote mail goes to a closed loopback port: a deferral every time.
+    sb.control("smtproutes", &[":127.0.0.1:1"]);
+    sb.control("queuelifetime", &["3"]);
+    let send = sb.start_send("./Maildir/");
+    inject(
+        &sb,
+        "lfrs@e2e.example",
+        "lfr@e2e.example",
+        "To: lfr@e2e.example, far@remote.example\nSubject: both\n\nx\n",
+    );
+    // qmail-inject takes the recipients from the command line only; queue both.
+    let r = sb.run_fd01(
+        None,
+        &["/var/qmail/bin/qmail-queue"],
+        b"Subject: both\n\nx\n",
+        b"Flfrs@e2e.example\0Tlfr@e2e.example\0Tfar@remote.example\0\0",
+    );
+    assert_eq!(r.code, Some(0));
+    assert!(send.wait_log("end msg", 1, 30), "{}", send.log_text());
+    assert!(
+        send.wait_log("to remote far@remote.example", 1, 30),
+        "{}",
+        send.log_text()
+    );
+    assert!(send.wait_log("deferral: ", 1, 60), "{}", send.log_text());
+    // The local part is done and its channel file gone; the remote one waits.
+    assert!(qmail_e2e::wait_for(10, || sb
+        .ls("queue/local")
+        .iter()
+        .all(|d| sb.ls(&format!("queue/local/{d}")).is_empty())));
+    let remote: usize = sb
+        .ls("queue/remote")
+        .iter()
+        .map(|d| sb.ls(&format!("queue/remote/{d}")).len())
+        .sum();
+    assert_eq!(remote, 1);
+    assert_eq!(maildir_messages(&home.join("Maildir")).len(), 2);
+    // After the lifetime, the bounce names only the remote recipient.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    alarm(&send);
+    assert!(send.wait_log("end msg", 3, 60), "{}", send.log_text());
+    let b = maildir_messages(&snd.join("Maildir"));
+    assert_eq!(b.len(), 1, "{}", send.log_text());
+    let m = text(&b[0]);
+    assert!(m.contains("\n<far@remote.example>:\n"), "{m}");
+    assert!(!m.contains("<lfr@e2e.example>:"), "{m}");
+    assert!(
+        m.contains("I'm not going to try again; this message has been in the queue too long.\n"),
+        "{m}"
+    );
+}
+
+#[test]
+fn passwd_users_through_qmail_getpw() {
+    let sb = sandbox();
+    // No users/assign: qmail-lspawn asks qmail-getpw, which finds the passwd user
+    // qmailtest (home /home/qmailtest) and the extension.
+    let user = test_user();
+    let pw = nix::unistd::User::from_name(user).unwrap().unwrap();
+    let out = sb.scratch();
+    fs::set_permissions(&out, fs::Permissions::from_mode(0o777)).unwrap();
+    let ext = format!("lfgetpw{}", std::process::id());
+    let dq = pw.dir.join(format!(".qmail-{ext}-default"));
+    fs::write(
+        &dq,
+        format!(
+            "|env -0 > {}/env; id -u > {}/uid\n",
+            out.display(),
+            out.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&dq, fs::Permissions::from_mode(0o644)).unwrap();
+    let send = sb.start_send("./Maildir/");
+    inject(
+        &sb,
+        "s@x.example",
+        &format!("{user}-{ext}-Box@e2e.example"),
+        "\nx\n",
+    );
+    let ok = send.wait_log("end msg", 1, 30);
+    let _ = fs::remove_file(&dq);
+    assert!(ok, "{}", send.log_text());
+    let e = read_env(&out.join("env"));
+    assert_eq!(e["USER"], user);
+    assert_eq!(e["HOME"], pw.dir.display().to_string());
+    assert_eq!(e["EXT"], format!("{ext}-Box"));
+    assert_eq!(e["DEFAULT"], "Box");
+    assert_eq!(
+        fs::read_to_string(out.join("uid")).unwrap().trim(),
+        pw.uid.to_string()
+    );
+}
+
+#[test]
+fn multi_line_default_delivery() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfs");
+    let send = sb.start_send("./Maildir/\n|echo \"$RECIPIENT\" > dd.out");
+    inject(&sb, "s@x.example", "lfs@e2e.example", "\nx\n");
+    // An empty .qmail also means the default delivery.
+    put(&home, ".qmail-empty", "");
+    inject(&sb, "s@x.example", "lfs-empty@e2e.example", "\nx\n");
+    assert!(send.wait_log("end msg", 2, 30), "{}", send.log_text());
+    assert_eq!(maildir_messages(&home.join("Maildir")).len(), 2);
+    let o = fs::read_to_string(home.join("dd.out")).unwrap();
+    assert!(
+        o == "lfs@e2e.example\n" || o == "lfs-empty@e2e.example\n",
+        "{o}"
+    );
+    assert_eq!(send.log_text().matches("success: did_1+0+1/").count(), 2);
+}
