@@ -960,3 +960,44 @@ fn multi_line_default_delivery() {
     );
     assert_eq!(send.log_text().matches("success: did_1+0+1/").count(), 2);
 }
+
+#[test]
+fn one_message_with_many_recipients_and_one_bounce() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfu");
+    let snd = mailbox(&sb, "lfus");
+    put(&home, ".qmail-ok-default", "./Maildir/\n");
+    put(
+        &home,
+        ".qmail-bad-default",
+        "|echo \"no $DEFAULT\"; exit 100\n",
+    );
+    let mut env = b"Flfus@e2e.example\0".to_vec();
+    for i in 0..200 {
+        env.extend_from_slice(
+            format!("Tlfu-ok-{i}@e2e.example\0Tlfu-bad-{i}@e2e.example\0").as_bytes(),
+        );
+    }
+    env.push(0);
+    let send = sb.start_send("./Maildir/");
+    let r = sb.run_fd01(
+        None,
+        &["/var/qmail/bin/qmail-queue"],
+        b"Subject: many\n\nx\n",
+        &env,
+    );
+    assert_eq!(r.code, Some(0));
+    assert!(send.wait_log("end msg", 2, 120), "{}", send.log_text());
+    assert_eq!(maildir_messages(&home.join("Maildir")).len(), 200);
+    let b = maildir_messages(&snd.join("Maildir"));
+    assert_eq!(b.len(), 1);
+    let m = text(&b[0]);
+    for i in 0..200 {
+        assert!(
+            m.contains(&format!("\n<lfu-bad-{i}@e2e.example>:\nno {i}\n\n")),
+            "{i}: {m}"
+        );
+        assert!(!m.contains(&format!("<lfu-ok-{i}@e2e.example>")));
+    }
+    assert_eq!(send.log_text().matches("bounce msg ").count(), 1);
+}
