@@ -1001,3 +1001,27 @@ fn one_message_with_many_recipients_and_one_bounce() {
     }
     assert_eq!(send.log_text().matches("bounce msg ").count(), 1);
 }
+
+#[test]
+fn delivery_error_texts() {
+    let sb = sandbox();
+    let home = mailbox(&sb, "lfv");
+    put(&home, ".qmail-nodir", "./NoSuchMaildir/\n");
+    put(&home, ".qmail-nombox", "/nonexistent/dir/mbox\n");
+    put(&home, ".qmail-blank", "\n./Maildir/\n");
+    put(&home, ".qmail-crash", "|kill -9 $$\n");
+    let send = sb.start_send("./Maildir/");
+    for e in ["nodir", "nombox", "blank", "crash"] {
+        inject(&sb, "s@x.example", &format!("lfv-{e}@e2e.example"), "\nx\n");
+    }
+    assert!(send.wait_log("deferral: ", 4, 30), "{}", send.log_text());
+    let log = send.log_text();
+    for want in [
+        "deferral: Unable_to_chdir_to_maildir._(#4.2.1)/",
+        "deferral: Unable_to_open_/nonexistent/dir/mbox:_file_does_not_exist._(#4.2.1)/",
+        "deferral: Uh-oh:_first_line_of_.qmail_file_is_blank._(#4.2.1)/",
+        "deferral: Aack,_child_crashed._(#4.3.0)/",
+    ] {
+        assert!(log.contains(want), "{want}\n{log}");
+    }
+}
