@@ -304,3 +304,107 @@ fn qmail_clean_removes_stale_pid_files_at_start() {
     );
     assert_eq!(sb.ls("queue/pid"), vec!["5678.1.1"]);
 }
+
+/// The tags (Subject lines) of every message in a Maildir's new/, with their counts.
+fn tags(maildir: &std::path::Path, prefix: &str) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for e in fs::read_dir(maildir.join("new")).unwrap() {
+        let m = fs::read_to_string(e.unwrap().path()).unwrap();
+        for l in m.lines().filter_map(|l| l.strip_prefix(prefix)) {
+            *seen.entry(l.to_string()).or_default() += 1;
+        }
+    }
+    seen
+}
+
+/// Crashes while forwards and bounces are in flight: every forwarded message arrives,
+/// every failed recipient is reported to the sender at least once, nothing stays queued.
+#[test]
+fn sigkill_with_forwards_and_bounces_in_flight() {
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("crash_recovery (forwards, bounces): seed {seed}");
+    let mut rng = Rng(seed);
+    let sb = Sandbox::new();
+    sb.control("me", &["crash.example"]);
+    sb.control("locals", &["crash.example"]);
+    let home = mailbox(&sb, "crf");
+    let snd = mailbox(&sb, "crfs");
+    let p = home.join(".qmail-fwd");
+    fs::write(&p, "&crf@crash.example\n").unwrap();
+    fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let work = sb.scratch();
+    const N: usize = 150;
+    // Three kinds, interleaved: plain, forwarded, unknown (bounces to crfs).
+    let script = format!(
+        "cd {w} && for i in $(seq 1 {N}); do \
+           case $((i % 3)) in 0) r=crf;; 1) r=crf-fwd;; 2) r=crf-nobody;; esac; \
+           printf 'Subject: t%s\\n\\nx\\n' $i > m; \
+           printf 'Fcrfs@crash.example\\0T%s@crash.example\\0\\0' $r > env; \
+           /var/qmail/bin/qmail-queue < m 1< env && echo t$i >> accepted; \
+           sleep 0.03; \
+         done",
+        w = work.display()
+    );
+    let sbr = &sb;
+    let mut send = std::thread::scope(|scope| {
+        let inj = scope.spawn(move || sbr.sh(&script));
+        let mut send = sb.start_send("./Maildir/");
+        for _ in 0..10 {
+            std::thread::sleep(rng.millis(50, 700));
+            send.signal(Signal::SIGKILL);
+            drop(send);
+            send = sb.start_send("./Maildir/");
+        }
+        let r = inj.join().unwrap();
+        assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+        send
+    });
+    let busy = |sb: &Sandbox| {
+        ["todo", "intd", "info", "local", "remote", "bounce"]
+            .iter()
+            .any(|d| !queue_entries(sb, d).is_empty())
+    };
+    let drained = wait_for(60, || {
+        let _ = kill(Pid::from_raw(send.pid() as i32), Signal::SIGALRM);
+        std::thread::sleep(Duration::from_millis(200));
+        !busy(&sb)
+    });
+    assert!(drained, "{}", send.log_text());
+    send.stop();
+    let accepted = fs::read_to_string(work.join("accepted")).unwrap();
+    let accepted: Vec<&str> = accepted.lines().collect();
+    assert_eq!(accepted.len(), N);
+    let got = tags(&home.join("Maildir"), "Subject: ");
+    // Bounces quote the original: its Subject line is inside the bounce.
+    let bounced = tags(&snd.join("Maildir"), "Subject: t");
+    let mut dup = 0;
+    for t in &accepted {
+        let i: usize = t[1..].parse().unwrap();
+        let n = if i % 3 == 2 {
+            bounced.get(&t[1..]).copied().unwrap_or(0)
+        } else {
+            got.get(*t).copied().unwrap_or(0)
+        };
+        assert!(n >= 1, "{t} not delivered (kind {})", i % 3);
+        dup += n - 1;
+    }
+    println!("crash_recovery (forwards, bounces): {N} accepted, all delivered or bounced, {dup} duplicates");
+    let orphans = sb.mess_files();
+    if !orphans.is_empty() {
+        let r = sb.sh("cd /var/qmail/queue/mess && touch -a -d '37 hours ago' */*");
+        assert_eq!(r.code, Some(0));
+        let mut send = sb.start_send("./Maildir/");
+        assert!(wait_for(30, || sb.mess_files().is_empty()));
+        send.stop();
+    }
+    for dir in [
+        "mess", "todo", "intd", "pid", "info", "local", "remote", "bounce",
+    ] {
+        let left = queue_entries(&sb, dir);
+        assert!(left.is_empty(), "left in queue/{dir}: {left:?}");
+    }
+}
