@@ -408,3 +408,41 @@ fn sigkill_with_forwards_and_bounces_in_flight() {
         assert!(left.is_empty(), "left in queue/{dir}: {left:?}");
     }
 }
+
+/// qmail-queue leaves mess/ and intd/ behind on a bad envelope (exit 91, no cleanup);
+/// qmail-send's sweep removes them once the message file's atime is 36 hours old, and
+/// not before.
+#[test]
+fn the_sweep_removes_old_leftovers_of_a_failed_qmail_queue() {
+    let sb = Sandbox::new();
+    sb.control("me", &["crash.example"]);
+    for _ in 0..2 {
+        let r = sb.run_fd01(
+            None,
+            &["/var/qmail/bin/qmail-queue"],
+            b"Subject: x\n\nx\n",
+            b"Xnot an envelope",
+        );
+        assert_eq!(r.code, Some(91));
+    }
+    let left = sb.mess_files();
+    assert_eq!(left.len(), 2);
+    assert_eq!(sb.ls("queue/intd").len(), 2);
+    let old = &left[0];
+    let r = sb.sh(&format!(
+        "touch -a -d '37 hours ago' /var/qmail/queue/mess/{old}"
+    ));
+    assert_eq!(r.code, Some(0));
+    let mut send = sb.start_send("./Maildir/");
+    assert!(
+        wait_for(10, || sb.mess_files().len() == 1),
+        "{:?}",
+        sb.mess_files()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sb.mess_files(), vec![left[1].clone()]);
+    let id = old.split('/').nth(1).unwrap();
+    assert!(!sb.ls("queue/intd").contains(&id.to_string()));
+    assert_eq!(sb.ls("queue/intd").len(), 1);
+    send.stop();
+}
