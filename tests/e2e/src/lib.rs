@@ -273,6 +273,14 @@ impl Daemon {
         }
     }
 
+    /// Send a signal to the session leader only (after `exec`, the daemon itself: e.g.
+    /// SIGALRM or SIGHUP to qmail-send, which its children must not get).
+    pub fn signal_leader(&self, sig: nix::sys::signal::Signal) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+        }
+    }
+
     /// Stop it (SIGTERM to the group, then SIGKILL after 10 s) and reap it.
     pub fn stop(&mut self) {
         self.signal(nix::sys::signal::Signal::SIGTERM);
