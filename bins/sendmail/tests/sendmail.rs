@@ -70,8 +70,7 @@ fn sendmail(argv0: &str, env: &[&str], args: &[&str], input: &str) -> (String, S
 macro_rules! need_root {
     () => {
         if !root() {
-            eprintln!("skipped: needs root");
-            return;
+            panic!("the tests run as root (sudo make test): needs root");
         }
     };
 }
@@ -196,8 +195,7 @@ fn through_real_qmail_inject() {
     need_root!();
     let inject = std::path::Path::new(BIN).with_file_name("qmail-inject");
     if !inject.exists() {
-        eprintln!("skipped: qmail-inject not built");
-        return;
+        panic!("qmail-inject is not built: cargo build --workspace first");
     }
     let d = std::env::temp_dir().join(format!("sendmail-e2e-{}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
