@@ -5,7 +5,6 @@
 //! warnings included, goes to stdout; bytes outside 32..126 are shown as `_`.
 #![forbid(unsafe_code)]
 
-
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
