@@ -34,6 +34,7 @@ static WORLDS: AtomicU32 = AtomicU32::new(0);
 /// The records dnsmasq serves. `local=/test/` makes every other name under .test an
 /// authoritative NXDOMAIN instead of a query to (absent) upstream servers.
 fn dns_config() -> String {
+    let big = big_mx();
     format!(
         "no-resolv\nno-hosts\nno-poll\nbind-interfaces\nlisten-address={DNS_IP}\nlocal=/test/\n\
          mx-host=a.test,mx.a.test,10\nhost-record=mx.a.test,{A_IP}\n\
@@ -42,8 +43,23 @@ fn dns_config() -> String {
          host-record=dead.twomx.test,{DEAD_IP}\n\
          mx-host=routed.test,dead.twomx.test,10\n\
          mx-host=loop.test,mx.a.test,10\n\
-         host-record=scripted.test,{B_IP}\n"
+         host-record=scripted.test,{B_IP}\n\
+         cname=alias.test,mx.b.test\n{big}"
     )
+}
+
+/// 30 MX records for big.test, too many for a 512-byte UDP answer: 29 exchangers that do
+/// not exist (preferences 10..38), then B (preference 90).
+fn big_mx() -> String {
+    let mut s = String::new();
+    for i in 0..29 {
+        s.push_str(&format!(
+            "mx-host=big.test,exchanger-that-does-not-exist-{i:02}.big.test,{}\n",
+            10 + i
+        ));
+    }
+    s.push_str("mx-host=big.test,mx.b.test,90\n");
+    s
 }
 
 /// Two hosts, the dns namespace and dnsmasq.
@@ -194,8 +210,15 @@ print('.'.join(str(b) for b in r[-4:]))
         a.control("rcpthosts", &["a.test"]);
         let b = &self.b;
         b.control("me", &["b.test"]);
-        b.control("locals", &["b.test", "twomx.test", "routed.test"]);
-        b.control("rcpthosts", &["b.test", "twomx.test", "routed.test"]);
+        let domains = [
+            "b.test",
+            "twomx.test",
+            "routed.test",
+            "alias.test",
+            "big.test",
+        ];
+        b.control("locals", &domains);
+        b.control("rcpthosts", &domains);
     }
 
     /// A shell command run as root in host A's namespaces (mount and network).
@@ -640,4 +663,44 @@ fn routing_two_mx_smtproutes_and_loop() {
     assert!(bounce.contains("(#5.4.6)"), "{bounce}");
     assert!(w.a.wait_queue_empty(20), "{:?}", w.a.mess_files());
     assert_eq!(maildir_messages(&maildir).len(), 2);
+}
+
+#[test]
+fn cname_without_mx_and_truncated_mx_answer() {
+    let w = World::new();
+    let home = mailbox(&w.b, "bobdns");
+    let _smtpd = w.start_smtpd_b();
+    let _send_b = w.start_send(&w.b, &w.ns_b);
+    let send_a = w.start_send(&w.a, &w.ns_a);
+    let maildir = home.join("Maildir");
+
+    // alias.test is a CNAME with no MX behind it: the A fallback follows the CNAME.
+    inject_a(&w, "alice@a.test", "bobdns@alias.test", "via-cname");
+    // big.test's MX answer is truncated over UDP; only the full TCP answer holds B.
+    inject_a(&w, "alice@a.test", "bobdns@big.test", "via-tcp");
+    assert!(
+        wait_for(60, || subjects(&maildir).len() == 2),
+        "{}\n{}",
+        send_a.log_text(),
+        w.dns_log()
+    );
+    assert_eq!(
+        subjects(&maildir),
+        BTreeSet::from(["via-cname".to_string(), "via-tcp".to_string()])
+    );
+    let log = send_a.log_text();
+    assert_eq!(
+        log.matches(&format!("success: {B_IP}_accepted_message."))
+            .count(),
+        2,
+        "{log}"
+    );
+    let dns = w.dns_log();
+    assert!(dns.contains("query[MX] alias.test"), "{dns}");
+    assert!(dns.contains("query[A] alias.test"), "{dns}");
+    // Every exchanger was looked up before B's turn came.
+    assert!(
+        dns.contains("query[A] exchanger-that-does-not-exist-28.big.test"),
+        "{dns}"
+    );
 }
