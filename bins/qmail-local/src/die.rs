@@ -3,7 +3,7 @@
 //! is built here, so the report vocabulary stays in one place (spec §4.5–4.10).
 use std::io;
 
-use qmail_core::exit::{errno_is_temp, LocalExit};
+use qmail_core::exit::LocalExit;
 
 /// A failed delivery: exit with `code` after printing `text` (and a newline) unless empty
 /// (a failing `|program` has already printed its own report).
@@ -158,45 +158,7 @@ pub fn show(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// The short error texts qmail prints after a colon (its error_str vocabulary), falling
-/// back to the C library's description.
-pub fn errstr(e: &io::Error) -> String {
-    let Some(n) = e.raw_os_error() else {
-        return e.to_string();
-    };
-    let s = match n {
-        libc::EINTR => "interrupted system call",
-        libc::ENOMEM => "out of memory",
-        libc::ENOENT => "file does not exist",
-        libc::EEXIST => "file already exists",
-        libc::EACCES => "access denied",
-        libc::EPERM => "permission denied",
-        libc::EIO => "input/output error",
-        libc::ENOSPC => "out of disk space",
-        libc::EDQUOT => "disk quota exceeded",
-        libc::EROFS => "read-only file system",
-        libc::ENOTDIR => "not a directory",
-        libc::EISDIR => "is a directory",
-        libc::ELOOP => "symbolic link loop",
-        libc::ENAMETOOLONG => "file name too long",
-        libc::ETXTBSY => "text busy",
-        libc::EAGAIN => "temporary failure",
-        libc::ESTALE => "stale NFS file handle",
-        libc::EFBIG => "file too big",
-        libc::EBADF => "file descriptor not open",
-        libc::ESPIPE => "unseekable descriptor",
-        libc::EMFILE => "process cannot open more files",
-        libc::ENFILE => "system cannot open more files",
-        libc::ENOEXEC => "exec format error",
-        _ => return nix::errno::Errno::from_raw(n).desc().to_string(),
-    };
-    s.to_string()
-}
-
-/// Is this I/O error temporary in qmail's sense? Unknown (no errno) counts as temporary.
-pub fn is_temp(e: &io::Error) -> bool {
-    e.raw_os_error().map_or(true, errno_is_temp)
-}
+pub use qmail_core::errstr::{errstr, is_temp};
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,7 @@ pub fn errstr(e: &io::Error) -> String {
         libc::EMFILE => "process cannot open more files",
         libc::ENFILE => "system cannot open more files",
         libc::ENOEXEC => "exec format error",
+        libc::ENOLCK => "no locks available",
         libc::EPIPE => "broken pipe",
         libc::ECONNREFUSED => "connection refused",
         libc::ECONNRESET => "connection reset",

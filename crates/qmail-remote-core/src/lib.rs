@@ -7,7 +7,6 @@
 
 pub mod addr;
 pub mod blast;
-pub mod errstr;
 pub mod fuzzing;
 pub mod mxip;
 pub mod reply;
