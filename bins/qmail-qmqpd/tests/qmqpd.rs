@@ -3,100 +3,30 @@
 //! $QMAILQUEUE points at a script that, like qmail-queue, keeps a message only when its
 //! envelope ended with the final NUL, and records what it kept.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use qmail_e2e::{feed, FakeQueue, Home};
 
-use qmail_core::auto::QMAIL;
-
-/// Keeps mess.N/env.N only for a complete envelope (ends with NUL NUL); exits $QQ_EXIT.
-const FAKE_QQ: &str = r#"#!/bin/sh
-exec 2>/dev/null
-n=$$
-cat > "$QQ_REC/.mess.$n" || exit 54
-cat <&1 > "$QQ_REC/.env.$n" || exit 54
-end=$(tail -c 2 "$QQ_REC/.env.$n" | od -An -tx1 | tr -d ' \n')
-if [ "$end" != 0000 ]; then rm -f "$QQ_REC/.mess.$n" "$QQ_REC/.env.$n"; exit 54; fi
-[ "${QQ_EXIT:-0}" = 0 ] || exit "$QQ_EXIT"
-mv "$QQ_REC/.mess.$n" "$QQ_REC/mess.$n"; mv "$QQ_REC/.env.$n" "$QQ_REC/env.$n"
-"#;
-
-struct Home {
-    dir: PathBuf,
+/// A home with control/me, and a fake qmail-queue that keeps complete envelopes only.
+struct T {
+    home: Home,
+    qq: FakeQueue,
 }
 
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Home {
-    fn new(tag: &str) -> Home {
-        let dir = std::env::temp_dir().join(format!("qmqpd-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("control")).unwrap();
-        std::fs::create_dir_all(dir.join("rec")).unwrap();
-        let qq = dir.join("fake-qq");
-        std::fs::write(&qq, FAKE_QQ).unwrap();
-        std::fs::set_permissions(&qq, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let h = Home { dir };
-        h.ctl("me", "cmp.example\n");
-        h
-    }
-
-    fn ctl(&self, name: &str, text: &str) {
-        std::fs::write(self.dir.join("control").join(name), text).unwrap();
-    }
-
-    /// (message, envelope) of every message kept, sorted.
-    fn recorded(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let rec = self.dir.join("rec");
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&rec).unwrap() {
-            let name = e.unwrap().file_name().into_string().unwrap();
-            if let Some(n) = name.strip_prefix("mess.") {
-                let m = std::fs::read(rec.join(&name)).unwrap();
-                let env = std::fs::read(rec.join(format!("env.{n}"))).unwrap();
-                out.push((m, env));
-            }
+impl T {
+    fn new(tag: &str) -> T {
+        let home = Home::new(&format!("qmqpd-{tag}"));
+        home.control("me", "cmp.example\n");
+        T {
+            home,
+            qq: FakeQueue::strict(),
         }
-        out.sort();
-        out
     }
 
     /// Run a session with `input` on stdin; (exit code, stdout).
     fn session(&self, env: &[(&str, &str)], input: &[u8]) -> (i32, Vec<u8>) {
-        let bin = env!("CARGO_BIN_EXE_qmail-qmqpd");
-        let script = format!(
-            "mkdir -p {QMAIL} && mount --bind {h} {QMAIL} && exec {bin}",
-            h = self.dir.display()
-        );
-        let mut c = Command::new("unshare");
-        c.args(["-m", "--propagation", "private", "sh", "-c", &script])
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("QMAILQUEUE", self.dir.join("fake-qq"))
-            .env("QQ_REC", self.dir.join("rec"));
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let mut child = c
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-        let mut out = Vec::new();
-        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-        let status = child.wait().unwrap();
-        writer.join().unwrap();
-        (status.code().unwrap_or(-1), out)
+        let mut c = self.home.bare_command(env!("CARGO_BIN_EXE_qmail-qmqpd"));
+        self.qq.env(&mut c).envs(env.iter().copied());
+        let r = feed(&mut c, input);
+        (r.exit(), r.stdout)
     }
 }
 
@@ -141,7 +71,7 @@ const PEER: &[(&str, &str)] = &[
 
 #[test]
 fn queues_one_message_for_anybody() {
-    let h = Home::new("basic");
+    let h = T::new("basic");
     let input = qmqp(
         b"Subject: qmqp\n\nbody\r\n",
         b"s@client.example",
@@ -149,7 +79,7 @@ fn queues_one_message_for_anybody() {
     );
     let (code, out) = h.session(PEER, &input);
     assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
-    let rec = h.recorded();
+    let rec = h.qq.recorded();
     assert_eq!(rec.len(), 1);
     let m = String::from_utf8(rec[0].0.clone()).unwrap();
     let (l1, rest) = m.split_once('\n').unwrap();
@@ -168,10 +98,10 @@ fn queues_one_message_for_anybody() {
 
 #[test]
 fn no_recipients_and_empty_sender() {
-    let h = Home::new("norcpt");
+    let h = T::new("norcpt");
     let (code, out) = h.session(&[], &qmqp(b"x", b"", &[]));
     assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
-    let rec = h.recorded();
+    let rec = h.qq.recorded();
     assert!(rec[0]
         .0
         .starts_with(b"Received: from unknown (unknown)\n  by unknown with QMQP; "));
@@ -180,7 +110,7 @@ fn no_recipients_and_empty_sender() {
 
 #[test]
 fn bad_addresses_refused_nothing_queued() {
-    let h = Home::new("addr");
+    let h = T::new("addr");
     let long = vec![b'a'; 1000];
     let ok = vec![b'a'; 999];
     let refused = "Dsorry, I can't accept addresses like that (#5.1.3)";
@@ -193,15 +123,15 @@ fn bad_addresses_refused_nothing_queued() {
         let (code, out) = h.session(&[], &input);
         assert_eq!((code, answer(&out).as_str()), (0, refused));
     }
-    assert!(h.recorded().is_empty());
+    assert!(h.qq.recorded().is_empty());
     let (_, out) = h.session(&[], &qmqp(b"x", &ok, &[&ok]));
     assert_eq!(answer(&out), "Kok <time> qp <pid>");
-    assert_eq!(h.recorded().len(), 1);
+    assert_eq!(h.qq.recorded().len(), 1);
 }
 
 #[test]
 fn malformed_requests_exit_100_nothing_queued() {
-    let h = Home::new("malformed");
+    let h = T::new("malformed");
     let good = qmqp(b"x", b"s@x", &[b"r@x"]);
     let mut no_final_comma = good.clone();
     *no_final_comma.last_mut().unwrap() = b';';
@@ -224,7 +154,7 @@ fn malformed_requests_exit_100_nothing_queued() {
         let (code, out) = h.session(&[], input);
         assert_eq!((code, out), (100, vec![]), "case {i}");
     }
-    assert!(h.recorded().is_empty());
+    assert!(h.qq.recorded().is_empty());
     // A length of exactly 100 bytes with its colon still fits.
     let (code, out) = h.session(&[], &[vec![b'0'; 97], good].concat());
     assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
@@ -232,17 +162,17 @@ fn malformed_requests_exit_100_nothing_queued() {
 
 #[test]
 fn huge_length_is_temporary_eof_is_silent() {
-    let h = Home::new("huge");
+    let h = T::new("huge");
     let (code, out) = h.session(&[], b"12345678901:");
     assert_eq!((code, out), (111, vec![]));
     let (code, out) = h.session(&[], b"100:5:abc");
     assert_eq!((code, out), (0, vec![]));
-    assert!(h.recorded().is_empty());
+    assert!(h.qq.recorded().is_empty());
 }
 
 #[test]
 fn qmail_queue_failure_is_the_answer() {
-    let h = Home::new("qq");
+    let h = T::new("qq");
     let (code, out) = h.session(&[("QQ_EXIT", "53")], &qmqp(b"x", b"s@x", &[b"r@x"]));
     assert_eq!(
         (code, answer(&out).as_str()),

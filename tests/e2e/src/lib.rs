@@ -24,7 +24,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use qmail_core::auto::QMAIL;
 
+pub mod home;
 mod install;
+
+pub use home::{feed, run_fd01, script, FakeQueue, Home, TempDir};
 
 /// The directory holding the built programs.
 pub fn bin_dir() -> PathBuf {
