@@ -2,6 +2,7 @@
 //! and the environment a `|program` sees (spec §4.5). All values come from the envelope
 //! and are passed on as bytes, unsanitised except for newlines in the header lines.
 use qmail_core::date822::tai_to_utc;
+pub use qmail_core::quote::quote2;
 
 /// The eight arguments from qmail-lspawn.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,51 +86,6 @@ pub fn ufline(sender: &[u8], now: i64) -> Vec<u8> {
     v.extend_from_slice(myctime(now).as_bytes());
     v.push(b'\n');
     v
-}
-
-fn atom_ok(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(&b)
-}
-
-/// Does this local part need RFC 822 quoting?
-fn quote_need(s: &[u8]) -> bool {
-    s.is_empty()
-        || !s.iter().all(|&b| atom_ok(b))
-        || s.first() == Some(&b'.')
-        || s.last() == Some(&b'.')
-        || s.windows(2).any(|w| w == b"..")
-}
-
-fn quote(s: &[u8]) -> Vec<u8> {
-    if !quote_need(s) {
-        return s.to_vec();
-    }
-    let mut v = Vec::with_capacity(s.len().saturating_mul(2).saturating_add(2));
-    v.push(b'"');
-    for &b in s {
-        if matches!(b, b'\r' | b'\n' | b'"' | b'\\') {
-            v.push(b'\\');
-        }
-        v.push(b);
-    }
-    v.push(b'"');
-    v
-}
-
-/// An address with its local part (before the last `@`) quoted if necessary; the empty
-/// address stays empty.
-pub fn quote2(addr: &[u8]) -> Vec<u8> {
-    if addr.is_empty() {
-        return Vec::new();
-    }
-    match memchr::memrchr(b'@', addr) {
-        None => quote(addr),
-        Some(at) => {
-            let mut v = quote(addr.get(..at).unwrap_or(b""));
-            v.extend_from_slice(addr.get(at..).unwrap_or(b""));
-            v
-        }
-    }
 }
 
 /// EXT2, EXT3, EXT4: what follows the first, second, third `-` of EXT (empty if none).

@@ -1,5 +1,6 @@
 //! Bounce messages in QSBMF (spec §2.8): the paragraph recorded per failed recipient, and
 //! the bytes of the bounce message around the recorded paragraphs and the original.
+pub use qmail_core::quote::{quote, quote2};
 
 /// The paragraph appended to bounce/<id>: `<recip>:\n`, the report (with a final newline
 /// added), any blank line inside made non-blank, then the blank terminator line.
@@ -101,50 +102,6 @@ pub fn middle(sender: &[u8], double: bool) -> Vec<u8> {
     m.extend_from_slice(&quote2(sender));
     m.extend_from_slice(b">\n");
     m
-}
-
-fn needs_quote(s: &[u8]) -> bool {
-    let Some((&first, _)) = s.split_first() else {
-        return true;
-    };
-    if s.iter()
-        .any(|&b| b >= 127 || b <= 32 || b"\"(),:;<>@[\\]".contains(&b))
-    {
-        return true;
-    }
-    first == b'.' || s.last() == Some(&b'.') || s.windows(2).any(|w| w == b"..")
-}
-
-/// An RFC 822 local part: as is when it is a dot-atom, else `"…"` with `\` before CR, LF,
-/// `"` and `\`.
-pub fn quote(s: &[u8]) -> Vec<u8> {
-    if !needs_quote(s) {
-        return s.to_vec();
-    }
-    let mut q = Vec::with_capacity(s.len().saturating_mul(2).saturating_add(2));
-    q.push(b'"');
-    for &b in s {
-        if matches!(b, b'\r' | b'\n' | b'"' | b'\\') {
-            q.push(b'\\');
-        }
-        q.push(b);
-    }
-    q.push(b'"');
-    q
-}
-
-/// An address: the part before the last `@` quoted, the domain as is; empty stays empty.
-pub fn quote2(s: &[u8]) -> Vec<u8> {
-    if s.is_empty() {
-        return Vec::new();
-    }
-    match s.iter().rposition(|&b| b == b'@') {
-        Some(at) => {
-            let (local, dom) = s.split_at(at);
-            [quote(local).as_slice(), dom].concat()
-        }
-        None => quote(s),
-    }
 }
 
 #[cfg(test)]

@@ -14,4 +14,5 @@ pub mod exit;
 pub mod fmtqfn;
 pub mod ids;
 pub mod qmail;
+pub mod quote;
 pub mod text0;

@@ -2,42 +2,7 @@
 //! the local part (before the LAST `@`) is quoted the RFC 821 way when it needs it, the
 //! domain is sent unchanged, and an address without `@` (the empty bounce sender, say)
 //! goes out verbatim. No CNAME rewriting of domains (RFC 5321 §5.1; notqmail 2020).
-
-/// Does `box_` need quoting to be a valid RFC 821 local part?
-fn needs_quote(local: &[u8]) -> bool {
-    if local.is_empty() || local.starts_with(b".") || local.ends_with(b".") {
-        return true;
-    }
-    if local.windows(2).any(|w| w == b"..") {
-        return true;
-    }
-    local.iter().any(|&b| {
-        !(32..127).contains(&b)
-            || b == b' '
-            || matches!(
-                b,
-                b'"' | b'(' | b')' | b',' | b':' | b';' | b'<' | b'>' | b'@' | b'[' | b'\\' | b']'
-            )
-    })
-}
-
-/// qmail's `quote()`: `local` as is, or wrapped in `"…"` with `\` before CR, LF, `"`
-/// and `\`.
-pub fn quote(local: &[u8]) -> Vec<u8> {
-    if !needs_quote(local) {
-        return local.to_vec();
-    }
-    let mut out = Vec::with_capacity(local.len().saturating_mul(2).saturating_add(2));
-    out.push(b'"');
-    for &b in local {
-        if matches!(b, b'\r' | b'\n' | b'"' | b'\\') {
-            out.push(b'\\');
-        }
-        out.push(b);
-    }
-    out.push(b'"');
-    out
-}
+use qmail_core::quote::quote;
 
 /// The address as it goes between the angle brackets.
 pub fn mangle(addr: &[u8]) -> Vec<u8> {
