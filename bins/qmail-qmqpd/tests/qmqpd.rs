@@ -3,31 +3,19 @@
 //! $QMAILQUEUE points at a script that, like qmail-queue, keeps a message only when its
 //! envelope ended with the final NUL, and records what it kept.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-use qmail_e2e::{feed, FakeQueue, Home};
+use qmail_e2e::{FakeQueue, Receiver};
 
 /// A home with control/me, and a fake qmail-queue that keeps complete envelopes only.
-struct T {
-    home: Home,
-    qq: FakeQueue,
+fn setup(tag: &str) -> Receiver {
+    let h = Receiver::new(&format!("qmqpd-{tag}"), FakeQueue::strict());
+    h.home.control("me", "cmp.example\n");
+    h
 }
 
-impl T {
-    fn new(tag: &str) -> T {
-        let home = Home::new(&format!("qmqpd-{tag}"));
-        home.control("me", "cmp.example\n");
-        T {
-            home,
-            qq: FakeQueue::strict(),
-        }
-    }
-
-    /// Run a session with `input` on stdin; (exit code, stdout).
-    fn session(&self, env: &[(&str, &str)], input: &[u8]) -> (i32, Vec<u8>) {
-        let mut c = self.home.bare_command(env!("CARGO_BIN_EXE_qmail-qmqpd"));
-        self.qq.env(&mut c).envs(env.iter().copied());
-        let r = feed(&mut c, input);
-        (r.exit(), r.stdout)
-    }
+/// Run a session with `input` on stdin; (exit code, stdout).
+fn session(h: &Receiver, env: &[(&str, &str)], input: &[u8]) -> (i32, Vec<u8>) {
+    let r = h.session(env!("CARGO_BIN_EXE_qmail-qmqpd"), env, input);
+    (r.exit(), r.stdout)
 }
 
 fn ns(b: &[u8]) -> Vec<u8> {
@@ -71,13 +59,13 @@ const PEER: &[(&str, &str)] = &[
 
 #[test]
 fn queues_one_message_for_anybody() {
-    let h = T::new("basic");
+    let h = setup("basic");
     let input = qmqp(
         b"Subject: qmqp\n\nbody\r\n",
         b"s@client.example",
         &[b"a@remote.example", b"b@elsewhere.example"],
     );
-    let (code, out) = h.session(PEER, &input);
+    let (code, out) = session(&h, PEER, &input);
     assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
     let rec = h.qq.recorded();
     assert_eq!(rec.len(), 1);
@@ -98,8 +86,8 @@ fn queues_one_message_for_anybody() {
 
 #[test]
 fn no_recipients_and_empty_sender() {
-    let h = T::new("norcpt");
-    let (code, out) = h.session(&[], &qmqp(b"x", b"", &[]));
+    let h = setup("norcpt");
+    let (code, out) = session(&h, &[], &qmqp(b"x", b"", &[]));
     assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
     let rec = h.qq.recorded();
     assert!(rec[0]
@@ -110,7 +98,7 @@ fn no_recipients_and_empty_sender() {
 
 #[test]
 fn bad_addresses_refused_nothing_queued() {
-    let h = T::new("addr");
+    let h = setup("addr");
     let long = vec![b'a'; 1000];
     let ok = vec![b'a'; 999];
     let refused = "Dsorry, I can't accept addresses like that (#5.1.3)";
@@ -120,18 +108,18 @@ fn bad_addresses_refused_nothing_queued() {
         qmqp(b"x", b"s\0@x", &[b"r@x"]),
         qmqp(b"x", b"s@x", &[b"r@x", b"r\0@x"]),
     ] {
-        let (code, out) = h.session(&[], &input);
+        let (code, out) = session(&h, &[], &input);
         assert_eq!((code, answer(&out).as_str()), (0, refused));
     }
     assert!(h.qq.recorded().is_empty());
-    let (_, out) = h.session(&[], &qmqp(b"x", &ok, &[&ok]));
+    let (_, out) = session(&h, &[], &qmqp(b"x", &ok, &[&ok]));
     assert_eq!(answer(&out), "Kok <time> qp <pid>");
     assert_eq!(h.qq.recorded().len(), 1);
 }
 
 #[test]
 fn malformed_requests_exit_100_nothing_queued() {
-    let h = T::new("malformed");
+    let h = setup("malformed");
     let good = qmqp(b"x", b"s@x", &[b"r@x"]);
     let mut no_final_comma = good.clone();
     *no_final_comma.last_mut().unwrap() = b';';
@@ -151,34 +139,34 @@ fn malformed_requests_exit_100_nothing_queued() {
         b"9:1:xx3:s@x,,".to_vec(),
     ];
     for (i, input) in cases.iter().enumerate() {
-        let (code, out) = h.session(&[], input);
+        let (code, out) = session(&h, &[], input);
         assert_eq!((code, out), (100, vec![]), "case {i}");
     }
     assert!(h.qq.recorded().is_empty());
     // A length of exactly 100 bytes with its colon still fits.
-    let (code, out) = h.session(&[], &[vec![b'0'; 97], good].concat());
+    let (code, out) = session(&h, &[], &[vec![b'0'; 97], good].concat());
     assert_eq!((code, answer(&out).as_str()), (0, "Kok <time> qp <pid>"));
 }
 
 #[test]
 fn huge_length_is_temporary_eof_is_silent() {
-    let h = T::new("huge");
-    let (code, out) = h.session(&[], b"12345678901:");
+    let h = setup("huge");
+    let (code, out) = session(&h, &[], b"12345678901:");
     assert_eq!((code, out), (111, vec![]));
-    let (code, out) = h.session(&[], b"100:5:abc");
+    let (code, out) = session(&h, &[], b"100:5:abc");
     assert_eq!((code, out), (0, vec![]));
     assert!(h.qq.recorded().is_empty());
 }
 
 #[test]
 fn qmail_queue_failure_is_the_answer() {
-    let h = T::new("qq");
-    let (code, out) = h.session(&[("QQ_EXIT", "53")], &qmqp(b"x", b"s@x", &[b"r@x"]));
+    let h = setup("qq");
+    let (code, out) = session(&h, &[("QQ_EXIT", "53")], &qmqp(b"x", b"s@x", &[b"r@x"]));
     assert_eq!(
         (code, answer(&out).as_str()),
         (0, "Zqq write error or disk full (#4.3.0)")
     );
-    let (_, out) = h.session(&[("QQ_EXIT", "31")], &qmqp(b"x", b"s@x", &[b"r@x"]));
+    let (_, out) = session(&h, &[("QQ_EXIT", "31")], &qmqp(b"x", b"s@x", &[b"r@x"]));
     assert_eq!(
         answer(&out),
         "Dmail server permanently rejected message (#5.3.0)"

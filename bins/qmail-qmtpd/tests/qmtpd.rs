@@ -4,101 +4,23 @@
 //! envelope ended with the final NUL, and records what it kept.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use qmail_core::auto::QMAIL;
+use qmail_e2e::{FakeQueue, Receiver};
 
-/// Keeps mess.N/env.N only for a complete envelope (ends with NUL NUL); exits $QQ_EXIT.
-const FAKE_QQ: &str = r#"#!/bin/sh
-exec 2>/dev/null
-n=$$
-cat > "$QQ_REC/.mess.$n" || exit 54
-cat <&1 > "$QQ_REC/.env.$n" || exit 54
-end=$(tail -c 2 "$QQ_REC/.env.$n" | od -An -tx1 | tr -d ' \n')
-if [ "$end" != 0000 ]; then rm -f "$QQ_REC/.mess.$n" "$QQ_REC/.env.$n"; exit 54; fi
-[ "${QQ_EXIT:-0}" = 0 ] || exit "$QQ_EXIT"
-mv "$QQ_REC/.mess.$n" "$QQ_REC/mess.$n"; mv "$QQ_REC/.env.$n" "$QQ_REC/env.$n"
-"#;
-
-struct Home {
-    dir: PathBuf,
+/// A home with control/me and rcpthosts, and a fake qmail-queue that keeps complete
+/// envelopes only.
+fn setup(tag: &str) -> Receiver {
+    let h = Receiver::new(&format!("qmtpd-{tag}"), FakeQueue::strict());
+    h.home.control("me", "cmp.example\n");
+    h.home.control("rcpthosts", "cmp.example\n");
+    h
 }
 
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-impl Home {
-    fn new(tag: &str) -> Home {
-        let dir = std::env::temp_dir().join(format!("qmtpd-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(dir.join("control")).unwrap();
-        std::fs::create_dir_all(dir.join("rec")).unwrap();
-        let qq = dir.join("fake-qq");
-        std::fs::write(&qq, FAKE_QQ).unwrap();
-        std::fs::set_permissions(&qq, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let h = Home { dir };
-        h.ctl("me", "cmp.example\n");
-        h.ctl("rcpthosts", "cmp.example\n");
-        h
-    }
-
-    fn ctl(&self, name: &str, text: &str) {
-        std::fs::write(self.dir.join("control").join(name), text).unwrap();
-    }
-
-    /// (message, envelope) of every message kept, sorted.
-    fn recorded(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let rec = self.dir.join("rec");
-        let mut out = Vec::new();
-        for e in std::fs::read_dir(&rec).unwrap() {
-            let name = e.unwrap().file_name().into_string().unwrap();
-            if let Some(n) = name.strip_prefix("mess.") {
-                let m = std::fs::read(rec.join(&name)).unwrap();
-                let env = std::fs::read(rec.join(format!("env.{n}"))).unwrap();
-                out.push((m, env));
-            }
-        }
-        out.sort();
-        out
-    }
-
-    /// Run a session with `input` on stdin; (exit code, stdout).
-    fn session(&self, env: &[(&str, &str)], input: &[u8]) -> (i32, Vec<u8>) {
-        let bin = env!("CARGO_BIN_EXE_qmail-qmtpd");
-        let script = format!(
-            "mkdir -p {QMAIL} && mount --bind {h} {QMAIL} && exec {bin}",
-            h = self.dir.display()
-        );
-        let mut c = Command::new("unshare");
-        c.args(["-m", "--propagation", "private", "sh", "-c", &script])
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("QMAILQUEUE", self.dir.join("fake-qq"))
-            .env("QQ_REC", self.dir.join("rec"));
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let mut child = c
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.to_vec();
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-        let mut out = Vec::new();
-        child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-        let status = child.wait().unwrap();
-        writer.join().unwrap();
-        (status.code().unwrap_or(-1), out)
-    }
+/// Run a session with `input` on stdin; (exit code, stdout).
+fn session(h: &Receiver, env: &[(&str, &str)], input: &[u8]) -> (i32, Vec<u8>) {
+    let r = h.session(env!("CARGO_BIN_EXE_qmail-qmtpd"), env, input);
+    (r.exit(), r.stdout)
 }
 
 fn ns(b: &[u8]) -> Vec<u8> {
@@ -158,16 +80,16 @@ const PEER: &[(&str, &str)] = &[
 
 #[test]
 fn compliance_session_two_recipients_one_refused() {
-    let h = Home::new("basic");
+    let h = setup("basic");
     let input = qmtp(
         b"\nSubject: qmtp\n\nbody\n",
         b"qmtp-sender@client.example",
         &[b"qcmp@cmp.example", b"victim@remote.example"],
     );
-    let (code, out) = h.session(PEER, &input);
+    let (code, out) = session(&h, PEER, &input);
     assert_eq!(code, 0);
     assert_eq!(answers(&out), vec!["Kok <time> qp <pid>", DOMAIN_NO]);
-    let rec = h.recorded();
+    let rec = h.qq.recorded();
     assert_eq!(rec.len(), 1);
     received_ok(&rec[0].0, b"Subject: qmtp\n\nbody\n");
     assert_eq!(
@@ -178,18 +100,18 @@ fn compliance_session_two_recipients_one_refused() {
 
 #[test]
 fn malformed_length_exit_100_nothing_queued() {
-    let h = Home::new("junk");
-    let (code, out) = h.session(PEER, b"x:junk");
+    let h = setup("junk");
+    let (code, out) = session(&h, PEER, b"x:junk");
     assert_eq!((code, out), (100, vec![]));
     // qmail's old arithmetic took these for digits.
-    let (code, _) = h.session(PEER, b"1/:\n,");
+    let (code, _) = session(&h, PEER, b"1/:\n,");
     assert_eq!(code, 100);
-    assert!(h.recorded().is_empty());
+    assert!(h.qq.recorded().is_empty());
 }
 
 #[test]
 fn malformed_inside_a_message_queues_nothing() {
-    let h = Home::new("inner");
+    let h = setup("inner");
     let good = qmtp(b"\nx\n", b"s@x", &[b"u@cmp.example"]);
     let cases: Vec<Vec<u8>> = vec![
         // no comma after the message
@@ -208,7 +130,7 @@ fn malformed_inside_a_message_queues_nothing() {
         [good.clone(), b"5:\nx".to_vec(), b"junk".to_vec()].concat(),
     ];
     for (i, input) in cases.iter().enumerate() {
-        let (code, out) = h.session(PEER, input);
+        let (code, out) = session(&h, PEER, input);
         assert_eq!(code, 100, "case {i}");
         if i == cases.len() - 1 {
             assert_eq!(answers(&out), vec!["Kok <time> qp <pid>"]);
@@ -216,37 +138,37 @@ fn malformed_inside_a_message_queues_nothing() {
             assert!(out.is_empty(), "case {i}");
         }
     }
-    assert_eq!(h.recorded().len(), 1);
+    assert_eq!(h.qq.recorded().len(), 1);
 }
 
 #[test]
 fn huge_length_is_temporary() {
-    let h = Home::new("huge");
-    let (code, out) = h.session(PEER, b"99999999999:");
+    let h = setup("huge");
+    let (code, out) = session(&h, PEER, b"99999999999:");
     assert_eq!((code, out), (111, vec![]));
 }
 
 #[test]
 fn eof_mid_message_queues_nothing() {
-    let h = Home::new("eof");
-    let (code, out) = h.session(PEER, b"100:\nSubject: cut");
+    let h = setup("eof");
+    let (code, out) = session(&h, PEER, b"100:\nSubject: cut");
     assert_eq!((code, out), (0, vec![]));
-    assert!(h.recorded().is_empty());
+    assert!(h.qq.recorded().is_empty());
 }
 
 #[test]
 fn crlf_encoding_and_two_messages() {
-    let h = Home::new("crlf");
+    let h = setup("crlf");
     let mut input = qmtp(
         b"\rSubject: a\r\n\r\nline\r\nbare\rcr\r\n",
         b"",
         &[b"a@cmp.example"],
     );
     input.extend(qmtp(b"\nSecond\n", b"s2@x", &[b"b@CMP.example", b"noat"]));
-    let (code, out) = h.session(PEER, &input);
+    let (code, out) = session(&h, PEER, &input);
     assert_eq!(code, 0);
     assert_eq!(answers(&out), vec!["Kok <time> qp <pid>"; 3]);
-    let rec = h.recorded();
+    let rec = h.qq.recorded();
     assert_eq!(rec.len(), 2);
     let mut bodies: Vec<_> = rec.iter().map(|(m, e)| (m.clone(), e.clone())).collect();
     bodies.sort_by_key(|(_, e)| e.clone());
@@ -258,11 +180,12 @@ fn crlf_encoding_and_two_messages() {
 
 #[test]
 fn bad_sender_and_recipients() {
-    let h = Home::new("addrs");
+    let h = setup("addrs");
     let long = vec![b'a'; 1000];
     let ok999 = [vec![b'b'; 986], b"@cmp.example".to_vec()].concat();
     assert_eq!(ok999.len(), 998);
-    let (code, out) = h.session(
+    let (code, out) = session(
+        &h,
         PEER,
         &qmtp(
             b"\nx\n",
@@ -275,7 +198,7 @@ fn bad_sender_and_recipients() {
         answers(&out),
         vec![RCPT_NO, RCPT_NO, "Kok <time> qp <pid>", DOMAIN_NO]
     );
-    let rec = h.recorded();
+    let rec = h.qq.recorded();
     assert_eq!(rec.len(), 1);
     assert_eq!(
         rec[0].1,
@@ -283,7 +206,8 @@ fn bad_sender_and_recipients() {
     );
 
     // A bad sender: every accepted recipient gets the sender refusal, nothing queued.
-    let (_, out) = h.session(
+    let (_, out) = session(
+        &h,
         PEER,
         &qmtp(b"\nx\n", b"s\0@x", &[b"u@cmp.example", b"u@no.example"]),
     );
@@ -291,18 +215,19 @@ fn bad_sender_and_recipients() {
         answers(&out),
         vec!["Dunacceptable sender (#5.1.7)", DOMAIN_NO]
     );
-    let (_, out) = h.session(PEER, &qmtp(b"\nx\n", &long, &[b"u@cmp.example"]));
+    let (_, out) = session(&h, PEER, &qmtp(b"\nx\n", &long, &[b"u@cmp.example"]));
     assert_eq!(answers(&out), vec!["Dunacceptable sender (#5.1.7)"]);
-    assert_eq!(h.recorded().len(), 1);
+    assert_eq!(h.qq.recorded().len(), 1);
 }
 
 #[test]
 fn relayclient_appends_and_counts() {
-    let h = Home::new("relay");
+    let h = setup("relay");
     let env = [PEER, &[("RELAYCLIENT", "+r")]].concat();
     let r998 = vec![b'c'; 998];
     let r997 = vec![b'c'; 997];
-    let (code, out) = h.session(
+    let (code, out) = session(
+        &h,
         &env,
         &qmtp(b"\nx\n", b"s@x", &[b"v@remote.example", &r998, &r997]),
     );
@@ -311,7 +236,7 @@ fn relayclient_appends_and_counts() {
         answers(&out),
         vec!["Kok <time> qp <pid>", RCPT_NO, "Kok <time> qp <pid>"]
     );
-    let rec = h.recorded();
+    let rec = h.qq.recorded();
     assert_eq!(
         rec[0].1,
         [
@@ -325,8 +250,8 @@ fn relayclient_appends_and_counts() {
 
 #[test]
 fn databytes_limit() {
-    let h = Home::new("databytes");
-    h.ctl("databytes", "10\n");
+    let h = setup("databytes");
+    h.home.control("databytes", "10\n");
     let too_big = "Dsorry, that message size exceeds my databytes limit (#5.3.4)";
     let input = [
         qmtp(b"\n0123456789", b"s@x", &[b"a@cmp.example"]),
@@ -335,7 +260,7 @@ fn databytes_limit() {
         qmtp(b"\r01234\r\n56789", b"s@x", &[b"d@cmp.example"]),
     ]
     .concat();
-    let (code, out) = h.session(PEER, &input);
+    let (code, out) = session(&h, PEER, &input);
     assert_eq!(code, 0);
     assert_eq!(
         answers(&out),
@@ -346,18 +271,23 @@ fn databytes_limit() {
             too_big
         ]
     );
-    assert_eq!(h.recorded().len(), 2);
+    assert_eq!(h.qq.recorded().len(), 2);
     // DATABYTES overrides the control file.
     let env = [PEER, &[("DATABYTES", "0")]].concat();
-    let (_, out) = h.session(&env, &qmtp(b"\n0123456789x", b"s@x", &[b"b@cmp.example"]));
+    let (_, out) = session(
+        &h,
+        &env,
+        &qmtp(b"\n0123456789x", b"s@x", &[b"b@cmp.example"]),
+    );
     assert_eq!(answers(&out), vec!["Kok <time> qp <pid>"]);
 }
 
 #[test]
 fn qmail_queue_failure_is_each_answer() {
-    let h = Home::new("qqfail");
+    let h = setup("qqfail");
     let env = [PEER, &[("QQ_EXIT", "53")]].concat();
-    let (code, out) = h.session(
+    let (code, out) = session(
+        &h,
         &env,
         &qmtp(b"\nx\n", b"s@x", &[b"a@cmp.example", b"b@cmp.example"]),
     );
@@ -370,24 +300,24 @@ fn qmail_queue_failure_is_each_answer() {
 
 #[test]
 fn open_relay_without_rcpthosts_and_morercpthosts() {
-    let h = Home::new("open");
-    std::fs::remove_file(h.dir.join("control/rcpthosts")).unwrap();
-    let (_, out) = h.session(PEER, &qmtp(b"\nx\n", b"s@x", &[b"v@anywhere.example"]));
+    let h = setup("open");
+    std::fs::remove_file(h.home.path("control/rcpthosts")).unwrap();
+    let (_, out) = session(&h, PEER, &qmtp(b"\nx\n", b"s@x", &[b"v@anywhere.example"]));
     assert_eq!(answers(&out), vec!["Kok <time> qp <pid>"]);
     // morercpthosts.cdb is consulted only with rcpthosts; an unreadable one is temporary.
-    h.ctl("rcpthosts", "cmp.example\n");
-    std::fs::write(h.dir.join("control/morercpthosts.cdb"), b"short").unwrap();
-    let (code, _) = h.session(PEER, &qmtp(b"\nx\n", b"s@x", &[b"v@anywhere.example"]));
+    h.home.control("rcpthosts", "cmp.example\n");
+    std::fs::write(h.home.path("control/morercpthosts.cdb"), b"short").unwrap();
+    let (code, _) = session(&h, PEER, &qmtp(b"\nx\n", b"s@x", &[b"v@anywhere.example"]));
     assert_eq!(code, 111);
 }
 
 #[test]
 fn no_controls_is_temporary() {
-    let h = Home::new("noctl");
-    std::fs::remove_dir_all(h.dir.join("control")).unwrap();
-    std::fs::create_dir(h.dir.join("control")).unwrap();
-    std::fs::create_dir(h.dir.join("control/rcpthosts")).unwrap();
-    let (code, out) = h.session(PEER, &qmtp(b"\nx\n", b"s@x", &[b"a@cmp.example"]));
+    let h = setup("noctl");
+    std::fs::remove_dir_all(h.home.path("control")).unwrap();
+    std::fs::create_dir(h.home.path("control")).unwrap();
+    std::fs::create_dir(h.home.path("control/rcpthosts")).unwrap();
+    let (code, out) = session(&h, PEER, &qmtp(b"\nx\n", b"s@x", &[b"a@cmp.example"]));
     assert_eq!((code, out), (111, vec![]));
 }
 
@@ -406,23 +336,17 @@ impl Drop for Tcp {
 }
 
 impl Tcp {
-    fn start(h: &Home) -> Tcp {
+    fn start(h: &Receiver) -> Tcp {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let script = format!(
-            "mkdir -p {QMAIL} && mount --bind {h} {QMAIL} && exec tcpserver -q -H -R -l mx.test 127.0.0.1 {port} {bin}",
-            h = h.dir.display(),
-            bin = env!("CARGO_BIN_EXE_qmail-qmtpd")
-        );
-        let child = Command::new("unshare")
-            .args(["-m", "--propagation", "private", "sh", "-c", &script])
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("QMAILQUEUE", h.dir.join("fake-qq"))
-            .env("QQ_REC", h.dir.join("rec"))
+        let port_s = port.to_string();
+        let child = h
+            .command("tcpserver", &[])
+            .args(["-q", "-H", "-R", "-l", "mx.test", "127.0.0.1", &port_s])
+            .arg(env!("CARGO_BIN_EXE_qmail-qmtpd"))
             .stdin(Stdio::null())
             .spawn()
             .unwrap();
@@ -438,7 +362,7 @@ impl Tcp {
 
 #[test]
 fn over_tcp_answers_come_before_the_next_message() {
-    let h = Home::new("tcp");
+    let h = setup("tcp");
     let t = Tcp::start(&h);
     let mut c = std::net::TcpStream::connect(("127.0.0.1", t.port)).unwrap();
     c.set_read_timeout(Some(std::time::Duration::from_secs(20)))
@@ -471,7 +395,7 @@ fn over_tcp_answers_come_before_the_next_message() {
         answers(&got),
         vec!["Kok <time> qp <pid>", DOMAIN_NO, "Kok <time> qp <pid>"]
     );
-    let rec = h.recorded();
+    let rec = h.qq.recorded();
     assert_eq!(rec.len(), 2);
     assert!(rec.iter().all(
         |(m, _)| m.starts_with(b"Received: from unknown (127.0.0.1)\n  by mx.test with QMTP; ")

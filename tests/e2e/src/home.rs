@@ -245,3 +245,32 @@ impl FakeQueue {
         out
     }
 }
+
+/// The setting of a program that takes mail in and hands it to qmail-queue (qmail-smtpd,
+/// qmail-qmtpd, qmail-qmqpd): a bare home and a fake queue.
+pub struct Receiver {
+    pub home: Home,
+    pub qq: FakeQueue,
+}
+
+impl Receiver {
+    pub fn new(tag: &str, qq: FakeQueue) -> Receiver {
+        Receiver {
+            home: Home::new(tag),
+            qq,
+        }
+    }
+
+    /// The command for `program` in the home, with a bare environment, the fake queue
+    /// and `env`.
+    pub fn command(&self, program: &str, env: &[(&str, &str)]) -> Command {
+        let mut c = self.home.bare_command(program);
+        self.qq.env(&mut c).envs(env.iter().copied());
+        c
+    }
+
+    /// Run `program` with `input` on fd 0; see `feed`.
+    pub fn session(&self, program: &str, env: &[(&str, &str)], input: &[u8]) -> Run {
+        feed(&mut self.command(program, env), input)
+    }
+}

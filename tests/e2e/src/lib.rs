@@ -27,7 +27,7 @@ pub use qmail_core::auto::QMAIL;
 pub mod home;
 mod install;
 
-pub use home::{feed, run_fd01, script, FakeQueue, Home, TempDir};
+pub use home::{feed, run_fd01, script, FakeQueue, Home, Receiver, TempDir};
 
 /// The directory holding the built programs.
 pub fn bin_dir() -> PathBuf {
