@@ -11,8 +11,8 @@ use qmail_core::date822::{date822, now};
 use qmail_core::{auto, qmail::Qmail};
 use qmail_netstring::{Error as NsError, Reader};
 use qmail_qmtpd::net::Net;
-use qmail_qmtpd::received::{peer_from_env, received};
 use qmail_qmtpd::Fatal;
+use qmail_smtp::received::{peer_from_env, received_with};
 
 /// Addresses must be shorter than this, and may not contain NUL.
 pub const ADDR_LIMIT: usize = 1000;
@@ -56,7 +56,12 @@ fn request(r: &mut Reader<Net>) -> Result<Vec<u8>, Fatal> {
     std::env::set_current_dir(auto::QMAIL).map_err(|_| Fatal::Resources)?;
     let mut qq = Qmail::open().map_err(|_| Fatal::Resources)?;
     let qp = qq.qp();
-    qq.put(&received(&peer_from_env(), "QMQP", &date822(now())));
+    qq.put(&received_with(
+        &peer_from_env(),
+        None,
+        "QMQP",
+        &date822(now()),
+    ));
     r.copy(len, |chunk| qq.put(chunk))?;
     r.comma()?;
     let mut ok = true;

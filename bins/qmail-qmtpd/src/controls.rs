@@ -7,8 +7,8 @@ use qmail_core::cdb::{Cdb, CdbError};
 use qmail_core::{auto, control};
 use qmail_smtp::rcpthosts::{LookupError, MoreRcptHosts, RcptHosts};
 
-use crate::received::{peer_from_env, Peer};
 use crate::Fatal;
+use qmail_smtp::received::{peer_from_env, Peer};
 
 pub struct Controls {
     pub rcpthosts: RcptHosts,

@@ -11,12 +11,12 @@ pub mod answer;
 pub mod controls;
 pub mod message;
 pub mod net;
-pub mod received;
 
 use nix::sys::signal::Signal;
 use qmail_core::date822::{date822, now};
 use qmail_core::qmail::Qmail;
 use qmail_netstring::{Error as NsError, Reader};
+use qmail_smtp::received::received_with;
 
 use answer::Refusal;
 use controls::Controls;
@@ -85,7 +85,7 @@ fn message(ctl: &Controls, r: &mut Reader<Net>) -> Result<(), Fatal> {
     let mut qq = Qmail::open().map_err(|_| Fatal::Resources)?;
     let qp = qq.qp();
     let mut body = Body::new(r.byte()?, len, ctl.databytes).ok_or(Fatal::Proto)?;
-    qq.put(&received::received(&ctl.peer, "QMTP", &date822(now())));
+    qq.put(&received_with(&ctl.peer, None, "QMTP", &date822(now())));
     if body.over() {
         qq.fail();
     }

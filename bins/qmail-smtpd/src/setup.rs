@@ -8,7 +8,7 @@ use qmail_core::{auto, control};
 use qmail_smtp::addr::LocalIpHost;
 use qmail_smtp::badmailfrom::Badmailfrom;
 use qmail_smtp::rcpthosts::{LookupError, MoreRcptHosts, RcptHosts};
-use qmail_smtp::received::Peer;
+use qmail_smtp::received::peer_from_env;
 use qmail_smtp::Config;
 
 use crate::StartError;
@@ -82,14 +82,7 @@ pub fn load() -> Result<(Config, u64), StartError> {
     if databytes == u64::MAX {
         databytes -= 1;
     }
-    let peer = Peer {
-        remoteip: env("TCPREMOTEIP").unwrap_or_else(|| b"unknown".to_vec()),
-        remotehost: env("TCPREMOTEHOST").unwrap_or_else(|| b"unknown".to_vec()),
-        remoteinfo: env("TCPREMOTEINFO"),
-        local: env("TCPLOCALHOST")
-            .or_else(|| env("TCPLOCALIP"))
-            .unwrap_or_else(|| b"unknown".to_vec()),
-    };
+    let peer = peer_from_env();
     let ips = qmail_net::ipme::ipme().map_err(|_| StartError::Ipme)?;
     let cfg = Config {
         greeting,

@@ -1,4 +1,5 @@
-//! The Received line qmail-smtpd puts at the top of each message (spec §5.4):
+//! The Received line qmail-smtpd puts at the top of each message (spec §5.4), and
+//! qmail-qmtpd and qmail-qmqpd too (without the HELO part, `with QMTP`/`with QMQP`):
 //!
 //! ```text
 //! Received: from REMOTEHOST (HELO helo) (REMOTEINFO@REMOTEIP)
@@ -7,6 +8,8 @@
 //!
 //! Every field comes from the client or its DNS, so each byte outside a small safe set
 //! becomes `?`: nothing the client sends can start a new header line.
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 
 /// The peer and our side, as tcpserver/tcp-env describe them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +35,22 @@ impl Default for Peer {
     }
 }
 
+fn env(name: &str) -> Option<Vec<u8>> {
+    std::env::var_os(name).map(|v| OsStr::as_bytes(&v).to_vec())
+}
+
+/// The peer as tcpserver (or tcp-env) describes it; `unknown` for what is missing.
+pub fn peer_from_env() -> Peer {
+    Peer {
+        remoteip: env("TCPREMOTEIP").unwrap_or_else(|| b"unknown".to_vec()),
+        remotehost: env("TCPREMOTEHOST").unwrap_or_else(|| b"unknown".to_vec()),
+        remoteinfo: env("TCPREMOTEINFO"),
+        local: env("TCPLOCALHOST")
+            .or_else(|| env("TCPLOCALIP"))
+            .unwrap_or_else(|| b"unknown".to_vec()),
+    }
+}
+
 /// Bytes kept as they are; notqmail added the brackets (for address literals in HELO).
 fn is_safe(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b".@%+/=:-[]".contains(&b)
@@ -41,9 +60,15 @@ fn safe_put(out: &mut Vec<u8>, field: &[u8]) {
     out.extend(field.iter().map(|&b| if is_safe(b) { b } else { b'?' }));
 }
 
-/// The whole line, LF-terminated. `helo` is the HELO/EHLO argument when it differs from
-/// the remote host name; `date` is date822 of the time the message started.
+/// qmail-smtpd's line: [`received_with`] `SMTP`.
 pub fn received(peer: &Peer, helo: Option<&[u8]>, date: &str) -> Vec<u8> {
+    received_with(peer, helo, "SMTP", date)
+}
+
+/// The whole line, LF-terminated. `helo` is the HELO/EHLO argument when it differs from
+/// the remote host name (always `None` for QMTP and QMQP); `protocol` is `SMTP`, `QMTP`
+/// or `QMQP`; `date` is date822 of the time the message started.
+pub fn received_with(peer: &Peer, helo: Option<&[u8]>, protocol: &str, date: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(b"Received: from ");
     safe_put(&mut out, &peer.remotehost);
@@ -60,7 +85,9 @@ pub fn received(peer: &Peer, helo: Option<&[u8]>, date: &str) -> Vec<u8> {
     safe_put(&mut out, &peer.remoteip);
     out.extend_from_slice(b")\n  by ");
     safe_put(&mut out, &peer.local);
-    out.extend_from_slice(b" with SMTP; ");
+    out.extend_from_slice(b" with ");
+    out.extend_from_slice(protocol.as_bytes());
+    out.extend_from_slice(b"; ");
     out.extend_from_slice(date.as_bytes());
     out.push(b'\n');
     out
@@ -108,6 +135,33 @@ mod tests {
         assert_eq!(
             received(&Peer::default(), Some(b"Client.Example"), DATE),
             b"Received: from unknown (HELO Client.Example) (unknown)\n  by unknown with SMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+    }
+
+    #[test]
+    fn qmtp_line() {
+        let peer = Peer {
+            remoteip: b"192.0.2.9".to_vec(),
+            local: b"mx.cmp.example".to_vec(),
+            ..Peer::default()
+        };
+        assert_eq!(
+            received_with(&peer, None, "QMTP", DATE),
+            b"Received: from unknown (192.0.2.9)\n  by mx.cmp.example with QMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+    }
+
+    #[test]
+    fn hostile_fields() {
+        let peer = Peer {
+            remoteip: b"1.2.3.4".to_vec(),
+            remotehost: b"evil\nX-Header: y".to_vec(),
+            remoteinfo: Some(b"id ent".to_vec()),
+            local: b"l(o)cal".to_vec(),
+        };
+        assert_eq!(
+            received_with(&peer, None, "QMQP", DATE),
+            b"Received: from evil?X-Header:?y (id?ent@1.2.3.4)\n  by l?o?cal with QMQP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }
 }
