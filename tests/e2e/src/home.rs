@@ -112,8 +112,19 @@ impl Home {
     /// A command running `program` inside a private mount namespace where the home is
     /// /var/qmail. The environment is inherited; add arguments with `.arg`/`.args`.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        self.command_with(&[], program)
+    }
+
+    /// `command` in a private network namespace too (only a loopback, still down).
+    pub fn netns_command(&self, program: impl AsRef<OsStr>) -> Command {
+        self.command_with(&["-n"], program)
+    }
+
+    fn command_with(&self, unshare: &[&str], program: impl AsRef<OsStr>) -> Command {
         let mut c = Command::new("unshare");
-        c.args(["-m", "--propagation", "private", "--", "/bin/sh", "-c"]);
+        c.args(["-m", "--propagation", "private"]);
+        c.args(unshare);
+        c.args(["--", "/bin/sh", "-c"]);
         c.arg(format!(
             r#"mount --bind "$0" {QMAIL} || exit 97; exec "$@""#
         ));
