@@ -1,36 +1,14 @@
 //! The mbox side: a message from a Maildir file as an mbox entry.
 use std::io::{self, BufRead, Write};
 
-use qmail_core::date822::tai_to_utc;
-
-const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+use qmail_core::date822;
 
 /// `Fri Nov 27 00:02:22 2026\n`: ctime(3) in UTC with the day zero-padded, as in
 /// qmail-local's UFLINE.
 pub fn myctime(t: i64) -> String {
-    let d = tai_to_utc(t);
-    let wday = usize::try_from(d.wday)
-        .ok()
-        .and_then(|i| DAYS.get(i))
-        .copied();
-    let month = usize::try_from(d.month)
-        .ok()
-        .and_then(|m| m.checked_sub(1))
-        .and_then(|i| MONTHS.get(i))
-        .copied();
-    format!(
-        "{} {} {:02} {:02}:{:02}:{:02} {}\n",
-        wday.unwrap_or("Thu"),
-        month.unwrap_or("Jan"),
-        d.day,
-        d.hour,
-        d.min,
-        d.sec,
-        d.year
-    )
+    let mut s = date822::myctime(t);
+    s.push('\n');
+    s
 }
 
 /// The From_ line's address, from a first line `Return-Path: <X>`: `<>` is

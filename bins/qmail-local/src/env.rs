@@ -1,7 +1,7 @@
 //! The delivery's variables: the header lines qmail-local writes (DTLINE, RPLINE, UFLINE)
 //! and the environment a `|program` sees (spec §4.5). All values come from the envelope
 //! and are passed on as bytes, unsanitised except for newlines in the header lines.
-use qmail_core::date822::tai_to_utc;
+pub use qmail_core::date822::myctime;
 pub use qmail_core::quote::quote2;
 
 /// The eight arguments from qmail-lspawn.
@@ -45,29 +45,6 @@ pub fn rpline(sender: &[u8]) -> Vec<u8> {
     v.extend(newlines_to_underscore(quote2(sender)));
     v.extend_from_slice(b">\n");
     v
-}
-
-const WDAY: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MON: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
-/// `Www Mmm DD HH:MM:SS YYYY` in UTC, the day zero-padded (mbox From_ lines).
-pub fn myctime(secs: i64) -> String {
-    let d = tai_to_utc(secs);
-    let wday = usize::try_from(d.wday)
-        .ok()
-        .and_then(|i| WDAY.get(i))
-        .unwrap_or(&"Sun");
-    let mon = usize::try_from(d.month)
-        .ok()
-        .and_then(|m| m.checked_sub(1))
-        .and_then(|i| MON.get(i))
-        .unwrap_or(&"Jan");
-    format!(
-        "{wday} {mon} {:02} {:02}:{:02}:{:02} {}",
-        d.day, d.hour, d.min, d.sec, d.year
-    )
 }
 
 /// `From sender date\n`: white space in the sender becomes `-`, an empty sender is

@@ -76,6 +76,22 @@ pub fn weekday(secs: i64) -> &'static str {
     DAYS.get(i).copied().unwrap_or("Thu")
 }
 
+/// `Fri Nov 27 00:02:22 2026`: ctime(3) in UTC without its newline, the day zero-padded,
+/// as in the mbox From_ line (qmail's myctime; qmail-local's UFLINE, maildir2mbox).
+pub fn myctime(secs: i64) -> String {
+    let d = tai_to_utc(secs);
+    format!(
+        "{} {} {:02} {:02}:{:02}:{:02} {}",
+        weekday(secs),
+        month_name(d.month),
+        d.day,
+        d.hour,
+        d.min,
+        d.sec,
+        d.year
+    )
+}
+
 /// Seconds since the epoch, now.
 pub fn now() -> i64 {
     std::time::SystemTime::now()
@@ -95,5 +111,9 @@ mod tests {
         assert_eq!(date822(951782400), "29 Feb 2000 00:00:00 -0000");
         assert_eq!(weekday(0), "Thu");
         assert_eq!(tai_to_utc(1795737742).wday, 5);
+        assert_eq!(myctime(0), "Thu Jan 01 00:00:00 1970");
+        assert_eq!(myctime(1_000_000_000), "Sun Sep 09 01:46:40 2001");
+        assert_eq!(myctime(1_795_737_742), "Fri Nov 27 00:02:22 2026");
+        assert_eq!(myctime(-1), "Wed Dec 31 23:59:59 1969");
     }
 }
