@@ -1,28 +1,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bouncesaying");
 
+/// (exit code, stdout then stderr) with a message on stdin.
 fn run(args: &[&str]) -> (i32, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"Subject: please BOUNCEME\n\nbody\n");
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
-    )
+    let r = qmail_e2e::feed(
+        Command::new(BIN).args(args),
+        b"Subject: please BOUNCEME\n\nbody\n",
+    );
+    (r.exit(), r.stdout_str() + &r.stderr_str())
 }
 
 #[test]

@@ -186,6 +186,16 @@ impl Run {
     pub fn exit(&self) -> i32 {
         self.code.unwrap_or(-1)
     }
+
+    /// (exit code, stdout, stderr) as text, for one `assert_eq!`.
+    pub fn texts(&self) -> (i32, String, String) {
+        (self.exit(), self.stdout_str(), self.stderr_str())
+    }
+}
+
+/// Run `c` with fd 0 at end of file, capturing fd 1 and fd 2.
+pub fn run(c: &mut Command) -> Run {
+    c.stdin(Stdio::null()).output().expect("run").into()
 }
 
 /// Records the message (fd 0) to mess.N and the envelope (fd 1) to env.N in its own
