@@ -8,7 +8,7 @@ use qmail_core::child;
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Seek, SeekFrom, Write};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 
@@ -58,18 +58,6 @@ fn rewind() -> io::Result<File> {
     Ok(f)
 }
 
-fn copy_message(from: &mut File, qq: &mut Qmail) -> io::Result<()> {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => qq.put(buf.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 fn qq_fatal(report: &str) -> Fatal {
     let code = if report.starts_with('D') { 100 } else { 111 };
     Fatal::new(code, report.get(1..).unwrap_or_default())
@@ -94,7 +82,7 @@ pub fn run() -> Result<u8, Fatal> {
     let dtline = var("DTLINE")?;
     let mut qq = Qmail::open().map_err(|e| Fatal::sys("unable to fork: ", &e))?;
     qq.put(dtline.as_bytes());
-    if let Err(e) = copy_message(&mut msg, &mut qq) {
+    if let Err(e) = qq.put_reader(&mut msg) {
         qq.fail();
         let _ = qq.close();
         return Err(Fatal::sys("unable to read message: ", &e));

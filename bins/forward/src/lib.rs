@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 
 use qmail_core::qmail::Qmail;
@@ -43,20 +43,6 @@ fn var(name: &str) -> Result<OsString, Fatal> {
     std::env::var_os(name).ok_or_else(|| Fatal::new(100, format!("{name} not set")))
 }
 
-/// Copy fd 0 into the queue; a read error cancels the submission.
-fn copy_message(qq: &mut Qmail) -> io::Result<()> {
-    let mut stdin = io::stdin().lock();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match stdin.read(&mut buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => qq.put(buf.get(..n).unwrap_or_default()),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 /// A queue report's first byte says D (permanent → 100) or Z (temporary → 111).
 fn qq_fatal(report: &str) -> Fatal {
     let code = if report.starts_with('D') { 100 } else { 111 };
@@ -68,7 +54,8 @@ pub fn run() -> Result<u8, Fatal> {
     let dtline = var("DTLINE")?;
     let mut qq = Qmail::open().map_err(|e| Fatal::sys("unable to fork: ", &e))?;
     qq.put(dtline.as_bytes());
-    if let Err(e) = copy_message(&mut qq) {
+    // Copy fd 0 into the queue; a read error cancels the submission.
+    if let Err(e) = qq.put_reader(&mut io::stdin().lock()) {
         qq.fail();
         let _ = qq.close();
         return Err(Fatal::sys("unable to read message: ", &e));

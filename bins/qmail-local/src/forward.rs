@@ -1,7 +1,6 @@
 //! Forwarding: all forward addresses of a `.qmail` file go out together, after every other
 //! line succeeded, as ONE qmail-queue submission of DTLINE + the message, from NEWSENDER.
 use std::fs::File;
-use std::io::{self, Read};
 
 use qmail_core::qmail::Qmail;
 
@@ -12,19 +11,11 @@ pub fn send(msg: &File, dtline: &[u8], sender: &[u8], recipients: &[Vec<u8>]) ->
     let mut qq = Qmail::open().map_err(|e| Die::fork(&e))?;
     let qp = qq.qp();
     qq.put(dtline);
-    let mut buf = vec![0u8; 64 * 1024];
     let mut r = msg;
-    loop {
-        match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => qq.put(buf.get(..n).unwrap_or(&[])),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                qq.fail();
-                let _ = qq.close();
-                return Err(Die::read_message(&e));
-            }
-        }
+    if let Err(e) = qq.put_reader(&mut r) {
+        qq.fail();
+        let _ = qq.close();
+        return Err(Die::read_message(&e));
     }
     qq.from(sender);
     for r in recipients {

@@ -1,6 +1,6 @@
 //! Finishing a message (spec §2.7 "Message completion", §2.8 injection): send its bounce,
 //! log `end msg`, remove info, and have qmail-clean remove mess.
-use std::io::{self, Read};
+use std::io;
 
 use qmail_core::fmtqfn;
 use qmail_core::qmail::Qmail;
@@ -140,16 +140,7 @@ fn copy_into(qq: &mut Qmail, path: &str) {
         qq.fail();
         return;
     };
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => qq.put(buf.get(..n).unwrap_or(&[])),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => {
-                qq.fail();
-                return;
-            }
-        }
+    if qq.put_reader(&mut f).is_err() {
+        qq.fail();
     }
 }

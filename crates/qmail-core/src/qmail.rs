@@ -6,7 +6,7 @@
 //! removes what it wrote. The program run is `$QMAILQUEUE` when set (notqmail), else
 //! `QMAILHOME/bin/qmail-queue`, with the qmail home as its working directory.
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::process::{Child, Command, Stdio};
 
 use crate::auto;
@@ -66,6 +66,20 @@ impl Qmail {
         if let Some(m) = self.mess.as_mut() {
             if m.write_all(b).is_err() {
                 self.fail();
+            }
+        }
+    }
+
+    /// Message bytes: all of `r`, read in 64 KiB pieces (an interrupted read is retried).
+    /// A read error is returned as it is; the caller decides, usually to `fail`.
+    pub fn put_reader(&mut self, r: &mut impl Read) -> io::Result<()> {
+        let mut buf = vec![0u8; BUF];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.put(buf.get(..n).unwrap_or_default()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }
