@@ -4,57 +4,27 @@
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
+
+use qmail_e2e::{feed, Home};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-clean");
 
-/// A temporary directory removed when the test is done with it.
-struct Tmp(PathBuf);
-
-impl std::ops::Deref for Tmp {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
+fn tempdir(tag: &str) -> Home {
+    Home::new(&format!("qmail-clean-{tag}"))
 }
 
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn tempdir(tag: &str) -> Tmp {
-    let d = std::env::temp_dir().join(format!("qmail-clean-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    Tmp(d)
-}
-
-fn make_queue(home: &Path) -> PathBuf {
-    let q = home.join("queue");
+fn make_queue(home: &Home) -> PathBuf {
     for d in ["pid", "intd", "todo", "mess/5"] {
-        std::fs::create_dir_all(q.join(d)).unwrap();
+        home.mkdir(Path::new("queue").join(d));
     }
-    q
+    home.path("queue")
 }
 
 /// Run qmail-clean with `home` as /var/qmail; returns (exit code, stdout).
-fn clean(home: &Path, input: &[u8]) -> (i32, Vec<u8>) {
-    let script = format!(
-        "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{}'",
-        home.display(),
-        BIN
-    );
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), out.stdout)
+fn clean(home: &Home, input: &[u8]) -> (i32, Vec<u8>) {
+    let r = feed(&mut home.command(BIN), input);
+    (r.exit(), r.stdout)
 }
 
 fn touch(p: &Path) {
@@ -145,13 +115,8 @@ fn missing_queue_is_111() {
 fn reply_write_failure_is_100() {
     let home = tempdir("epipe");
     make_queue(&home);
-    let script = format!(
-        "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{}'",
-        home.display(),
-        BIN
-    );
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
+    let mut child = home
+        .command(BIN)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -141,6 +141,14 @@ impl Home {
     }
 }
 
+/// The home's directory, seen from outside (`home.join("queue")`).
+impl std::ops::Deref for Home {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.dir
+    }
+}
+
 /// Make `path` an executable (0755) script with `text`.
 pub fn script(path: impl AsRef<Path>, text: &str) {
     let p = path.as_ref();
