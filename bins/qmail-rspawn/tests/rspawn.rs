@@ -2,43 +2,19 @@
 //! qmail-remote, in a private mount namespace with a temporary qmail home.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use qmail_e2e::{feed, script, Home};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-rspawn");
 
-/// A temporary directory removed when the test is done with it.
-struct Tmp(PathBuf);
-
-impl std::ops::Deref for Tmp {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn home(tag: &str) -> Tmp {
-    let dir = std::env::temp_dir().join(format!("qmail-rspawn-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    for d in ["queue/mess/7", "queue/lock"] {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    let m = dir.join("queue/mess/7/30");
-    std::fs::write(&m, b"MSG\n").unwrap();
+fn home(tag: &str) -> Home {
+    let dir = Home::new(&format!("qmail-rspawn-{tag}"));
+    dir.mkdir("queue/lock");
+    let m = dir.write("queue/mess/7/30", b"MSG\n");
     let q = nix::unistd::User::from_name("qmailq").unwrap().unwrap().uid;
     nix::unistd::chown(&m, Some(q), None).unwrap();
-    std::fs::write(dir.join("queue/lock/tcpto"), [7u8; 1024]).unwrap();
-    let remote = dir.join("remote");
-    std::fs::write(
-        &remote,
+    dir.write("queue/lock/tcpto", [7u8; 1024]);
+    script(
+        dir.join("remote"),
         "#!/bin/sh\ncase \"$3\" in\n\
          ok@*) printf 'r\\0K%s|%s|%s|%s\\n\\0' \"$1\" \"$2\" \"$3\" \"$(cat)\";;\n\
          hard@*) printf 'h%s does not like recipient.\\n\\0DGiving up on %s.\\n\\0' \"$1\" \"$1\";;\n\
@@ -46,38 +22,19 @@ fn home(tag: &str) -> Tmp {
          fail@*) exit 111;;\n\
          crash@*) kill -SEGV $$;;\n\
          esac\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&remote, std::fs::Permissions::from_mode(0o755)).unwrap();
-    Tmp(dir)
+    );
+    dir
 }
 
 /// Send `cmds` and close; returns every report and the exit code.
-fn run(
-    dir: &std::path::Path,
-    remote: &str,
-    cmds: &[(u8, &str)],
-) -> (Vec<(u8, String)>, Option<i32>, u8) {
-    let script = format!(
-        "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{BIN}'",
-        dir.display()
-    );
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .env("QMAILREMOTE", remote)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+fn run(home: &Home, remote: &str, cmds: &[(u8, &str)]) -> (Vec<(u8, String)>, Option<i32>, u8) {
     let mut input = Vec::new();
     for (d, rcpt) in cmds {
         input.push(*d);
         input.extend_from_slice(format!("7/30\0s@here\0{rcpt}\0").as_bytes());
     }
-    child.stdin.take().unwrap().write_all(&input).unwrap();
-    let mut out = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
-    let code = child.wait().unwrap().code();
+    let r = feed(home.command(BIN).env("QMAILREMOTE", remote), &input);
+    let (code, out) = (r.code, r.stdout);
     let limit = out[0];
     let mut reports = Vec::new();
     let mut rest = &out[1..];
