@@ -1,34 +1,19 @@
 //! Black-box: qmail-newmrh in a private mount namespace with a temporary qmail home
 //! bind-mounted over the compiled-in one (needs root and unshare(1)).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use qmail_core::cdb::Cdb;
+use qmail_e2e::Home;
 
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("newmrh-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(d.join("control")).unwrap();
-    d
+fn tmpdir(tag: &str) -> Home {
+    let h = Home::new(&format!("newmrh-{tag}"));
+    h.mkdir("control");
+    h
 }
 
 /// Run the binary with `home` mounted on the qmail home; (exit code, stderr).
-fn run_in(home: &Path) -> (i32, String) {
-    let bin = env!("CARGO_BIN_EXE_qmail-newmrh");
-    let script = format!(
-        "mkdir -p {q} && mount --bind {h} {q} && exec {bin}",
-        q = qmail_core::auto::QMAIL,
-        h = home.display()
-    );
-    let out = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn run_in(home: &Home) -> (i32, String) {
+    let r = qmail_e2e::run(&mut home.command(env!("CARGO_BIN_EXE_qmail-newmrh")));
+    (r.exit(), r.stderr_str())
 }
 
 #[test]

@@ -149,6 +149,12 @@ impl std::ops::Deref for Home {
     }
 }
 
+impl AsRef<Path> for Home {
+    fn as_ref(&self) -> &Path {
+        &self.dir
+    }
+}
+
 /// Make `path` an executable (0755) script with `text`.
 pub fn script(path: impl AsRef<Path>, text: &str) {
     let p = path.as_ref();
