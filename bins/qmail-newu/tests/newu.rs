@@ -4,63 +4,38 @@
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use qmail_core::auto;
 use qmail_core::cdb::Cdb;
+use qmail_e2e::Home;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-newu");
 
-struct Tmp(PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-fn home(name: &str) -> Tmp {
-    let d = PathBuf::from(format!(
-        "/tmp/qmail-newu-test.{}.{name}",
-        std::process::id()
-    ));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(d.join("users")).unwrap();
-    Tmp(d)
+fn home(name: &str) -> Home {
+    let h = Home::new(&format!("qmail-newu-{name}"));
+    h.mkdir("users");
+    h
 }
 
 /// Run qmail-newu with `dir` as the qmail home: (exit code, stderr).
-fn newu(dir: &Path) -> (i32, String) {
-    fs::create_dir_all(auto::QMAIL).unwrap();
-    let script = format!(
-        "mount --bind {} {} && cd / && exec {BIN}",
-        dir.display(),
-        auto::QMAIL
-    );
-    let out = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn newu(dir: &Home) -> (i32, String) {
+    let r = qmail_e2e::run(dir.command(BIN).current_dir("/"));
+    (r.exit(), r.stderr_str())
 }
 
 #[test]
 fn builds_cdb_from_assign() {
     let t = home("ok");
     fs::write(
-        t.0.join("users/assign"),
+        t.join("users/assign"),
         "=exact:u:1:2:/h:-:viaassign:\n+wild:u:1:2:/h:-:wild-:\n+wildlonger:u:1:2:/h:-:viaassign-:\n=u:u:1:2:/h:::\n+u-:u:1:2:/h:-::\n.\nignored after the dot\n",
     )
     .unwrap();
-    assert_eq!(newu(&t.0), (0, String::new()));
-    let cdbpath = t.0.join("users/cdb");
+    assert_eq!(newu(&t), (0, String::new()));
+    let cdbpath = t.join("users/cdb");
     let meta = fs::metadata(&cdbpath).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o644);
     assert_eq!(meta.uid(), 0);
-    assert!(!t.0.join("users/cdb.tmp").exists());
+    assert!(!t.join("users/cdb.tmp").exists());
     let cdb = Cdb::open(&cdbpath).unwrap();
     assert_eq!(
         cdb.find(b"!exact\0").unwrap().unwrap(),
@@ -84,23 +59,23 @@ fn builds_cdb_from_assign() {
 #[test]
 fn bad_format_leaves_cdb_alone() {
     let t = home("bad");
-    fs::write(t.0.join("users/cdb"), "old").unwrap();
+    fs::write(t.join("users/cdb"), "old").unwrap();
     let fatal = "qmail-newu: fatal: bad format in users/assign\n".to_string();
     fs::write(
-        t.0.join("users/assign"),
+        t.join("users/assign"),
         "=broken line without enough colons:x\n.\n",
     )
     .unwrap();
-    assert_eq!(newu(&t.0), (111, fatal.clone()));
-    fs::write(t.0.join("users/assign"), "=a:b:1:1:/x:::\n").unwrap();
-    assert_eq!(newu(&t.0), (111, fatal));
-    assert_eq!(fs::read(t.0.join("users/cdb")).unwrap(), b"old");
+    assert_eq!(newu(&t), (111, fatal.clone()));
+    fs::write(t.join("users/assign"), "=a:b:1:1:/x:::\n").unwrap();
+    assert_eq!(newu(&t), (111, fatal));
+    assert_eq!(fs::read(t.join("users/cdb")).unwrap(), b"old");
 }
 
 #[test]
 fn missing_assign_is_fatal() {
     let t = home("missing");
-    let (code, err) = newu(&t.0);
+    let (code, err) = newu(&t);
     assert_eq!(code, 111);
     assert!(
         err.starts_with("qmail-newu: fatal: unable to open users/assign: "),
