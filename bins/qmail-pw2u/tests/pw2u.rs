@@ -3,57 +3,24 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
-use qmail_core::auto;
+use qmail_e2e::Home;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-pw2u");
 
-struct Tmp(PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+fn home(name: &str) -> Home {
+    let h = Home::new(&format!("qmail-pw2u-{name}"));
+    h.mkdir("users");
+    h
 }
 
-fn home(name: &str) -> Tmp {
-    let d = PathBuf::from(format!(
-        "/tmp/qmail-pw2u-test.{}.{name}",
-        std::process::id()
-    ));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(d.join("users")).unwrap();
-    Tmp(d)
-}
-
-fn pw2u(t: &Tmp, args: &str, passwd: &str) -> (i32, String, String) {
-    fs::create_dir_all(auto::QMAIL).unwrap();
-    let script = format!(
-        "mount --bind {} {} && exec {BIN} {args}",
-        t.0.display(),
-        auto::QMAIL
-    );
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(passwd.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+/// (exit code, stdout, stderr) of `qmail-pw2u args` reading `passwd`.
+fn pw2u(t: &Home, args: &str, passwd: &str) -> (i32, String, String) {
+    qmail_e2e::feed(
+        t.command(BIN).args(args.split_whitespace()),
+        passwd.as_bytes(),
     )
+    .texts()
 }
 
 const PASSWD: &str = "root:x:0:0::/root:/bin/sh\nalias:x:900:901::/nonexistent-a:/bin/true\njoe:x:1000:1000::/nonexistent-j:/bin/sh\n";
@@ -61,8 +28,8 @@ const PASSWD: &str = "root:x:0:0::/root:/bin/sh\nalias:x:900:901::/nonexistent-a
 #[test]
 fn assign_from_passwd_and_users_files() {
     let t = home("ok");
-    fs::write(t.0.join("users/mailnames"), "joe:joe:Joe.Smith\n").unwrap();
-    fs::write(t.0.join("users/append"), "=x:joe:1:1:/x:::\n").unwrap();
+    fs::write(t.join("users/mailnames"), "joe:joe:Joe.Smith\n").unwrap();
+    fs::write(t.join("users/append"), "=x:joe:1:1:/x:::\n").unwrap();
     let (code, out, err) = pw2u(&t, "-H", PASSWD);
     assert_eq!((code, err.as_str()), (0, ""));
     assert_eq!(
