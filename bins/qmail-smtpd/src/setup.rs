@@ -3,11 +3,10 @@
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
-use qmail_core::cdb::{Cdb, CdbError};
 use qmail_core::{auto, control};
 use qmail_smtp::addr::LocalIpHost;
 use qmail_smtp::badmailfrom::Badmailfrom;
-use qmail_smtp::rcpthosts::{LookupError, MoreRcptHosts, RcptHosts};
+use qmail_smtp::load;
 use qmail_smtp::received::peer_from_env;
 use qmail_smtp::Config;
 
@@ -16,41 +15,8 @@ use crate::StartError;
 /// timeoutsmtpd's default, in seconds.
 pub const DEFAULT_TIMEOUT: u64 = 1200;
 
-struct MoreCdb(Cdb);
-
-impl MoreRcptHosts for MoreCdb {
-    fn contains(&self, host: &[u8]) -> Result<bool, LookupError> {
-        self.0
-            .find(host)
-            .map(|d| d.is_some())
-            .map_err(|_| LookupError)
-    }
-}
-
 fn env(name: &str) -> Option<Vec<u8>> {
     std::env::var_os(name).map(|v| OsStr::as_bytes(&v).to_vec())
-}
-
-/// An unsigned decimal prefix (scan_ulong); no digits is 0, too many digits saturate.
-fn scan_ulong(s: &[u8]) -> u64 {
-    s.iter()
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0u64, |n, &b| {
-            n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
-        })
-}
-
-fn rcpthosts() -> Result<RcptHosts, StartError> {
-    let ctl = |_| StartError::Control;
-    let Some(lines) = control::readfile("control/rcpthosts").map_err(ctl)? else {
-        return Ok(RcptHosts::accept_all());
-    };
-    let more: Option<Box<dyn MoreRcptHosts>> = match Cdb::open("control/morercpthosts.cdb") {
-        Ok(c) => Some(Box::new(MoreCdb(c))),
-        Err(CdbError::Io(_, e)) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(_) => return Err(StartError::Control),
-    };
-    Ok(RcptHosts::new(lines, more))
 }
 
 /// Change to the qmail home, read everything; the session config and timeoutsmtpd.
@@ -69,19 +35,13 @@ pub fn load() -> Result<(Config, u64), StartError> {
         0 => 1,
         t => t,
     };
-    let rcpthosts = rcpthosts()?;
+    let rcpthosts = load::rcpthosts().map_err(|_| StartError::Control)?;
     let badmailfrom = Badmailfrom::new(
         control::readfile("control/badmailfrom")
             .map_err(ctl)?
             .unwrap_or_default(),
     );
-    let mut databytes = control::readint("control/databytes", 0).map_err(ctl)?;
-    if let Some(x) = env("DATABYTES") {
-        databytes = scan_ulong(&x);
-    }
-    if databytes == u64::MAX {
-        databytes -= 1;
-    }
+    let databytes = load::databytes().map_err(|_| StartError::Control)?;
     let peer = peer_from_env();
     let ips = qmail_net::ipme::ipme().map_err(|_| StartError::Ipme)?;
     let cfg = Config {
@@ -94,18 +54,4 @@ pub fn load() -> Result<(Config, u64), StartError> {
         peer,
     };
     Ok((cfg, timeout))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scan() {
-        assert_eq!(scan_ulong(b"1024"), 1024);
-        assert_eq!(scan_ulong(b"10k"), 10);
-        assert_eq!(scan_ulong(b"k"), 0);
-        assert_eq!(scan_ulong(b""), 0);
-        assert_eq!(scan_ulong(b"99999999999999999999999"), u64::MAX);
-    }
 }

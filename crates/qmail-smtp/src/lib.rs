@@ -3,7 +3,9 @@
 //! [`session::Session`] takes the bytes the client sent and returns [`session::Action`]s:
 //! replies to write, and qmail-queue steps to carry out. The program (bins/qmail-smtpd) does
 //! the reading, writing, timeouts and the qmail-queue child; everything a client can
-//! influence is decided here, so it is unit-tested and fuzzed directly.
+//! influence is decided here, so it is unit-tested and fuzzed directly. The exceptions,
+//! shared with qmail-qmtpd and qmail-qmqpd: [`load`] reads the controls and
+//! [`received::peer_from_env`] the tcpserver environment.
 #![forbid(unsafe_code)]
 #![deny(clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::indexing_slicing))]
@@ -13,6 +15,7 @@ pub mod badmailfrom;
 pub mod blast;
 pub mod command;
 pub mod fuzzing;
+pub mod load;
 pub mod rcpthosts;
 pub mod received;
 pub mod reply;

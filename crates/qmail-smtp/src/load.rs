@@ -1,0 +1,74 @@
+//! The controls qmail-smtpd and qmail-qmtpd both read once per connection, relative to
+//! the qmail home: rcpthosts (with morercpthosts.cdb) and databytes. Unlike the rest of
+//! this crate this is I/O; both programs answer any failure here as a temporary one.
+use qmail_core::cdb::{Cdb, CdbError};
+use qmail_core::control;
+
+use crate::rcpthosts::{LookupError, MoreRcptHosts, RcptHosts};
+
+/// A control file (or morercpthosts.cdb) exists but could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unable to read controls")]
+pub struct ControlTrouble;
+
+struct MoreCdb(Cdb);
+
+impl MoreRcptHosts for MoreCdb {
+    fn contains(&self, host: &[u8]) -> Result<bool, LookupError> {
+        self.0
+            .find(host)
+            .map(|d| d.is_some())
+            .map_err(|_| LookupError)
+    }
+}
+
+/// `control/rcpthosts` and, when it exists, `control/morercpthosts.cdb`; without
+/// rcpthosts every domain is accepted.
+pub fn rcpthosts() -> Result<RcptHosts, ControlTrouble> {
+    let Some(lines) = control::readfile("control/rcpthosts").map_err(|_| ControlTrouble)? else {
+        return Ok(RcptHosts::accept_all());
+    };
+    let more: Option<Box<dyn MoreRcptHosts>> = match Cdb::open("control/morercpthosts.cdb") {
+        Ok(c) => Some(Box::new(MoreCdb(c))),
+        Err(CdbError::Io(_, e)) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => return Err(ControlTrouble),
+    };
+    Ok(RcptHosts::new(lines, more))
+}
+
+/// The message size limit, 0 for none: `control/databytes`, replaced by `$DATABYTES`
+/// when set. The largest value is one less so that counting one byte past it cannot
+/// overflow.
+pub fn databytes() -> Result<u64, ControlTrouble> {
+    let mut databytes = control::readint("control/databytes", 0).map_err(|_| ControlTrouble)?;
+    if let Some(x) = std::env::var_os("DATABYTES") {
+        databytes = scan_ulong(std::os::unix::ffi::OsStrExt::as_bytes(x.as_os_str()));
+    }
+    if databytes == u64::MAX {
+        databytes -= 1;
+    }
+    Ok(databytes)
+}
+
+/// An unsigned decimal prefix (scan_ulong): no digits is 0, too many digits saturate.
+pub fn scan_ulong(s: &[u8]) -> u64 {
+    s.iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0u64, |n, &b| {
+            n.saturating_mul(10).saturating_add(u64::from(b - b'0'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan() {
+        assert_eq!(scan_ulong(b"1024"), 1024);
+        assert_eq!(scan_ulong(b"10k"), 10);
+        assert_eq!(scan_ulong(b"k"), 0);
+        assert_eq!(scan_ulong(b""), 0);
+        assert_eq!(scan_ulong(b"99999999999999999999999"), u64::MAX);
+    }
+}
