@@ -201,6 +201,11 @@ impl Run {
         self.code.unwrap_or(-1)
     }
 
+    /// (exit code, stdout followed by stderr as text).
+    pub fn combined(&self) -> (i32, String) {
+        (self.exit(), self.stdout_str() + &self.stderr_str())
+    }
+
     /// (exit code, stdout, stderr) as text, for one `assert_eq!`.
     pub fn texts(&self) -> (i32, String, String) {
         (self.exit(), self.stdout_str(), self.stderr_str())
@@ -243,6 +248,35 @@ impl FakeQueue {
     /// Records only messages whose envelope was complete.
     pub fn strict() -> FakeQueue {
         FakeQueue::with(RECORD_COMPLETE)
+    }
+
+    /// For one run: records its pid to `pid`, the message to `mess` and the envelope to
+    /// `env` (see `read`), then exits `exit`.
+    pub fn once(exit: u8) -> FakeQueue {
+        let dir = TempDir::new("fake-qq");
+        let d = dir.display();
+        script(
+            dir.join("fake-qq"),
+            &format!(
+                "#!/bin/sh\necho $$ > {d}/pid\ncat > {d}/mess\ncat 0<&1 > {d}/env\nexit {exit}\n"
+            ),
+        );
+        FakeQueue { dir }
+    }
+
+    /// The directory the script lives in; a `once` queue records there.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// A file a `once` queue wrote ("pid", "mess", "env").
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        fs::read(self.dir.join(name)).expect("read what the fake queue recorded")
+    }
+
+    /// Whether a `once` queue got a message.
+    pub fn queued(&self) -> bool {
+        self.dir.join("mess").exists()
     }
 
     fn with(text: &str) -> FakeQueue {
