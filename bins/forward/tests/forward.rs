@@ -1,66 +1,23 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use qmail_e2e::{feed, FakeQueue};
 
 const BIN: &str = env!("CARGO_BIN_EXE_forward");
 
-/// A scratch directory with a fake qmail-queue that records message, envelope and pid.
-struct Qq {
-    dir: PathBuf,
-}
-
-impl Qq {
-    fn new(name: &str, exit: u8) -> Qq {
-        let dir = std::env::temp_dir().join(format!("forward-test.{name}.{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        let script = dir.join("qq");
-        let d = dir.display();
-        fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\necho $$ > {d}/pid\ncat > {d}/mess\ncat 0<&1 > {d}/env\nexit {exit}\n"
-            ),
-        )
-        .unwrap();
-        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
-        Qq { dir }
-    }
-
-    fn read(&self, f: &str) -> Vec<u8> {
-        fs::read(self.dir.join(f)).unwrap()
-    }
-
-    fn run(&self, args: &[&str], env: &[(&str, &str)], msg: &[u8]) -> (i32, String) {
-        let mut c = Command::new(BIN);
-        c.args(args)
-            .env_clear()
-            .env("QMAILQUEUE", self.dir.join("qq"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let mut child = c.spawn().unwrap();
-        let _ = child.stdin.take().unwrap().write_all(msg);
-        let out = child.wait_with_output().unwrap();
-        assert!(out.stdout.is_empty());
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    }
-}
-
-impl Drop for Qq {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
+/// (exit code, stderr) of forward reading `msg`, with `qq` as qmail-queue; it never
+/// writes to stdout.
+fn run(qq: &FakeQueue, args: &[&str], env: &[(&str, &str)], msg: &[u8]) -> (i32, String) {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_clear()
+        .env("QMAILQUEUE", qq.program())
+        .envs(env.iter().copied());
+    let r = feed(&mut c, msg);
+    assert!(r.stdout.is_empty());
+    (r.exit(), r.stderr_str())
 }
 
 const ENV: &[(&str, &str)] = &[
@@ -71,8 +28,9 @@ const ENV: &[(&str, &str)] = &[
 
 #[test]
 fn queues_dtline_and_message_from_newsender() {
-    let qq = Qq::new("ok", 0);
-    let (code, err) = qq.run(
+    let qq = FakeQueue::once(0);
+    let (code, err) = run(
+        &qq,
         &["a@example.net", "b@example.net"],
         ENV,
         b"Subject: x\n\nbody\n",
@@ -91,8 +49,8 @@ fn queues_dtline_and_message_from_newsender() {
 
 #[test]
 fn starts_at_the_current_offset_of_stdin() {
-    let qq = Qq::new("offset", 0);
-    let msg = qq.dir.join("msg");
+    let qq = FakeQueue::once(0);
+    let msg = qq.dir().join("msg");
     fs::write(&msg, b"skipped\nkept\n").unwrap();
     let out = Command::new("sh")
         .arg("-c")
@@ -102,7 +60,7 @@ fn starts_at_the_current_offset_of_stdin() {
         ))
         .env_clear()
         .envs(ENV.iter().copied())
-        .env("QMAILQUEUE", qq.dir.join("qq"))
+        .env("QMAILQUEUE", qq.program())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -114,17 +72,17 @@ fn starts_at_the_current_offset_of_stdin() {
 
 #[test]
 fn queue_failures() {
-    let qq = Qq::new("perm", 31);
+    let qq = FakeQueue::once(31);
     assert_eq!(
-        qq.run(&["a@example.net"], ENV, b"x\n"),
+        run(&qq, &["a@example.net"], ENV, b"x\n"),
         (
             100,
             "forward: fatal: mail server permanently rejected message (#5.3.0)\n".into()
         )
     );
-    let qq = Qq::new("temp", 53);
+    let qq = FakeQueue::once(53);
     assert_eq!(
-        qq.run(&["a@example.net"], ENV, b"x\n"),
+        run(&qq, &["a@example.net"], ENV, b"x\n"),
         (
             111,
             "forward: fatal: qq write error or disk full (#4.3.0)\n".into()
@@ -134,14 +92,14 @@ fn queue_failures() {
 
 #[test]
 fn needs_newsender_and_dtline() {
-    let qq = Qq::new("env", 0);
+    let qq = FakeQueue::once(0);
     assert_eq!(
-        qq.run(&["a@example.net"], &[("DTLINE", "x\n")], b"x\n"),
+        run(&qq, &["a@example.net"], &[("DTLINE", "x\n")], b"x\n"),
         (100, "forward: fatal: NEWSENDER not set\n".into())
     );
     assert_eq!(
-        qq.run(&["a@example.net"], &[("NEWSENDER", "x")], b"x\n"),
+        run(&qq, &["a@example.net"], &[("NEWSENDER", "x")], b"x\n"),
         (100, "forward: fatal: DTLINE not set\n".into())
     );
-    assert!(!qq.dir.join("mess").exists());
+    assert!(!qq.dir().join("mess").exists());
 }
