@@ -6,8 +6,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_except");
 
 /// (exit code, stdout then stderr) with a message on stdin.
 fn run(args: &[&str]) -> (i32, String) {
-    let r = qmail_e2e::feed(Command::new(BIN).args(args), b"Subject: plain\n\nbody\n");
-    (r.exit(), r.stdout_str() + &r.stderr_str())
+    qmail_e2e::feed(Command::new(BIN).args(args), b"Subject: plain\n\nbody\n").combined()
 }
 
 #[test]
