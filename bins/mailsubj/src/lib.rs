@@ -4,10 +4,12 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+
+use qmail_core::child::feed;
 
 /// The header mailsubj writes before its input.
 pub fn header(subject: &[u8], recips: &[Vec<u8>]) -> Vec<u8> {
@@ -38,21 +40,10 @@ pub fn run() -> Result<u8, (u8, String)> {
             )
         })?;
     if let Some(mut pipe) = child.stdin.take() {
-        if pipe.write_all(&header(subject, recips)).is_ok() {
-            let mut buf = vec![0u8; 8192];
-            let mut input = io::stdin().lock();
-            loop {
-                match input.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        if pipe.write_all(buf.get(..n).unwrap_or_default()).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => return Err((111, "mailsubj: fatal: read error".into())),
-                }
-            }
+        if pipe.write_all(&header(subject, recips)).is_ok()
+            && feed(&mut io::stdin().lock(), &mut pipe).is_err()
+        {
+            return Err((111, "mailsubj: fatal: read error".into()));
         }
     }
     let status = child

@@ -6,8 +6,10 @@
 pub mod tz;
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::process::{Command, Stdio};
+
+use qmail_core::child::feed;
 
 const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -85,20 +87,7 @@ pub fn run() -> Result<u8, PredateError> {
     if let Some(mut pipe) = proc.stdin.take() {
         // A child that stops reading early is its own business: its exit code decides.
         if pipe.write_all(line.as_bytes()).is_ok() {
-            let mut buf = vec![0u8; 8192];
-            let mut input = io::stdin().lock();
-            loop {
-                match input.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => {
-                        if pipe.write_all(buf.get(..n).unwrap_or_default()).is_err() {
-                            break;
-                        }
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                }
-            }
+            let _ = feed(&mut io::stdin().lock(), &mut pipe);
         }
     }
     let status = proc.wait().map_err(|e| PredateError::Wait(reason(&e)))?;
