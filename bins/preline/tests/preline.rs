@@ -1,7 +1,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_preline");
 const UF: &str = "From bounces@example.org Fri Nov 27 00:02:22 2026\n";
@@ -10,23 +9,12 @@ const DT: &str = "Delivered-To: joe@example.com\n";
 const MSG: &str = "Subject: x\n\nFrom here\n";
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
+    let mut c = Command::new(BIN);
+    c.args(args)
         .env_clear()
         .env("PATH", "/usr/bin:/bin")
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(MSG.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+        .envs(env.iter().copied());
+    qmail_e2e::feed(&mut c, MSG.as_bytes()).texts()
 }
 
 const ENV: &[(&str, &str)] = &[("UFLINE", UF), ("RPLINE", RP), ("DTLINE", DT)];
