@@ -1,24 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qbiff");
 
+/// (exit code, stdout followed by stderr).
 fn run(env: &[(&str, &str)], msg: &[u8]) -> (i32, Vec<u8>) {
-    let mut child = Command::new(BIN)
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(msg);
-    let out = child.wait_with_output().unwrap();
-    let mut all = out.stdout;
-    all.extend(out.stderr);
-    (out.status.code().unwrap_or(-1), all)
+    let mut c = Command::new(BIN);
+    c.env_clear().envs(env.iter().copied());
+    let r = qmail_e2e::feed(&mut c, msg);
+    (r.exit(), [r.stdout, r.stderr].concat())
 }
 
 #[test]
