@@ -11,10 +11,6 @@ use std::process::{Command, Stdio};
 
 use qmail_core::child::feed;
 
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 #[derive(Debug, thiserror::Error)]
 pub enum PredateError {
     #[error("predate: usage: predate child")]
@@ -48,11 +44,7 @@ pub fn reason(e: &io::Error) -> String {
 /// `Date: 6 Sep 1995 21:46:54 -0700` for the instant `now` at `offset` seconds from UTC.
 pub fn date_line(now: i64, offset: i64) -> String {
     let local = qmail_core::date822::tai_to_utc(now.saturating_add(offset));
-    let mon = usize::try_from(local.month.saturating_sub(1))
-        .ok()
-        .and_then(|i| MONTHS.get(i))
-        .copied()
-        .unwrap_or("Jan");
+    let mon = qmail_core::date822::month_name(local.month);
     let (sign, diff) = if offset < 0 {
         ('-', -offset)
     } else {

@@ -46,7 +46,8 @@ pub fn tai_to_utc(secs: i64) -> DateTime {
     }
 }
 
-fn month_name(m: u32) -> &'static str {
+/// `Jan` … `Dec` for 1 … 12 (`Jan` for anything else).
+pub fn month_name(m: u32) -> &'static str {
     usize::try_from(m)
         .ok()
         .and_then(|m| m.checked_sub(1))
