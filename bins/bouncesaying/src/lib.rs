@@ -6,38 +6,15 @@
 use qmail_core::child;
 
 use std::ffi::OsString;
-use std::io::{self, Write};
 use std::os::unix::ffi::OsStrExt;
 
 use qmail_core::exit::LocalExit;
+pub use qmail_core::fatal::Fatal;
 
 use child::Status;
 
 const FATAL: &str = "bouncesaying: fatal: ";
 const USAGE: &str = "bouncesaying: usage: bouncesaying error [ program [ arg ... ] ]";
-
-#[derive(Debug)]
-pub struct Fatal {
-    pub code: u8,
-    pub line: Vec<u8>,
-}
-
-impl Fatal {
-    fn new(code: u8, line: impl Into<Vec<u8>>) -> Fatal {
-        Fatal {
-            code,
-            line: line.into(),
-        }
-    }
-
-    pub fn report(&self) -> u8 {
-        let mut err = io::stderr().lock();
-        let _ = err.write_all(&self.line);
-        let _ = err.write_all(b"\n");
-        let _ = err.flush();
-        self.code
-    }
-}
 
 pub fn run() -> Result<u8, Fatal> {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();

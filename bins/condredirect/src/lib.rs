@@ -13,6 +13,7 @@ use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 
 use qmail_core::exit::LocalExit;
+pub use qmail_core::fatal::Fatal;
 use qmail_core::qmail::Qmail;
 
 use child::Status;
@@ -20,35 +21,19 @@ use child::Status;
 const FATAL: &str = "condredirect: fatal: ";
 const USAGE: &str = "condredirect: usage: condredirect newaddress program [ arg ... ]";
 
-#[derive(Debug)]
-pub struct Fatal {
-    pub code: u8,
-    /// The whole line, without its newline.
-    pub line: String,
-}
-
-impl Fatal {
-    fn new(code: u8, text: impl AsRef<str>) -> Fatal {
-        Fatal {
-            code,
-            line: format!("{FATAL}{}", text.as_ref()),
-        }
-    }
-
-    fn sys(text: &str, e: &io::Error) -> Fatal {
-        Fatal::new(111, format!("{text}{}", errstr(e)))
-    }
-
-    pub fn report(&self) -> u8 {
-        let _ = writeln!(io::stderr().lock(), "{}", self.line);
-        self.code
-    }
-}
-
 use qmail_core::errstr::errstr;
 
+/// `condredirect: fatal: text`.
+fn fatal(code: u8, text: impl AsRef<str>) -> Fatal {
+    Fatal::new(code, format!("{FATAL}{}", text.as_ref()))
+}
+
+fn sys(text: &str, e: &io::Error) -> Fatal {
+    fatal(111, format!("{text}{}", errstr(e)))
+}
+
 fn var(name: &str) -> Result<OsString, Fatal> {
-    std::env::var_os(name).ok_or_else(|| Fatal::new(100, format!("{name} not set")))
+    std::env::var_os(name).ok_or_else(|| fatal(100, format!("{name} not set")))
 }
 
 /// The program has read fd 0; the shared offset goes back to the start of the message.
@@ -60,32 +45,29 @@ fn rewind() -> io::Result<File> {
 
 fn qq_fatal(report: &str) -> Fatal {
     let code = if report.starts_with('D') { 100 } else { 111 };
-    Fatal::new(code, report.get(1..).unwrap_or_default())
+    fatal(code, report.get(1..).unwrap_or_default())
 }
 
 pub fn run() -> Result<u8, Fatal> {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let (Some(newaddr), Some(_)) = (args.first(), args.get(1)) else {
-        return Err(Fatal {
-            code: 100,
-            line: USAGE.to_string(),
-        });
+        return Err(Fatal::new(100, USAGE));
     };
     match child::run(args.get(1..).unwrap_or_default()) {
-        Status::Crashed => return Err(Fatal::new(111, "child crashed")),
+        Status::Crashed => return Err(fatal(111, "child crashed")),
         Status::Exited(0) => {}
-        Status::Exited(111) => return Err(Fatal::new(111, "temporary child error")),
+        Status::Exited(111) => return Err(fatal(111, "temporary child error")),
         Status::Exited(_) => return Ok(LocalExit::Ok as u8),
     }
-    let mut msg = rewind().map_err(|e| Fatal::sys("unable to rewind: ", &e))?;
+    let mut msg = rewind().map_err(|e| sys("unable to rewind: ", &e))?;
     let sender = var("SENDER")?;
     let dtline = var("DTLINE")?;
-    let mut qq = Qmail::open().map_err(|e| Fatal::sys("unable to fork: ", &e))?;
+    let mut qq = Qmail::open().map_err(|e| sys("unable to fork: ", &e))?;
     qq.put(dtline.as_bytes());
     if let Err(e) = qq.put_reader(&mut msg) {
         qq.fail();
         let _ = qq.close();
-        return Err(Fatal::sys("unable to read message: ", &e));
+        return Err(sys("unable to read message: ", &e));
     }
     let qp = qq.qp();
     qq.from(sender.as_bytes());

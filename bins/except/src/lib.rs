@@ -5,34 +5,14 @@
 use qmail_core::child;
 
 use std::ffi::OsString;
-use std::io::{self, Write};
 
 use qmail_core::exit::LocalExit;
+pub use qmail_core::fatal::Fatal;
 
 use child::Status;
 
 const FATAL: &str = "except: fatal: ";
 const USAGE: &str = "except: usage: except program [ arg ... ]";
-
-#[derive(Debug)]
-pub struct Fatal {
-    pub code: u8,
-    pub line: String,
-}
-
-impl Fatal {
-    fn new(code: u8, line: impl Into<String>) -> Fatal {
-        Fatal {
-            code,
-            line: line.into(),
-        }
-    }
-
-    pub fn report(&self) -> u8 {
-        let _ = writeln!(io::stderr().lock(), "{}", self.line);
-        self.code
-    }
-}
 
 pub fn run() -> Result<u8, Fatal> {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();

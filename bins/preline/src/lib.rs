@@ -11,38 +11,21 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{ChildStdin, Command, Stdio};
 
 use qmail_core::exit::errno_is_temp;
+pub use qmail_core::fatal::Fatal;
 
 const FATAL: &str = "preline: fatal: ";
 const USAGE: &str = "preline: usage: preline cmd [ arg ... ]";
 
-#[derive(Debug)]
-pub struct Fatal {
-    pub code: u8,
-    pub line: String,
-}
-
-impl Fatal {
-    fn new(code: u8, text: impl AsRef<str>) -> Fatal {
-        Fatal {
-            code,
-            line: format!("{FATAL}{}", text.as_ref()),
-        }
-    }
-
-    fn usage() -> Fatal {
-        Fatal {
-            code: 100,
-            line: USAGE.to_string(),
-        }
-    }
-
-    pub fn report(&self) -> u8 {
-        let _ = writeln!(io::stderr().lock(), "{}", self.line);
-        self.code
-    }
-}
-
 use qmail_core::errstr::errstr;
+
+/// `preline: fatal: text`.
+fn fatal(code: u8, text: impl AsRef<str>) -> Fatal {
+    Fatal::new(code, format!("{FATAL}{}", text.as_ref()))
+}
+
+fn usage() -> Fatal {
+    Fatal::new(100, USAGE)
+}
 
 /// Which of the three lines go in front of the message.
 #[derive(Debug, PartialEq, Eq)]
@@ -78,7 +61,7 @@ pub fn options(args: &[OsString]) -> Result<(Lines, usize), Fatal> {
                 b'R' => l.rpline = true,
                 b'd' => l.dtline = false,
                 b'D' => l.dtline = true,
-                _ => return Err(Fatal::usage()),
+                _ => return Err(usage()),
             }
         }
         i += 1;
@@ -101,13 +84,13 @@ fn feed(pipe: &mut ChildStdin, head: &[u8]) -> io::Result<()> {
 }
 
 pub fn run() -> Result<u8, Fatal> {
-    let ufline = std::env::var_os("UFLINE").ok_or_else(Fatal::usage)?;
-    let rpline = std::env::var_os("RPLINE").ok_or_else(Fatal::usage)?;
-    let dtline = std::env::var_os("DTLINE").ok_or_else(Fatal::usage)?;
+    let ufline = std::env::var_os("UFLINE").ok_or_else(usage)?;
+    let rpline = std::env::var_os("RPLINE").ok_or_else(usage)?;
+    let dtline = std::env::var_os("DTLINE").ok_or_else(usage)?;
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let (lines, cmd) = options(&args)?;
     let Some((prog, rest)) = args.get(cmd..).and_then(|a| a.split_first()) else {
-        return Err(Fatal::usage());
+        return Err(usage());
     };
     let mut head = Vec::new();
     for (on, v) in [
@@ -129,7 +112,7 @@ pub fn run() -> Result<u8, Fatal> {
             } else {
                 100
             };
-            Fatal::new(
+            fatal(
                 code,
                 format!("unable to run {}: {}", prog.to_string_lossy(), errstr(&e)),
             )
@@ -138,21 +121,18 @@ pub fn run() -> Result<u8, Fatal> {
         if let Err(e) = feed(&mut pipe, &head) {
             drop(pipe);
             let _ = child.wait();
-            return Err(Fatal::new(
-                111,
-                format!("unable to copy input: {}", errstr(&e)),
-            ));
+            return Err(fatal(111, format!("unable to copy input: {}", errstr(&e))));
         }
     }
     let status = loop {
         match child.wait() {
             Ok(s) => break s,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Fatal::new(111, format!("wait failed: {}", errstr(&e)))),
+            Err(e) => return Err(fatal(111, format!("wait failed: {}", errstr(&e)))),
         }
     };
     if status.signal().is_some() {
-        return Err(Fatal::new(111, "child crashed"));
+        return Err(fatal(111, "child crashed"));
     }
     Ok(status
         .code()

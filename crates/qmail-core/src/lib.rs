@@ -11,6 +11,7 @@ pub mod control;
 pub mod date822;
 pub mod errstr;
 pub mod exit;
+pub mod fatal;
 pub mod fmtqfn;
 pub mod ids;
 pub mod qmail;
