@@ -10,64 +10,63 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::process::{Child, Output};
 use std::time::{Duration, Instant};
+
+use qmail_e2e::{FakeQueue, Home};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-send");
 const SPLIT: u64 = 23;
 
-struct Home {
-    dir: PathBuf,
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+/// A queue with every directory, the lock files, control/me and locals, and the FIFOs
+/// that stand in for qmail-start's pipes (in fifo/).
+fn home(tag: &str) -> Home {
+    let h = Home::new(&format!("qmail-send-{tag}"));
+    for d in ["pid", "intd", "todo", "bounce", "lock"] {
+        h.mkdir(format!("queue/{d}"));
     }
-}
-
-impl Home {
-    fn new(tag: &str) -> Home {
-        let dir = std::env::temp_dir().join(format!("qmail-send-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let q = dir.join("queue");
-        for d in ["pid", "intd", "todo", "bounce", "lock"] {
-            std::fs::create_dir_all(q.join(d)).unwrap();
+    for d in ["mess", "info", "local", "remote"] {
+        for n in 0..SPLIT {
+            h.mkdir(format!("queue/{d}/{n}"));
         }
-        for d in ["mess", "info", "local", "remote"] {
-            for n in 0..SPLIT {
-                std::fs::create_dir_all(q.join(format!("{d}/{n}"))).unwrap();
-            }
-        }
-        std::fs::create_dir_all(dir.join("control")).unwrap();
-        std::fs::create_dir_all(dir.join("fifo")).unwrap();
-        File::create(q.join("lock/sendmutex")).unwrap();
+    }
+    h.mkdir("fifo");
+    h.write("queue/lock/sendmutex", "");
+    nix::unistd::mkfifo(
+        &h.q("lock/trigger"),
+        nix::sys::stat::Mode::from_bits_truncate(0o622),
+    )
+    .unwrap();
+    for f in ["lcmd", "lrep", "rcmd", "rrep", "ccmd", "crep"] {
         nix::unistd::mkfifo(
-            &q.join("lock/trigger"),
-            nix::sys::stat::Mode::from_bits_truncate(0o622),
+            &h.join("fifo").join(f),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
         )
         .unwrap();
-        for f in ["lcmd", "lrep", "rcmd", "rrep", "ccmd", "crep"] {
-            nix::unistd::mkfifo(
-                &dir.join("fifo").join(f),
-                nix::sys::stat::Mode::from_bits_truncate(0o600),
-            )
-            .unwrap();
-        }
-        let h = Home { dir };
-        h.ctl("me", "cmp.example");
-        h.ctl("locals", "cmp.example");
-        h
     }
+    h.ctl("me", "cmp.example");
+    h.ctl("locals", "cmp.example");
+    h
+}
 
+/// What the tests do with a qmail-send home.
+trait SendHome {
+    fn ctl(&self, name: &str, v: &str);
+    fn q(&self, p: &str) -> PathBuf;
+    fn queue(&self, mess: &[u8], env: &[u8]) -> u64;
+    fn log(&self) -> String;
+}
+
+impl SendHome for Home {
+    /// control/`name` with the one line `v`.
     fn ctl(&self, name: &str, v: &str) {
-        std::fs::write(self.dir.join("control").join(name), format!("{v}\n")).unwrap();
+        self.control(name, &format!("{v}\n"));
     }
 
     fn q(&self, p: &str) -> PathBuf {
-        self.dir.join("queue").join(p)
+        self.join("queue").join(p)
     }
 
     /// Queue a message the way qmail-queue does; returns its id (the mess inode).
@@ -84,8 +83,16 @@ impl Home {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("send.log")).unwrap_or_default()
+        std::fs::read_to_string(self.join("send.log")).unwrap_or_default()
     }
+}
+
+/// qmail-send with its log (fd 0) on stdout and nothing else: for runs that end at once.
+fn send_alone(h: &Home) -> Output {
+    h.command("/bin/sh")
+        .args(["-c", &format!("exec '{BIN}' 0>&1")])
+        .output()
+        .unwrap()
 }
 
 /// The running qmail-send and the test's ends of its pipes.
@@ -99,12 +106,10 @@ struct Send {
 }
 
 fn start(h: &Home, limits: [u8; 2], env: &[(&str, &str)]) -> Send {
-    let f = |n: &str| h.dir.join("fifo").join(n).display().to_string();
+    let f = |n: &str| h.join("fifo").join(n).display().to_string();
     let script = format!(
-        "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && \
-         exec '{BIN}' 0>'{}' 1<>'{}' 2<>'{}' 3<>'{}' 4<>'{}' 5<>'{}' 6<>'{}'",
-        h.dir.display(),
-        h.dir.join("send.log").display(),
+        "exec '{BIN}' 0>'{}' 1<>'{}' 2<>'{}' 3<>'{}' 4<>'{}' 5<>'{}' 6<>'{}'",
+        h.join("send.log").display(),
         f("lcmd"),
         f("lrep"),
         f("rcmd"),
@@ -112,17 +117,17 @@ fn start(h: &Home, limits: [u8; 2], env: &[(&str, &str)]) -> Send {
         f("ccmd"),
         f("crep")
     );
-    let mut cmd = Command::new("unshare");
-    cmd.args(["-m", "sh", "-c", &script]);
+    let mut cmd = h.command("/bin/sh");
+    cmd.args(["-c", &script]);
     for (k, v) in env {
         cmd.env(k, v);
     }
     let child = cmd.spawn().unwrap();
-    let open_r = |n: &str| File::open(h.dir.join("fifo").join(n)).unwrap();
+    let open_r = |n: &str| File::open(h.join("fifo").join(n)).unwrap();
     let open_w = |n: &str| {
         OpenOptions::new()
             .write(true)
-            .open(h.dir.join("fifo").join(n))
+            .open(h.join("fifo").join(n))
             .unwrap()
     };
     let lcmd = open_r("lcmd");
@@ -133,7 +138,7 @@ fn start(h: &Home, limits: [u8; 2], env: &[(&str, &str)]) -> Send {
     let mut crep = open_w("crep");
     lrep.write_all(&[limits[0]]).unwrap();
     rrep.write_all(&[limits[1]]).unwrap();
-    let queue = h.dir.join("queue");
+    let queue = h.join("queue");
     // qmail-clean: carry out each request and answer `+`.
     let clean = std::thread::spawn(move || {
         let mut seen = Vec::new();
@@ -228,7 +233,7 @@ fn without_status(log: &str) -> Vec<&str> {
 
 #[test]
 fn status_lines_and_concurrency_caps() {
-    let h = Home::new("status");
+    let h = home("status");
     h.ctl("concurrencylocal", "5");
     let s = start(&h, [2, 120], &[]);
     wait_log(&h, "status: local");
@@ -239,7 +244,7 @@ fn status_lines_and_concurrency_caps() {
 
 #[test]
 fn local_and_remote_delivery() {
-    let h = Home::new("deliver");
+    let h = home("deliver");
     h.ctl("virtualdomains", "virt.example:v");
     let id = h.queue(
         b"Subject: x\n\nbody\n",
@@ -328,24 +333,15 @@ fn local_and_remote_delivery() {
 
 #[test]
 fn failure_bounces_through_qmail_queue() {
-    let h = Home::new("bounce");
+    let h = home("bounce");
     h.ctl("bouncefrom", "Mailer Daemon");
     // A stand-in for qmail-queue: keeps the message and the envelope.
-    let fake = h.dir.join("fakeqq");
-    std::fs::write(
-        &fake,
-        format!(
-            "#!/bin/sh\ncat > '{0}/bmsg'\ncat <&1 > '{0}/benv'\nexit 0\n",
-            h.dir.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let qq = FakeQueue::once(0);
     let id = h.queue(
         b"Subject: x\n\nbody\n",
         b"Fpre@host.example-@[]\0Tu@cmp.example\0Tv@cmp.example\0",
     );
-    let fakes = fake.display().to_string();
+    let fakes = qq.program().display().to_string();
     let mut s = start(&h, [120, 120], &[("QMAILQUEUE", fakes.as_str())]);
     let c1 = command(&mut s.lcmd);
     let c2 = command(&mut s.lcmd);
@@ -363,7 +359,7 @@ fn failure_bounces_through_qmail_queue() {
     let log = h.log();
     assert!(log.contains(&format!("bounce msg {id} qp ")), "{log}");
     assert!(log.contains("delivery 2: failure: two//lines\n"), "{log}");
-    let msg = String::from_utf8(std::fs::read(h.dir.join("bmsg")).unwrap()).unwrap();
+    let msg = String::from_utf8(qq.read("mess")).unwrap();
     let (date, rest) = msg.split_once('\n').unwrap();
     assert!(
         date.starts_with("Date: ") && date.ends_with(" -0000"),
@@ -393,10 +389,7 @@ Subject: x\n\
 \n\
 body\n"
     );
-    assert_eq!(
-        std::fs::read(h.dir.join("benv")).unwrap(),
-        b"F\0Tpre@host.example\0\0"
-    );
+    assert_eq!(qq.read("env"), b"F\0Tpre@host.example\0\0");
     for p in [
         format!("info/{}/{id}", id % SPLIT),
         format!("local/{}/{id}", id % SPLIT),
@@ -408,21 +401,10 @@ body\n"
 
 #[test]
 fn second_instance_refuses_to_start() {
-    let h = Home::new("mutex");
+    let h = home("mutex");
     let s = start(&h, [120, 120], &[]);
     wait_log(&h, "status: local");
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{BIN}' 0>&1",
-                h.dir.display()
-            ),
-        ])
-        .output()
-        .unwrap();
+    let out = send_alone(&h);
     assert_eq!(out.status.code(), Some(111));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -434,21 +416,10 @@ fn second_instance_refuses_to_start() {
 
 #[test]
 fn no_controls_no_start() {
-    let h = Home::new("noctl");
-    std::fs::remove_file(h.dir.join("control/me")).unwrap();
-    std::fs::remove_file(h.dir.join("control/locals")).unwrap();
-    let out = Command::new("unshare")
-        .args([
-            "-m",
-            "sh",
-            "-c",
-            &format!(
-                "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{BIN}' 0>&1",
-                h.dir.display()
-            ),
-        ])
-        .output()
-        .unwrap();
+    let h = home("noctl");
+    std::fs::remove_file(h.join("control/me")).unwrap();
+    std::fs::remove_file(h.join("control/locals")).unwrap();
+    let out = send_alone(&h);
     assert_eq!(out.status.code(), Some(111));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -460,25 +431,12 @@ fn signal(s: &Send, sig: nix::sys::signal::Signal) {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(s.child.id() as i32), sig).unwrap();
 }
 
-fn fake_qmail_queue(h: &Home) -> String {
-    let fake = h.dir.join("fakeqq");
-    std::fs::write(
-        &fake,
-        format!(
-            "#!/bin/sh\ncat > '{0}/bmsg'\ncat <&1 > '{0}/benv'\nexit 0\n",
-            h.dir.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-    fake.display().to_string()
-}
-
 #[test]
 fn trigger_alarm_and_queuelifetime() {
-    let h = Home::new("lifetime");
+    let h = home("lifetime");
     h.ctl("queuelifetime", "1");
-    let fake = fake_qmail_queue(&h);
+    let qq = FakeQueue::once(0);
+    let fake = qq.program().display().to_string();
     let mut s = start(&h, [120, 120], &[("QMAILQUEUE", fake.as_str())]);
     wait_log(&h, "status: local");
     std::thread::sleep(Duration::from_millis(300));
@@ -506,7 +464,7 @@ fn trigger_alarm_and_queuelifetime() {
     assert!(h.log().contains(
         "delivery 2: failure: still_later/I'm_not_going_to_try_again;_this_message_has_been_in_the_queue_too_long./\n"
     ));
-    let msg = String::from_utf8(std::fs::read(h.dir.join("bmsg")).unwrap()).unwrap();
+    let msg = String::from_utf8(qq.read("mess")).unwrap();
     assert!(msg.contains(
         "<u@cmp.example>:\nstill later\nI'm not going to try again; this message has been in the queue too long.\n\n--- Below"
     ));
@@ -514,7 +472,7 @@ fn trigger_alarm_and_queuelifetime() {
 
 #[test]
 fn restart_resumes_the_queue_and_hup_rereads_locals() {
-    let h = Home::new("restart");
+    let h = home("restart");
     // A preprocessed message (state S5) whose local retry time lies in the future.
     let id = h.queue(b"x\n", b"");
     std::fs::remove_file(h.q(&format!("todo/{id}"))).unwrap();
