@@ -3,55 +3,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+
+use qmail_e2e::{gid_of as gid, uid_of as uid, TempDir};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-start");
 
-fn uid(n: &str) -> u32 {
-    nix::unistd::User::from_name(n)
-        .unwrap()
-        .unwrap()
-        .uid
-        .as_raw()
-}
-fn gid(n: &str) -> u32 {
-    nix::unistd::Group::from_name(n)
-        .unwrap()
-        .unwrap()
-        .gid
-        .as_raw()
-}
-
 fn script(dir: &Path, name: &str, body: &str) {
-    let p = dir.join(name);
-    std::fs::write(&p, format!("#!/bin/sh\nO={}\n{body}", dir.display())).unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let text = format!("#!/bin/sh\nO={}\n{body}", dir.display());
+    qmail_e2e::script(dir.join(name), &text);
 }
 
 const IDS: &str = "printf '%s %s [%s] %s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$*\"";
 
-/// A temporary directory removed when the test is done with it.
-struct Tmp(PathBuf);
-
-impl std::ops::Deref for Tmp {
-    type Target = std::path::Path;
-    fn deref(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn setup(tag: &str) -> Tmp {
-    let dir = std::env::temp_dir().join(format!("qmail-start-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+fn setup(tag: &str) -> TempDir {
+    let dir = TempDir::new(&format!("qmail-start-{tag}"));
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     for (name, letter) in [
         ("qmail-lspawn", "L"),
@@ -81,19 +48,15 @@ fn setup(tag: &str) -> Tmp {
         "logger",
         &format!("{IDS} > $O/logger.ids\ncat > $O/log\ntouch $O/logger.done\n"),
     );
-    Tmp(dir)
+    dir
 }
 
 fn wait_for(p: &Path) {
-    let t = Instant::now();
-    while !p.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "{} never appeared",
-            p.display()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        qmail_e2e::wait_for(10, || p.exists()),
+        "{} never appeared",
+        p.display()
+    );
 }
 
 fn read(dir: &Path, name: &str) -> String {

@@ -20,6 +20,15 @@ pub fn require_root() {
     assert!(nix::unistd::geteuid().is_root(), "these tests run as root");
 }
 
+/// gid of a group by name.
+pub fn gid_of(name: &str) -> u32 {
+    nix::unistd::Group::from_name(name)
+        .ok()
+        .flatten()
+        .map(|g| g.gid.as_raw())
+        .expect("group exists")
+}
+
 /// A fresh empty temporary directory, removed (with what is in it) on drop.
 pub struct TempDir(PathBuf);
 
