@@ -1,8 +1,5 @@
 //! Startup: the qmail home and the controls qmail-qmtpd reads once per connection:
 //! rcpthosts (+ morercpthosts.cdb), databytes (DATABYTES overrides), RELAYCLIENT.
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-
 use qmail_core::{auto, control};
 use qmail_smtp::load;
 use qmail_smtp::rcpthosts::RcptHosts;
@@ -19,16 +16,12 @@ pub struct Controls {
     pub peer: Peer,
 }
 
-fn env(name: &str) -> Option<Vec<u8>> {
-    std::env::var_os(name).map(|v| OsStr::as_bytes(&v).to_vec())
-}
-
 /// Change to the qmail home and read everything. Any failure is a resource problem.
 pub fn load() -> Result<Controls, Fatal> {
     std::env::set_current_dir(auto::QMAIL).map_err(|_| Fatal::Resources)?;
     control::Me::init().map_err(|_| Fatal::Resources)?;
     let rcpthosts = load::rcpthosts().map_err(|_| Fatal::Resources)?;
-    let relayclient = env("RELAYCLIENT");
+    let relayclient = load::relayclient();
     let databytes = load::databytes().map_err(|_| Fatal::Resources)?;
     Ok(Controls {
         rcpthosts,

@@ -1,8 +1,5 @@
 //! Startup: the qmail home, the controls and the tcpserver environment, read once per
 //! connection (qmail-smtpd(8), spec §5.1). Any failure is a 421 before the greeting.
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
-
 use qmail_core::{auto, control};
 use qmail_smtp::addr::LocalIpHost;
 use qmail_smtp::badmailfrom::Badmailfrom;
@@ -14,10 +11,6 @@ use crate::StartError;
 
 /// timeoutsmtpd's default, in seconds.
 pub const DEFAULT_TIMEOUT: u64 = 1200;
-
-fn env(name: &str) -> Option<Vec<u8>> {
-    std::env::var_os(name).map(|v| OsStr::as_bytes(&v).to_vec())
-}
 
 /// Change to the qmail home, read everything; the session config and timeoutsmtpd.
 pub fn load() -> Result<(Config, u64), StartError> {
@@ -50,7 +43,7 @@ pub fn load() -> Result<(Config, u64), StartError> {
         rcpthosts,
         badmailfrom,
         databytes,
-        relayclient: env("RELAYCLIENT"),
+        relayclient: load::relayclient(),
         peer,
     };
     Ok((cfg, timeout))

@@ -41,13 +41,23 @@ pub fn rcpthosts() -> Result<RcptHosts, ControlTrouble> {
 /// overflow.
 pub fn databytes() -> Result<u64, ControlTrouble> {
     let mut databytes = control::readint("control/databytes", 0).map_err(|_| ControlTrouble)?;
-    if let Some(x) = std::env::var_os("DATABYTES") {
-        databytes = scan_ulong(std::os::unix::ffi::OsStrExt::as_bytes(x.as_os_str()));
+    if let Some(x) = env("DATABYTES") {
+        databytes = scan_ulong(&x);
     }
     if databytes == u64::MAX {
         databytes -= 1;
     }
     Ok(databytes)
+}
+
+/// An environment variable's bytes, if it is set.
+pub fn env(name: &str) -> Option<Vec<u8>> {
+    std::env::var_os(name).map(|v| std::os::unix::ffi::OsStrExt::as_bytes(v.as_os_str()).to_vec())
+}
+
+/// `$RELAYCLIENT`: when set, appended to every recipient and rcpthosts is not consulted.
+pub fn relayclient() -> Option<Vec<u8>> {
+    env("RELAYCLIENT")
 }
 
 /// An unsigned decimal prefix (scan_ulong): no digits is 0, too many digits saturate.

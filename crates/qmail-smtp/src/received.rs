@@ -8,8 +8,7 @@
 //!
 //! Every field comes from the client or its DNS, so each byte outside a small safe set
 //! becomes `?`: nothing the client sends can start a new header line.
-use std::ffi::OsStr;
-use std::os::unix::ffi::OsStrExt;
+use crate::load::env;
 
 /// The peer and our side, as tcpserver/tcp-env describe them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,10 +32,6 @@ impl Default for Peer {
             local: b"unknown".to_vec(),
         }
     }
-}
-
-fn env(name: &str) -> Option<Vec<u8>> {
-    std::env::var_os(name).map(|v| OsStr::as_bytes(&v).to_vec())
 }
 
 /// The peer as tcpserver (or tcp-env) describes it; `unknown` for what is missing.
