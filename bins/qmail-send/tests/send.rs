@@ -87,6 +87,16 @@ impl SendHome for Home {
     }
 }
 
+/// Pull the trigger, the way qmail-queue does after queueing a message.
+fn trigger(h: &Home) {
+    OpenOptions::new()
+        .write(true)
+        .open(h.q("lock/trigger"))
+        .unwrap()
+        .write_all(b"\0")
+        .unwrap();
+}
+
 /// qmail-send with its log (fd 0) on stdout and nothing else: for runs that end at once.
 fn send_alone(h: &Home) -> Output {
     h.command("/bin/sh")
@@ -442,12 +452,7 @@ fn trigger_alarm_and_queuelifetime() {
     std::thread::sleep(Duration::from_millis(300));
     // Queued after the start-up scan: only the trigger makes qmail-send look.
     let id = h.queue(b"x\n", b"Fs@x.example\0Tu@cmp.example\0");
-    OpenOptions::new()
-        .write(true)
-        .open(h.q("lock/trigger"))
-        .unwrap()
-        .write_all(b"\0")
-        .unwrap();
+    trigger(&h);
     let c = command(&mut s.lcmd);
     assert_eq!(c.3, "u@cmp.example");
     s.lrep.write_all(b"\x00Zlater\0").unwrap();
@@ -516,12 +521,7 @@ fn restart_resumes_the_queue_and_hup_rereads_locals() {
     h.ctl("locals", "cmp.example\nlate.example");
     signal(&s, nix::sys::signal::Signal::SIGHUP);
     std::thread::sleep(Duration::from_millis(300));
-    OpenOptions::new()
-        .write(true)
-        .open(h.q("lock/trigger"))
-        .unwrap()
-        .write_all(b"\0")
-        .unwrap();
+    trigger(&h);
     let c = command(&mut s.lcmd);
     assert_eq!(c.3, "a@late.example");
     s.lrep.write_all(b"\x00Kok\0").unwrap();
