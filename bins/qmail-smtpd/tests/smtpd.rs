@@ -260,7 +260,8 @@ fn relayclient_and_badmailfrom() {
     let h = setup("relay");
     h.home
         .control("badmailfrom", "@bad.example\nwhole@evil.example\n");
-    let (_, out) = session(&h,
+    let (_, out) = session(
+        &h,
         &[],
         b"MAIL FROM:<x@BAD.example>\r\nRCPT TO:<a@cmp.example>\r\nMAIL FROM:<whole@evil.example>\r\nRCPT TO:<a@cmp.example>\r\nMAIL FROM:<ok@evil.example>\r\nRCPT TO:<a@remote.example>\r\n",
     );
