@@ -5,9 +5,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
-/// A tmp/ file not accessed for 36 hours was left by a delivery that died.
-const TMP_STALE: i64 = 36 * 60 * 60;
-
 /// One message: its path relative to the Maildir and its mtime (delivery time).
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Entry {
@@ -15,20 +12,7 @@ pub struct Entry {
     pub name: PathBuf,
 }
 
-/// Remove stale tmp/ files; problems are ignored, the next run tries again.
-pub fn clean(now: i64) {
-    let Ok(dir) = fs::read_dir("tmp") else {
-        return;
-    };
-    for e in dir.flatten() {
-        let p = e.path();
-        if let Ok(m) = fs::metadata(&p) {
-            if now > m.atime().saturating_add(TMP_STALE) {
-                let _ = fs::remove_file(&p);
-            }
-        }
-    }
-}
+pub use qmail_core::maildir::clean;
 
 /// Messages in new/ and cur/ delivered before `now`, oldest first. A message with the
 /// current second as its mtime may still be arriving in this second's order; it waits for

@@ -10,23 +10,7 @@ use std::os::unix::fs::MetadataExt;
 
 use crate::pop3::Message;
 
-/// tmp/ files not accessed for this long are left over from failed deliveries.
-pub const TMP_MAX_AGE: i64 = 36 * 60 * 60;
-
-/// Remove stale files from tmp/ (errors are ignored: this is housekeeping).
-pub fn clean(now: i64) {
-    let Ok(dir) = fs::read_dir("tmp") else {
-        return;
-    };
-    for e in dir.flatten() {
-        let path = e.path();
-        if let Ok(m) = fs::metadata(&path) {
-            if now > m.atime().saturating_add(TMP_MAX_AGE) {
-                let _ = fs::remove_file(&path);
-            }
-        }
-    }
-}
+pub use qmail_core::maildir::{clean, TMP_MAX_AGE};
 
 /// The messages of new/ and cur/ with an mtime before `now`, oldest first.
 pub fn scan(now: i64) -> io::Result<Vec<Message>> {

@@ -14,6 +14,7 @@ pub mod exit;
 pub mod fatal;
 pub mod fmtqfn;
 pub mod ids;
+pub mod maildir;
 pub mod qmail;
 pub mod quote;
 pub mod text0;
