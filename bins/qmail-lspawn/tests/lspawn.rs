@@ -5,51 +5,33 @@
 
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use qmail_e2e::{uid_of as uid, Home};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-lspawn");
 
-fn uid(name: &str) -> u32 {
-    nix::unistd::User::from_name(name)
-        .unwrap()
-        .unwrap()
-        .uid
-        .as_raw()
-}
-
-struct Home {
-    dir: PathBuf,
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn script(p: &Path, body: &str) {
-    std::fs::write(p, format!("#!/bin/sh\n{body}")).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    qmail_e2e::script(p, &format!("#!/bin/sh\n{body}"));
 }
 
-impl Home {
-    fn new(tag: &str) -> Home {
-        let dir = std::env::temp_dir().join(format!("qmail-lspawn-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        for d in ["bin", "users", "queue/mess/5", "queue/lock", "home"] {
-            std::fs::create_dir_all(dir.join(d)).unwrap();
-        }
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        // qmail-local: show argv, uid, gid, groups, cwd and the message; exit by local part.
-        script(
+/// A home with bin/qmail-local and bin/qmail-getpw stand-ins.
+fn home(tag: &str) -> Home {
+    let dir = Home::new(&format!("qmail-lspawn-{tag}"));
+    for d in ["bin", "users", "queue/mess/5", "queue/lock", "home"] {
+        dir.mkdir(d);
+    }
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // qmail-local: show argv, uid, gid, groups, cwd and the message; exit by local part.
+    script(
             &dir.join("bin/qmail-local"),
             "printf '%s|' \"$@\"; printf 'uid=%s gid=%s groups=%s cwd=%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$(pwd)\"; cat\n\
              case \"$4\" in temp*) exit 111;; perm*) exit 100;; crash*) kill -SEGV $$;; nul*) printf 'a\\0b'; exit 0;; esac\nexit 0\n",
         );
-        // qmail-getpw: a fixed table; run as qmailp, which it reports on stderr-free stdout.
-        let nobody = uid("nobody");
-        script(
+    // qmail-getpw: a fixed table; run as qmailp, which it reports on stderr-free stdout.
+    let nobody = uid("nobody");
+    script(
             &dir.join("bin/qmail-getpw"),
             &format!(
                 "case \"$1\" in\n\
@@ -63,12 +45,17 @@ impl Home {
                 uid("qmailp")
             ),
         );
-        Home { dir }
-    }
+    dir
+}
 
-    /// A message file owned by `owner`; returns its messid.
+/// A message file owned by `owner`; returns its messid.
+trait Mess {
+    fn mess(&self, name: &str, owner: u32) -> String;
+}
+
+impl Mess for Home {
     fn mess(&self, name: &str, owner: u32) -> String {
-        let p = self.dir.join("queue/mess/5").join(name);
+        let p = self.join("queue/mess/5").join(name);
         std::fs::write(&p, b"MSG\n").unwrap();
         nix::unistd::chown(&p, Some(nix::unistd::Uid::from_raw(owner)), None).unwrap();
         format!("5/{name}")
@@ -82,12 +69,8 @@ struct Lspawn {
 }
 
 fn start(h: &Home, args: &[&str]) -> Lspawn {
-    let script = format!(
-        "mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{BIN}' \"$@\"",
-        h.dir.display()
-    );
-    let mut child = Command::new("unshare")
-        .args(["-m", "sh", "-c", &script, "sh"])
+    let mut child = h
+        .command(BIN)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -135,7 +118,7 @@ impl Lspawn {
 
 #[test]
 fn deliveries_run_as_the_user() {
-    let h = Home::new("deliver");
+    let h = home("deliver");
     let q = uid("qmailq");
     let m = h.mess("100", q);
     let mut l = start(&h, &["./Maildir/"]);
@@ -172,14 +155,14 @@ fn deliveries_run_as_the_user() {
 
 #[test]
 fn reports_map_exit_codes() {
-    let h = Home::new("codes");
+    let h = home("codes");
     let m = h.mess("101", uid("qmailq"));
     let mut l = start(&h, &["./Mailbox"]);
     let mut limit = [0u8; 1];
     l.rep.read_exact(&mut limit).unwrap();
     let nobody = uid("nobody");
     // users/cdb: exact and wildcard entries for names qmail-getpw does not know.
-    let users = h.dir.join("users/cdb");
+    let users = h.join("users/cdb");
     let mut mk = qmail_core::cdb::CdbMake::new(std::fs::File::create(&users).unwrap());
     let data = |home: &str, dash: &str, ext: &str| {
         format!("nobody\0{nobody}\0{nobody}\0{home}\0{dash}\0{ext}").into_bytes()
@@ -226,7 +209,7 @@ fn reports_map_exit_codes() {
 
 #[test]
 fn message_checks() {
-    let h = Home::new("checks");
+    let h = home("checks");
     let bad_owner = h.mess("102", 0);
     let mut l = start(&h, &["./Maildir/"]);
     let mut limit = [0u8; 1];
@@ -264,13 +247,9 @@ fn message_checks() {
 
 #[test]
 fn slot_in_use_and_exit_after_children() {
-    let h = Home::new("busy");
+    let h = home("busy");
     let m = h.mess("103", uid("qmailq"));
-    std::fs::write(
-        h.dir.join("bin/qmail-local"),
-        "#!/bin/sh\nsleep 1\necho slow\n",
-    )
-    .unwrap();
+    std::fs::write(h.join("bin/qmail-local"), "#!/bin/sh\nsleep 1\necho slow\n").unwrap();
     let mut l = start(&h, &["./Maildir/"]);
     let mut limit = [0u8; 1];
     l.rep.read_exact(&mut limit).unwrap();
@@ -293,29 +272,22 @@ fn slot_in_use_and_exit_after_children() {
     ));
     assert_eq!(l.report(), (4, "Kslow\n".into()));
     assert_eq!(l.child.wait().unwrap().code(), Some(0));
-    assert!(
-        std::fs::metadata(h.dir.join("bin/qmail-local"))
-            .unwrap()
-            .mode()
-            & 0o111
-            != 0
-    );
+    assert!(std::fs::metadata(h.join("bin/qmail-local")).unwrap().mode() & 0o111 != 0);
 }
 
 #[test]
 fn usage() {
-    let h = Home::new("usage");
+    let h = home("usage");
     let l = start(&h, &[]);
     assert_eq!(l.finish(), 100);
 }
 
 #[test]
 fn broken_users_cdb_is_temporary() {
-    let h = Home::new("badcdb");
+    let h = home("badcdb");
     let m = h.mess("104", uid("qmailq"));
     // A cdb without the "" (wildchars) record cannot be trusted.
-    let mut mk =
-        qmail_core::cdb::CdbMake::new(std::fs::File::create(h.dir.join("users/cdb")).unwrap());
+    let mut mk = qmail_core::cdb::CdbMake::new(std::fs::File::create(h.join("users/cdb")).unwrap());
     mk.add(b"!joe\0", b"x").unwrap();
     mk.finish().unwrap();
     let mut l = start(&h, &["./Maildir/"]);
@@ -326,8 +298,8 @@ fn broken_users_cdb_is_temporary() {
         l.report(),
         (0, "ZTrouble reading users/cdb in qmail-lspawn.\n".into())
     );
-    std::fs::remove_file(h.dir.join("users/cdb")).unwrap();
-    std::fs::create_dir(h.dir.join("users/cdb")).unwrap();
+    std::fs::remove_file(h.join("users/cdb")).unwrap();
+    std::fs::create_dir(h.join("users/cdb")).unwrap();
     l.send(0, &m, "s", "joe@h");
     assert_eq!(
         l.report(),
