@@ -25,26 +25,26 @@ fn home(tag: &str) -> Home {
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     // qmail-local: show argv, uid, gid, groups, cwd and the message; exit by local part.
     script(
-            &dir.join("bin/qmail-local"),
-            "printf '%s|' \"$@\"; printf 'uid=%s gid=%s groups=%s cwd=%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$(pwd)\"; cat\n\
-             case \"$4\" in temp*) exit 111;; perm*) exit 100;; crash*) kill -SEGV $$;; nul*) printf 'a\\0b'; exit 0;; esac\nexit 0\n",
-        );
+        &dir.join("bin/qmail-local"),
+        "printf '%s|' \"$@\"; printf 'uid=%s gid=%s groups=%s cwd=%s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$(pwd)\"; cat\n\
+         case \"$4\" in temp*) exit 111;; perm*) exit 100;; crash*) kill -SEGV $$;; nul*) printf 'a\\0b'; exit 0;; esac\nexit 0\n",
+    );
     // qmail-getpw: a fixed table; run as qmailp, which it reports on stderr-free stdout.
     let nobody = uid("nobody");
     script(
-            &dir.join("bin/qmail-getpw"),
-            &format!(
-                "case \"$1\" in\n\
-                 joe) printf 'nobody\\0%s\\0%s\\0/home/joe\\0\\0\\0' {nobody} {nobody};;\n\
-                 joe-*) printf 'nobody\\0%s\\0%s\\0/home/joe\\0-\\0%s\\0' {nobody} {nobody} \"${{1#joe-}}\";;\n\
-                 root) printf 'root\\0%s\\0%s\\0/root\\0\\0\\0' 0 0;;\n\
-                 whoami) [ \"$(id -u)\" = {} ] && printf 'nobody\\0%s\\0%s\\0/p\\0\\0\\0' {nobody} {nobody};;\n\
-                 short) printf 'nobody\\0%s\\0' {nobody};;\n\
-                 *) exit 116;;\n\
-                 esac\n",
-                uid("qmailp")
-            ),
-        );
+        &dir.join("bin/qmail-getpw"),
+        &format!(
+            "case \"$1\" in\n\
+             joe) printf 'nobody\\0%s\\0%s\\0/home/joe\\0\\0\\0' {nobody} {nobody};;\n\
+             joe-*) printf 'nobody\\0%s\\0%s\\0/home/joe\\0-\\0%s\\0' {nobody} {nobody} \"${{1#joe-}}\";;\n\
+             root) printf 'root\\0%s\\0%s\\0/root\\0\\0\\0' 0 0;;\n\
+             whoami) [ \"$(id -u)\" = {} ] && printf 'nobody\\0%s\\0%s\\0/p\\0\\0\\0' {nobody} {nobody};;\n\
+             short) printf 'nobody\\0%s\\0' {nobody};;\n\
+             *) exit 116;;\n\
+             esac\n",
+            uid("qmailp")
+        ),
+    );
     dir
 }
 
