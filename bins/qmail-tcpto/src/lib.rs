@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use qmail_core::auto;
-use qmail_remote_core::errstr::errstr;
+use qmail_core::errstr::errstr;
 use qmail_remote_core::tcpto::{self, OpenError};
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
