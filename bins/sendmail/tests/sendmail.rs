@@ -9,69 +9,40 @@
 )]
 
 use std::fs;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+use qmail_e2e::{FakeQueue, Home};
 
 const BIN: &str = env!("CARGO_BIN_EXE_sendmail");
-static N: AtomicUsize = AtomicUsize::new(0);
 
 const SHOW: &str = "#!/bin/sh\necho \"$0\"\nfor a in \"$@\"; do echo \"arg[$a]\"; done\n\
 for v in MAILNAME NAME QMAILNAME QMAILUSER QMAILHOST MAILHOST RELAYCLIENT DATABYTES PROTO \
 TCPLOCALIP TCPLOCALHOST TCPREMOTEIP TCPREMOTEHOST TCPREMOTEINFO; do\n\
 eval \"x=\\${$v+set}\"; [ \"$x\" = set ] && eval \"echo $v=\\$$v\"\ndone\ncat\nexit 7\n";
 
-fn root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false)
-}
-
 /// Run sendmail (under the name `argv0`) with `env` and `args`; stdout, stderr, exit code.
 fn sendmail(argv0: &str, env: &[&str], args: &[&str], input: &str) -> (String, String, i32) {
-    fs::create_dir_all("/var/qmail").unwrap();
-    let d = std::env::temp_dir().join(format!(
-        "sendmail-t-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(d.join("bin")).unwrap();
+    let d = Home::new("sendmail");
     for p in ["qmail-inject", "qmail-qread", "qmail-smtpd"] {
-        fs::write(d.join("bin").join(p), SHOW).unwrap();
+        qmail_e2e::script(d.write(format!("bin/{p}"), ""), SHOW);
     }
-    Command::new("chmod")
-        .arg("-R")
-        .arg("755")
-        .arg(d.join("bin"))
-        .status()
-        .unwrap();
     fs::copy(BIN, d.join(argv0)).unwrap();
-    fs::write(d.join("input"), input).unwrap();
+    d.write("input", input);
     let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let ds = d.display().to_string();
     let script = format!(
-        "mount --bind {ds} /var/qmail || exit 99\nenv - {} /var/qmail/{argv0} {} < {ds}/input > {ds}/out 2> {ds}/err\necho $? > {ds}/rc\n",
+        "env - {} /var/qmail/{argv0} {} < {ds}/input > {ds}/out 2> {ds}/err\necho $? > {ds}/rc\n",
         env.iter().map(|e| q(e)).collect::<Vec<_>>().join(" "),
         args.iter().map(|a| q(a)).collect::<Vec<_>>().join(" ")
     );
-    let st = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .status()
-        .unwrap();
+    let st = d.command("/bin/sh").args(["-c", &script]).status().unwrap();
     assert!(st.success());
     let r = |n: &str| fs::read_to_string(d.join(n)).unwrap_or_default();
-    let out = (r("out"), r("err"), r("rc").trim().parse().unwrap_or(-1));
-    let _ = fs::remove_dir_all(&d);
-    out
+    (r("out"), r("err"), r("rc").trim().parse().unwrap_or(-1))
 }
 
 macro_rules! need_root {
     () => {
-        if !root() {
-            panic!("the tests run as root (sudo make test): needs root");
-        }
+        qmail_e2e::home::require_root()
     };
 }
 
@@ -197,24 +168,13 @@ fn through_real_qmail_inject() {
     if !inject.exists() {
         panic!("qmail-inject is not built: cargo build --workspace first");
     }
-    let d = std::env::temp_dir().join(format!("sendmail-e2e-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(d.join("bin")).unwrap();
-    fs::create_dir_all(d.join("control")).unwrap();
-    fs::write(d.join("control/me"), "cmp.example\n").unwrap();
-    fs::copy(&inject, d.join("bin/qmail-inject")).unwrap();
+    let d = Home::new("sendmail-e2e");
+    d.control("me", "cmp.example\n");
+    fs::copy(&inject, d.write("bin/qmail-inject", "")).unwrap();
     fs::copy(BIN, d.join("bin/sendmail")).unwrap();
     let ds = d.display().to_string();
-    fs::write(
-        d.join("qq"),
-        format!("#!/bin/sh\ncat > {ds}/mess\ncat <&1 > {ds}/env\n"),
-    )
-    .unwrap();
-    Command::new("chmod")
-        .arg("755")
-        .arg(d.join("qq"))
-        .status()
-        .unwrap();
+    let qq = FakeQueue::once(0);
+    let qqs = qq.program().display().to_string();
     fs::write(d.join("m"), "To: rcpt@example.org\nSubject: s\n\nbody\n").unwrap();
     let cases: &[(&[&str], &[&str], &str, &str)] = &[
         (
@@ -250,25 +210,21 @@ fn through_real_qmail_inject() {
     ];
     for (env, args, sender, from) in cases {
         let script = format!(
-            "mount --bind {ds} /var/qmail || exit 99\nenv - USER=qcmp QMAILQUEUE={ds}/qq {} /var/qmail/bin/sendmail {} < {ds}/m; echo $? > {ds}/rc\n",
+            "env - USER=qcmp QMAILQUEUE={qqs} {} /var/qmail/bin/sendmail {} < {ds}/m; echo $? > {ds}/rc\n",
             env.join(" ").replace("Env Name", "'Env Name'").replace("MAILNAME='Env Name'", "'MAILNAME=Env Name'"),
             args.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(" ")
         );
-        let st = Command::new("unshare")
-            .args(["-m", "--propagation", "private", "sh", "-c", &script])
-            .status()
-            .unwrap();
+        let st = d.command("/bin/sh").args(["-c", &script]).status().unwrap();
         assert!(st.success());
         assert_eq!(
             fs::read_to_string(d.join("rc")).unwrap().trim(),
             "0",
             "{args:?}"
         );
-        let envl = fs::read(d.join("env")).unwrap();
+        let envl = qq.read("env");
         let want = format!("F{sender}\0Trcpt@example.org\0\0");
         assert_eq!(String::from_utf8_lossy(&envl), want, "{args:?}");
-        let mess = fs::read_to_string(d.join("mess")).unwrap();
+        let mess = String::from_utf8(qq.read("mess")).unwrap();
         assert!(mess.lines().any(|l| l == *from), "{args:?}: {mess}");
     }
-    let _ = fs::remove_dir_all(&d);
 }
