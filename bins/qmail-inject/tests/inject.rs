@@ -11,13 +11,11 @@ mod harness;
 
 use std::fs;
 
-use harness::{in_namespace, normalise, root};
+use harness::{in_namespace, normalise, require_root};
 
 macro_rules! need_root {
     () => {
-        if !root() {
-            panic!("the tests run as root (sudo make test): needs root");
-        }
+        require_root()
     };
 }
 

@@ -307,19 +307,9 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false)
-}
-
 #[test]
 fn header_rewriting_table() {
-    if !root() {
-        panic!("the tests run as root (sudo make test): needs root for a mount namespace");
-    }
+    harness::require_root();
     let cases = cases();
     assert!(cases.len() >= 60, "only {} cases", cases.len());
     let mut failures = Vec::new();

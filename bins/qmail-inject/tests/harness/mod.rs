@@ -4,14 +4,11 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::fs;
-use std::path::PathBuf;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use qmail_e2e::home::require_root;
+use qmail_e2e::Home;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_qmail-inject");
-pub const HOME: &str = "/var/qmail";
-
-static N: AtomicUsize = AtomicUsize::new(0);
 
 /// What one run observed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -43,17 +40,14 @@ fn shq(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn tmpdir() -> PathBuf {
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    let d = std::env::temp_dir().join(format!("qmail-inject-t-{}-{n}", std::process::id()));
-    let _ = fs::remove_dir_all(&d);
-    fs::create_dir_all(d.join("control")).unwrap();
+fn tmpdir() -> Home {
+    let d = Home::new("qmail-inject");
+    d.mkdir("control");
     d
 }
 
 /// Run a case both ways; `@/` in env values and args stands for the temp dir.
 pub fn run(s: &Setup) -> (Run, Queued) {
-    fs::create_dir_all(HOME).unwrap();
     let d = tmpdir();
     let ds = d.display().to_string();
     for (name, text) in &s.controls {
@@ -63,13 +57,10 @@ pub fn run(s: &Setup) -> (Run, Queued) {
         fs::write(d.join(name), text).unwrap();
     }
     fs::write(d.join("input"), &s.input).unwrap();
-    let qq = d.join("qq");
-    fs::write(
-        &qq,
-        format!("#!/bin/sh\ncat > {ds}/mess || exit 53\ncat <&1 > {ds}/env || exit 54\nexit 0\n"),
-    )
-    .unwrap();
-    Command::new("chmod").arg("755").arg(&qq).status().unwrap();
+    qmail_e2e::script(
+        d.join("qq"),
+        &format!("#!/bin/sh\ncat > {ds}/mess || exit 53\ncat <&1 > {ds}/env || exit 54\nexit 0\n"),
+    );
     let sub = |x: &str| x.replace("@/", &format!("{ds}/"));
     let envs: Vec<String> = s
         .env
@@ -79,14 +70,10 @@ pub fn run(s: &Setup) -> (Run, Queued) {
     let args: Vec<String> = s.args.iter().map(|a| shq(&sub(a))).collect();
     let (envs, args) = (envs.join(" "), args.join(" "));
     let script = format!(
-        "mount --bind {ds} {HOME} || exit 99\n\
-         env - {envs} {BIN} -n {args} < {ds}/input > {ds}/out 2> {ds}/err; echo $? > {ds}/rc\n\
+        "env - {envs} {BIN} -n {args} < {ds}/input > {ds}/out 2> {ds}/err; echo $? > {ds}/rc\n\
          env - {envs} QMAILQUEUE={ds}/qq {BIN} {args} < {ds}/input > /dev/null 2> {ds}/qerr; echo $? > {ds}/qrc\n"
     );
-    let st = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &script])
-        .status()
-        .unwrap();
+    let st = d.command("/bin/sh").args(["-c", &script]).status().unwrap();
     assert!(st.success(), "namespace setup failed: {st:?}");
     let read =
         |n: &str| String::from_utf8_lossy(&fs::read(d.join(n)).unwrap_or_default()).into_owned();
@@ -112,7 +99,6 @@ pub fn run(s: &Setup) -> (Run, Queued) {
             _ => {}
         }
     }
-    let _ = fs::remove_dir_all(&d);
     (r, q)
 }
 
@@ -171,25 +157,14 @@ pub fn normalise(text: &str) -> String {
 }
 
 /// Run `script` (sh; `$T` is a temp dir holding control/me = cmp.example) with that dir
-/// bind-mounted over the qmail home. Returns the dir; the caller reads and removes it.
-pub fn in_namespace(script: &str) -> PathBuf {
-    fs::create_dir_all(HOME).unwrap();
+/// bind-mounted over the qmail home. Returns the dir for the caller to read (removed
+/// when dropped).
+pub fn in_namespace(script: &str) -> Home {
     let d = tmpdir();
-    fs::write(d.join("control/me"), "cmp.example\n").unwrap();
+    d.control("me", "cmp.example\n");
     let ds = d.display().to_string();
-    let full = format!("T={ds}\nB={BIN}\nmount --bind $T {HOME} || exit 99\n{script}\n");
-    let st = Command::new("unshare")
-        .args(["-m", "--propagation", "private", "sh", "-c", &full])
-        .status()
-        .unwrap();
+    let full = format!("T={ds}\nB={BIN}\n{script}\n");
+    let st = d.command("/bin/sh").args(["-c", &full]).status().unwrap();
     assert!(st.success(), "namespace script failed: {st:?}");
     d
-}
-
-pub fn root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false)
 }
