@@ -209,7 +209,7 @@ fn connection_refused_is_a_deferral_and_resets_tcpto() {
     // 127.0.0.1 with one earlier timeout: a refusal clears the count.
     let mut t = vec![0u8; 1024];
     t[..5].copy_from_slice(&[127, 0, 0, 1, 1]);
-    fs::write(h.dir.join("queue/lock/tcpto"), &t).unwrap();
+    fs::write(h.home.join("queue/lock/tcpto"), &t).unwrap();
     let (code, out) = h.run(&args(&[b"r@remote.example"]), MSG);
     assert_eq!(code, 0);
     assert_eq!(
@@ -231,7 +231,7 @@ fn tcpto_skips_a_host_that_timed_out_twice() {
     let mut t = vec![0u8; 1024];
     t[..5].copy_from_slice(&[127, 0, 0, 1, 2]);
     t[8..12].copy_from_slice(&now.to_le_bytes());
-    fs::write(h.dir.join("queue/lock/tcpto"), &t).unwrap();
+    fs::write(h.home.join("queue/lock/tcpto"), &t).unwrap();
     let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
     assert_eq!(
         out,
@@ -322,7 +322,7 @@ fn routes_literals_and_mx_to_myself() {
         "smtproutes",
         &format!(".example:[127.0.0.1]:{}\n", srv.port),
     );
-    fs::remove_file(h.dir.join("control/helohost")).unwrap();
+    fs::remove_file(h.home.join("control/helohost")).unwrap();
     let (_, out) = h.run(
         &[
             b"sub.remote.example",
@@ -335,7 +335,7 @@ fn routes_literals_and_mx_to_myself() {
     assert!(srv.transcript().starts_with(b"HELO me.example\r\n"));
 
     // No route: a literal address that is this machine is refused as a loop (#5.4.6).
-    fs::remove_file(h.dir.join("control/smtproutes")).unwrap();
+    fs::remove_file(h.home.join("control/smtproutes")).unwrap();
     let (_, out) = h.run(&[b"[127.0.0.1]", b"s@me.example", b"r@[127.0.0.1]"], MSG);
     assert_eq!(out, b"DSorry. Although I'm listed as a best-preference MX or A for that host,\nit isn't in my control/locals file, so I don't treat it as local. (#5.4.6)\n\0");
     let (_, out) = h.run(&[b"0.0.0.0", b"s@me.example", b"r@x"], MSG);
@@ -358,8 +358,8 @@ fn usage_and_control_trouble() {
             &b"DI (qmail-remote) was invoked improperly. (#5.3.5)\n\0"[..]
         )
     );
-    fs::remove_file(h.dir.join("control/helohost")).unwrap();
-    fs::remove_file(h.dir.join("control/me")).unwrap();
+    fs::remove_file(h.home.join("control/helohost")).unwrap();
+    fs::remove_file(h.home.join("control/me")).unwrap();
     let (code, out) = h.run(&args(&[b"r@remote.example"]), MSG);
     assert_eq!(
         (code, out.as_slice()),
@@ -367,7 +367,7 @@ fn usage_and_control_trouble() {
     );
     // A control file that cannot be read (a directory) is trouble too.
     h.control("helohost", "h\n");
-    fs::create_dir(h.dir.join("control/smtproutes")).unwrap();
+    fs::create_dir(h.home.join("control/smtproutes")).unwrap();
     let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
     assert_eq!(out, b"ZUnable to read control files. (#4.3.0)\n\0");
 }

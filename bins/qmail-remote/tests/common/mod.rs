@@ -9,44 +9,29 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::ffi::OsStringExt;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::Stdio;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-remote");
-static SEQ: AtomicU32 = AtomicU32::new(0);
 
+/// A qmail home with control/me, control/helohost and an empty queue/lock/tcpto.
 pub struct Home {
-    pub dir: PathBuf,
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
-    }
+    pub home: qmail_e2e::Home,
 }
 
 impl Home {
     pub fn new() -> Home {
-        let dir = std::env::temp_dir().join(format!(
-            "qmail-remote-test-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(dir.join("control")).unwrap();
-        fs::create_dir_all(dir.join("queue/lock")).unwrap();
-        fs::write(dir.join("queue/lock/tcpto"), [0u8; 1024]).unwrap();
-        let h = Home { dir };
+        let home = qmail_e2e::Home::new("qmail-remote");
+        home.write("queue/lock/tcpto", [0u8; 1024]);
+        let h = Home { home };
         h.control("me", "me.example\n");
         h.control("helohost", "helo.example\n");
         h
     }
 
     pub fn control(&self, name: &str, text: &str) {
-        fs::write(self.dir.join("control").join(name), text).unwrap();
+        self.home.control(name, text);
     }
 
     pub fn route_to(&self, port: u16) {
@@ -54,7 +39,7 @@ impl Home {
     }
 
     pub fn tcpto(&self) -> Vec<u8> {
-        fs::read(self.dir.join("queue/lock/tcpto")).unwrap()
+        fs::read(self.home.path("queue/lock/tcpto")).unwrap()
     }
 
     /// Run qmail-remote with `args` (after the program name) and `msg` on fd 0 (a file,
@@ -81,29 +66,17 @@ impl Home {
         resolv: Option<&str>,
         redirect: &str,
     ) -> (i32, Vec<u8>) {
-        let mfile = self.dir.join("message");
-        fs::write(&mfile, msg).unwrap();
+        let mfile = self.home.write("message", msg);
         let mut mounts = String::new();
         if let Some(text) = resolv {
-            let rfile = self.dir.join("resolv.conf");
-            fs::write(&rfile, text).unwrap();
+            let rfile = self.home.write("resolv.conf", text);
             mounts = format!("mount --bind '{}' /etc/resolv.conf && ", rfile.display());
         }
-        let script = format!(
-            "{mounts}mount -t tmpfs tmpfs /var && mkdir -p /var/qmail && mount --bind '{}' /var/qmail && exec '{}' \"$@\" {redirect}",
-            self.dir.display(),
-            BIN
-        );
-        let out = Command::new("unshare")
-            .args([
-                "-m",
-                "--propagation",
-                "private",
-                "sh",
-                "-c",
-                &script,
-                "qmail-remote",
-            ])
+        let script = format!("{mounts}exec '{BIN}' \"$@\" {redirect}");
+        let out = self
+            .home
+            .command("/bin/sh")
+            .args(["-c", &script, "qmail-remote"])
             .args(args.iter().map(|a| OsString::from_vec(a.to_vec())))
             .stdin(fs::File::open(&mfile).unwrap())
             .stdout(Stdio::piped())
