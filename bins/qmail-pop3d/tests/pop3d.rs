@@ -1,22 +1,13 @@
 //! Black-box: qmail-pop3d on its own, over pipes, as an unprivileged uid (setpriv) and as
 //! root. Needs root and setpriv.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use nix::sys::time::TimeVal;
+use qmail_e2e::TempDir;
 
 const UID: u32 = 43_211;
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn now() -> i64 {
     SystemTime::now()
@@ -25,13 +16,12 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
-fn maildir(tag: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!("pop3d-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
+fn maildir(tag: &str) -> TempDir {
+    let d = TempDir::new(&format!("pop3d-{tag}"));
     for sub in ["tmp", "new", "cur"] {
         std::fs::create_dir_all(d.join("Maildir").join(sub)).unwrap();
     }
-    Dir(d)
+    d
 }
 
 fn age(path: &std::path::Path, atime: i64, mtime: i64) {
@@ -59,27 +49,13 @@ fn pop3d(cwd: &std::path::Path, root: bool, args: &[&str], input: &[u8]) -> (i32
         ]);
         c
     };
-    let mut child = c
-        .args(args)
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    qmail_e2e::feed(c.args(args).current_dir(cwd), input).texts()
 }
 
 #[test]
 fn refuses_root() {
     let d = maildir("root");
-    let r = pop3d(&d.0, true, &["Maildir"], b"STAT\r\n");
+    let r = pop3d(&d, true, &["Maildir"], b"STAT\r\n");
     assert_eq!(
         r,
         (
@@ -95,13 +71,13 @@ fn no_maildir() {
     let d = maildir("nomd");
     let msg = "-ERR this user has no $HOME/Maildir\r\n".to_string();
     assert_eq!(
-        pop3d(&d.0, false, &["Nowhere"], b""),
+        pop3d(&d, false, &["Nowhere"], b""),
         (0, msg.clone(), String::new())
     );
-    assert_eq!(pop3d(&d.0, false, &[], b""), (0, msg, String::new()));
-    std::fs::remove_dir(d.0.join("Maildir/cur")).unwrap();
+    assert_eq!(pop3d(&d, false, &[], b""), (0, msg, String::new()));
+    std::fs::remove_dir(d.join("Maildir/cur")).unwrap();
     assert_eq!(
-        pop3d(&d.0, false, &["Maildir"], b""),
+        pop3d(&d, false, &["Maildir"], b""),
         (
             0,
             "-ERR unable to scan $HOME/Maildir\r\n".to_string(),
@@ -113,7 +89,7 @@ fn no_maildir() {
 #[test]
 fn tmp_sweep_future_messages_and_eof() {
     let d = maildir("sweep");
-    let md = d.0.join("Maildir");
+    let md = d.join("Maildir");
     for (name, atime, mtime) in [
         ("tmp/old", 37 * 3600, 37 * 3600),
         ("tmp/recent", 35 * 3600, 37 * 3600),
@@ -128,7 +104,7 @@ fn tmp_sweep_future_messages_and_eof() {
     std::fs::create_dir(md.join("new/dir")).unwrap();
     age(&md.join("new/dir"), 100, 100);
     // EOF without QUIT: nothing deleted, nothing moved.
-    let (code, out, _) = pop3d(&d.0, false, &["Maildir"], b"UIDL\r\nDELE 1\r\nDELE 2\r\n");
+    let (code, out, _) = pop3d(&d, false, &["Maildir"], b"UIDL\r\nDELE 1\r\nDELE 2\r\n");
     assert_eq!(code, 0);
     assert_eq!(out, "+OK \r\n+OK \r\n1 a\r\n2 b\r\n.\r\n+OK \r\n+OK \r\n");
     assert!(!md.join("tmp/old").exists());

@@ -10,7 +10,7 @@
     clippy::print_stdout
 )]
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,13 +24,7 @@ const UID: u32 = 43_210;
 /// qmail-popup from the same target directory (built on demand: Cargo only names the
 /// binaries of the package under test).
 fn popup() -> PathBuf {
-    let me = PathBuf::from(env!("CARGO_BIN_EXE_qmail-pop3d"));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "-p", "qmail-popup"])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    me.parent().unwrap().join("qmail-popup")
+    qmail_e2e::home::sibling(env!("CARGO_BIN_EXE_qmail-pop3d"), "qmail-popup")
 }
 
 fn now() -> i64 {
@@ -69,11 +63,7 @@ impl Server {
             .unwrap();
         assert!(status.success());
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = qmail_e2e::home::free_port();
         let cp = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/checkpassword.py");
         let mut c = Command::new("tcpserver");
         c.args([
@@ -103,14 +93,7 @@ impl Server {
         }
         let child = c.spawn().unwrap();
         let s = Server { child, port, dir };
-        let t0 = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t0.elapsed() < Duration::from_secs(10),
-                "tcpserver did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        qmail_e2e::home::wait_listening(port);
         s
     }
 

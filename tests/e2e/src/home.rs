@@ -352,3 +352,32 @@ impl Receiver {
         feed(&mut self.command(program, env), input)
     }
 }
+
+/// The program `name` (of the package of the same name) from the target directory of
+/// `me` (a `CARGO_BIN_EXE_…` path), built first: Cargo builds only the binaries of the
+/// package under test.
+pub fn sibling(me: &str, name: &str) -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-q", "-p", name])
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "cargo build -p {name}");
+    Path::new(me).parent().expect("target directory").join(name)
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind 127.0.0.1:0")
+        .port()
+}
+
+/// Wait (10 s at the most) until something accepts connections on 127.0.0.1:`port`.
+pub fn wait_listening(port: u16) {
+    assert!(
+        crate::wait_for(10, || std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok()),
+        "nothing listens on 127.0.0.1:{port}"
+    );
+}
