@@ -30,13 +30,7 @@ exit $rc
 /// qmail-qmqpd from the same target directory (built on demand: Cargo only names the
 /// binaries of the package under test).
 fn qmqpd() -> PathBuf {
-    let me = PathBuf::from(env!("CARGO_BIN_EXE_qmail-qmqpc"));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-q", "-p", "qmail-qmqpd"])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    me.parent().unwrap().join("qmail-qmqpd")
+    qmail_e2e::home::sibling(env!("CARGO_BIN_EXE_qmail-qmqpc"), "qmail-qmqpd")
 }
 
 /// A home with control/me and qmqpservers, and for qmail-qmqpd a fake qmail-queue that
