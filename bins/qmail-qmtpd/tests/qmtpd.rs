@@ -337,11 +337,7 @@ impl Drop for Tcp {
 
 impl Tcp {
     fn start(h: &Receiver) -> Tcp {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = qmail_e2e::home::free_port();
         let port_s = port.to_string();
         let child = h
             .command("tcpserver", &[])
@@ -351,11 +347,7 @@ impl Tcp {
             .spawn()
             .unwrap();
         let t = Tcp { child, port };
-        let t0 = std::time::Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t0.elapsed().as_secs() < 10, "tcpserver did not start");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        qmail_e2e::home::wait_listening(port);
         t
     }
 }
