@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use qmail_core::cdb::{hash, Cdb, CdbError, CdbMake};
+use qmail_e2e::TempDir;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -50,28 +51,6 @@ fn parse_cdbmake(mut input: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
         assert_eq!(input[klen + 2 + dlen], b'\n');
         input = &input[klen + 3 + dlen..];
         out.push((key, data));
-    }
-}
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "qmail-core-it-cdb-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -129,10 +108,10 @@ fn users_cdb_fixture_answers_like_qmail_lspawn_expects() {
 
 #[test]
 fn writer_is_byte_identical_to_tool() {
-    let dir = TempDir::new("ident");
+    let dir = TempDir::new("qmail-core-cdb-ident");
     for name in ["users", "many"] {
         let records = parse_cdbmake(&std::fs::read(fixture(&format!("{name}.in"))).unwrap());
-        let ours = dir.0.join(format!("{name}.cdb"));
+        let ours = dir.join(format!("{name}.cdb"));
         make(&ours, &records);
         let theirs = std::fs::read(fixture(&format!("{name}.cdb"))).unwrap();
         let ours = std::fs::read(&ours).unwrap();
@@ -154,10 +133,10 @@ fn fixture_hash_matches_tool_layout() {
 
 #[test]
 fn truncated_fixture_never_panics() {
-    let dir = TempDir::new("trunc");
+    let dir = TempDir::new("qmail-core-cdb-trunc");
     let records = parse_cdbmake(&std::fs::read(fixture("many.in")).unwrap());
     let full = std::fs::read(fixture("many.cdb")).unwrap();
-    let path = dir.0.join("t.cdb");
+    let path = dir.join("t.cdb");
     for cut in (0..full.len()).step_by(97).chain([full.len() - 1]) {
         std::fs::write(&path, &full[..cut]).unwrap();
         let cdb = match Cdb::open(&path) {
@@ -178,8 +157,8 @@ fn truncated_fixture_never_panics() {
 
 #[test]
 fn error_names_the_path() {
-    let dir = TempDir::new("err");
-    let path = dir.0.join("short.cdb");
+    let dir = TempDir::new("qmail-core-cdb-err");
+    let path = dir.join("short.cdb");
     std::fs::write(&path, b"junk").unwrap();
     let e = Cdb::open(&path).unwrap_err();
     assert_eq!(e.path(), Some(path.as_path()));
@@ -201,8 +180,8 @@ proptest! {
 
     #[test]
     fn round_trip_first_duplicate_wins(records in records_strategy()) {
-        let dir = TempDir::new("prop");
-        let path = dir.0.join("p.cdb");
+        let dir = TempDir::new("qmail-core-cdb-prop");
+        let path = dir.join("p.cdb");
         make(&path, &records);
         let cdb = Cdb::open(&path).unwrap();
         for (key, all) in expected(&records) {
@@ -219,8 +198,8 @@ proptest! {
         body in prop::collection::vec(any::<u8>(), 0..4096),
         key in prop::collection::vec(any::<u8>(), 0..8),
     ) {
-        let dir = TempDir::new("junk");
-        let path = dir.0.join("j.cdb");
+        let dir = TempDir::new("qmail-core-cdb-junk");
+        let path = dir.join("j.cdb");
         std::fs::write(&path, &body).unwrap();
         if let Ok(cdb) = Cdb::open(&path) {
             for r in cdb.find_all(&key).take(10_000) {
@@ -234,8 +213,8 @@ proptest! {
         records in records_strategy(),
         flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
     ) {
-        let dir = TempDir::new("flip");
-        let path = dir.0.join("f.cdb");
+        let dir = TempDir::new("qmail-core-cdb-flip");
+        let path = dir.join("f.cdb");
         make(&path, &records);
         let mut bytes = std::fs::read(&path).unwrap();
         for (at, b) in flips {

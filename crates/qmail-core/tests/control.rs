@@ -7,34 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use qmail_core::control::{self, ControlError, Me};
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "qmail-core-it-control-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn file(&self, name: &str, contents: &[u8]) -> PathBuf {
-        let p = self.0.join(name);
-        std::fs::write(&p, contents).unwrap();
-        p
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use qmail_e2e::TempDir;
 
 fn entries(v: &[&[u8]]) -> Vec<Vec<u8>> {
     v.iter().map(|l| l.to_vec()).collect()
@@ -42,8 +15,8 @@ fn entries(v: &[&[u8]]) -> Vec<Vec<u8>> {
 
 #[test]
 fn missing_file_gives_default() {
-    let d = TempDir::new("missing");
-    let p = d.0.join("nope");
+    let d = TempDir::new("qmail-core-control-missing");
+    let p = d.join("nope");
     assert_eq!(control::readline(&p).unwrap(), None);
     assert_eq!(
         control::rldef(&p, b"default.example").unwrap(),
@@ -56,11 +29,11 @@ fn missing_file_gives_default() {
 
 #[test]
 fn dangling_symlink_counts_as_missing() {
-    let d = TempDir::new("dangling");
-    let p = d.0.join("link");
-    std::os::unix::fs::symlink(d.0.join("target"), &p).unwrap();
+    let d = TempDir::new("qmail-core-control-dangling");
+    let p = d.join("link");
+    std::os::unix::fs::symlink(d.join("target"), &p).unwrap();
     assert_eq!(control::rldef(&p, b"dflt").unwrap(), b"dflt");
-    let target = d.file("target", b"real\n");
+    let target = d.write("target", b"real\n");
     assert_eq!(
         control::readline(&p).unwrap().as_deref(),
         Some(&b"real"[..])
@@ -70,40 +43,40 @@ fn dangling_symlink_counts_as_missing() {
 
 #[test]
 fn single_line_keeps_leading_and_strips_trailing_white_space() {
-    let d = TempDir::new("line");
-    let p = d.file("me", b"  host.example \t \r\nsecond line\n");
+    let d = TempDir::new("qmail-core-control-line");
+    let p = d.write("me", b"  host.example \t \r\nsecond line\n");
     assert_eq!(
         control::readline(&p).unwrap().as_deref(),
         Some(&b"  host.example"[..])
     );
-    let p = d.file("nonl", b"host.example");
+    let p = d.write("nonl", b"host.example");
     assert_eq!(control::rldef(&p, b"x").unwrap(), b"host.example");
-    let p = d.file("empty", b"");
+    let p = d.write("empty", b"");
     assert_eq!(
         control::rldef(&p, b"x").unwrap(),
         b"",
         "an empty file is not missing"
     );
-    let p = d.file("blankfirst", b"\nsecond\n");
+    let p = d.write("blankfirst", b"\nsecond\n");
     assert_eq!(control::rldef(&p, b"x").unwrap(), b"");
 }
 
 #[test]
 fn crlf_lines_are_stripped() {
-    let d = TempDir::new("crlf");
-    let p = d.file("rcpthosts", b"example.com\r\nexample.org\r\n\r\n#c\r\n");
+    let d = TempDir::new("qmail-core-control-crlf");
+    let p = d.write("rcpthosts", b"example.com\r\nexample.org\r\n\r\n#c\r\n");
     assert_eq!(
         control::readfile(&p).unwrap(),
         Some(entries(&[b"example.com", b"example.org"]))
     );
-    let p = d.file("concurrency", b"42\r\n");
+    let p = d.write("concurrency", b"42\r\n");
     assert_eq!(control::readint(&p, 10).unwrap(), 42);
 }
 
 #[test]
 fn list_skips_comments_and_empty_lines_only_at_column_one() {
-    let d = TempDir::new("list");
-    let p = d.file(
+    let d = TempDir::new("qmail-core-control-list");
+    let p = d.write(
         "locals",
         b"# comment\nlocalhost\n\n   \n\t\nhost.example \t\n  #indented\nno-newline",
     );
@@ -116,13 +89,13 @@ fn list_skips_comments_and_empty_lines_only_at_column_one() {
             b"no-newline"
         ]))
     );
-    let p = d.file("nul", b"a\0b\n");
+    let p = d.write("nul", b"a\0b\n");
     assert_eq!(control::readfile(&p).unwrap(), Some(entries(&[b"a\0b"])));
 }
 
 #[test]
 fn integer_file_with_junk() {
-    let d = TempDir::new("int");
+    let d = TempDir::new("qmail-core-control-int");
     for (contents, want) in [
         (&b"120junk\n"[..], 120u64),
         (b"junk\n", 7),
@@ -136,15 +109,15 @@ fn integer_file_with_junk() {
         (b"18446744073709551615\n", u64::MAX),
         (b"60 \t\r\n", 60),
     ] {
-        let p = d.file("timeoutsmtpd", contents);
+        let p = d.write("timeoutsmtpd", contents);
         assert_eq!(control::readint(&p, 7).unwrap(), want, "{contents:?}");
     }
 }
 
 #[test]
 fn directory_is_an_error_not_a_default() {
-    let d = TempDir::new("dir");
-    let p = d.0.join("subdir");
+    let d = TempDir::new("qmail-core-control-dir");
+    let p = d.join("subdir");
     std::fs::create_dir(&p).unwrap();
     assert!(matches!(control::readline(&p), Err(ControlError::NotFile(ref q)) if *q == p));
     assert!(control::readint(&p, 1).is_err());
@@ -174,8 +147,8 @@ fn fifo(dir: &Path) -> PathBuf {
 
 #[test]
 fn fifo_does_not_hang_the_reader() {
-    let d = TempDir::new("fifo");
-    let p = fifo(&d.0);
+    let d = TempDir::new("qmail-core-control-fifo");
+    let p = fifo(&d);
     let q = p.clone();
     let r = within(move || control::readline(&q));
     assert!(matches!(r, Err(ControlError::NotFile(_))), "{r:?}");
@@ -187,17 +160,17 @@ fn fifo_does_not_hang_the_reader() {
 
 #[test]
 fn me_supplies_defaults() {
-    let d = TempDir::new("me");
+    let d = TempDir::new("qmail-core-control-me");
     let me = Me(Some(b"host.example".to_vec()));
     assert_eq!(
-        me.rldef(d.0.join("helohost"), b"fallback").unwrap(),
+        me.rldef(d.join("helohost"), b"fallback").unwrap(),
         b"host.example"
     );
-    let p = d.file("helohost", b"helo.example\n");
+    let p = d.write("helohost", b"helo.example\n");
     assert_eq!(me.rldef(&p, b"fallback").unwrap(), b"helo.example");
     let none = Me(None);
     assert_eq!(
-        none.rldef(d.0.join("missing"), b"fallback").unwrap(),
+        none.rldef(d.join("missing"), b"fallback").unwrap(),
         b"fallback"
     );
 }

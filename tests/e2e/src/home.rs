@@ -45,6 +45,16 @@ impl TempDir {
     pub fn path(&self) -> &Path {
         &self.0
     }
+
+    /// Write a file inside, making its directory first; returns its path.
+    pub fn write(&self, rel: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.0.join(rel);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("mkdir in temporary directory");
+        }
+        fs::write(&p, contents).expect("write in temporary directory");
+        p
+    }
 }
 
 impl std::ops::Deref for TempDir {
@@ -100,12 +110,7 @@ impl Home {
 
     /// Write a file inside the home, making its directory first; returns its path.
     pub fn write(&self, rel: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> PathBuf {
-        let p = self.path(rel);
-        if let Some(parent) = p.parent() {
-            fs::create_dir_all(parent).expect("mkdir in home");
-        }
-        fs::write(&p, contents).expect("write in home");
-        p
+        self.dir.write(rel, contents)
     }
 
     /// Write control/`name`.
