@@ -514,12 +514,52 @@ fn refused_defers_then_alarm_delivers() {
     );
     assert!(send_a.wait_log(": success: ", 1, 10));
     assert!(w.a.wait_queue_empty(20));
+
+    // A 4 MB message with long lines, leading dots and 8-bit bytes arrives byte for byte.
+    let dir = w.a.scratch();
+    let body: Vec<u8> = (0..4000u32)
+        .flat_map(|i| {
+            let mut line: Vec<u8> = if i % 7 == 0 {
+                b".".to_vec()
+            } else {
+                Vec::new()
+            };
+            line.extend((0..(i * 37) % 2000).map(|j| match (i + j) % 97 {
+                0 => b'.',
+                k => 0x20 + ((k * 3 + i) % 0xdf) as u8,
+            }));
+            line.push(b'\n');
+            line
+        })
+        .filter(|&b| b != b'\r' && b != 0)
+        .collect();
+    let mut msg = b"Subject: big\n\n".to_vec();
+    msg.extend_from_slice(&body);
+    fs::write(dir.join("big"), &msg).unwrap();
+    let r = w.a.sh(&format!(
+        "/var/qmail/bin/qmail-inject -f alice@a.test bobdown@b.test < {}/big",
+        dir.display()
+    ));
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    assert!(
+        wait_for(60, || maildir_messages(&maildir).len() == 2),
+        "{}",
+        send_a.log_text()
+    );
+    let got = maildir_messages(&maildir)
+        .into_iter()
+        .find(|m| m.windows(13).any(|w| w == b"Subject: big\n"))
+        .expect("the big message");
+    let start = got.windows(2).position(|w| w == b"\n\n").unwrap() + 2;
+    assert!(body.len() > 3_000_000);
+    assert!(got[start..] == body[..], "body changed in transit");
 }
 
 #[test]
 fn scripted_server_temp_perm_and_stall() {
     let w = World::new();
     w.a.control("timeoutremote", &["3"]);
+    w.a.control("concurrencyremote", &["2"]);
     let home_a = mailbox(&w.a, "alicebounce");
     let server = w.start_scripted_b();
     let send_a = w.start_send(&w.a, &w.ns_a);
@@ -595,6 +635,28 @@ fn scripted_server_temp_perm_and_stall() {
         w.a.mess_files()
     );
     assert!(!server.text().contains("message received"));
+
+    // concurrencyremote 2: four more stalling deliveries run two at a time.
+    let before = std::time::Instant::now();
+    for i in 2..6 {
+        inject_a(
+            &w,
+            "alicebounce@a.test",
+            &format!("stall{i}@scripted.test"),
+            "stall",
+        );
+    }
+    assert!(
+        send_a.wait_log("but_connection_died._(#4.4.2)/", 5, 40),
+        "{}",
+        send_a.log_text()
+    );
+    let took = before.elapsed().as_secs_f64();
+    let log = send_a.log_text();
+    assert!(log.contains("remote 2/2"), "{log}");
+    assert!(!log.contains("remote 3/2"), "{log}");
+    assert!(took >= 5.5, "four 3 s stalls two at a time took {took} s");
+    assert_eq!(server.text().matches("stalling").count(), 5);
 }
 
 #[test]
