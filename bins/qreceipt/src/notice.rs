@@ -1,39 +1,6 @@
 //! The notice's text. It is interface data: people and filters read it.
 
-/// Does the local part need quotes to be a valid RFC 822 address?
-fn needs_quote(local: &[u8]) -> bool {
-    local.is_empty()
-        || local.starts_with(b".")
-        || local.ends_with(b".")
-        || local.windows(2).any(|w| w == b"..")
-        || local
-            .iter()
-            .any(|&c| c <= b' ' || c >= 127 || b"()<>@,;:\\\"[]".contains(&c))
-}
-
-/// qmail's quote2: the address as it may appear inside `<…>` in a header.
-pub fn quote2(addr: &[u8]) -> Vec<u8> {
-    let (local, domain) = match addr.iter().rposition(|&c| c == b'@') {
-        Some(i) => (
-            addr.get(..i).unwrap_or_default(),
-            addr.get(i..).unwrap_or_default(),
-        ),
-        None => (addr, &b""[..]),
-    };
-    if !needs_quote(local) {
-        return addr.to_vec();
-    }
-    let mut q = vec![b'"'];
-    for &c in local {
-        if c == b'"' || c == b'\\' || c == b'\r' {
-            q.push(b'\\');
-        }
-        q.push(c);
-    }
-    q.push(b'"');
-    q.extend_from_slice(domain);
-    q
-}
+pub use qmail_core::quote::quote2;
 
 pub fn text(sender: &[u8], target: &[u8], message_id: Option<&[u8]>) -> Vec<u8> {
     let q = quote2(sender);
@@ -65,5 +32,7 @@ mod tests {
         assert_eq!(quote2(b"a\"b@c@x"), b"\"a\\\"b@c\"@x");
         assert_eq!(quote2(b".a@x"), b"\".a\"@x");
         assert_eq!(quote2(b"nodomain"), b"nodomain");
+        // Like every qmail program: LF inside a quoted local part is escaped too.
+        assert_eq!(quote2(b"a\nb@x"), b"\"a\\\nb\"@x");
     }
 }
