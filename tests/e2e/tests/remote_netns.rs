@@ -44,7 +44,8 @@ fn dns_config() -> String {
          mx-host=routed.test,dead.twomx.test,10\n\
          mx-host=loop.test,mx.a.test,10\n\
          host-record=scripted.test,{B_IP}\n\
-         cname=alias.test,mx.b.test\n{big}"
+         cname=alias.test,mx.b.test\n\
+         mx-host=noaddr.test,nothing-here.noaddr.test,10\n{big}"
     )
 }
 
@@ -168,6 +169,13 @@ impl World {
             self.resolve_from_a("mx.b.test").as_deref() == Some(B_IP)
         });
         assert!(ok, "dnsmasq did not answer: {}", self.dns_log());
+    }
+
+    fn stop_dns(&mut self) {
+        if let Some(mut c) = self.dnsmasq.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 
     fn dns_log(&self) -> String {
@@ -296,10 +304,7 @@ print('.'.join(str(b) for b in r[-4:]))
 
 impl Drop for World {
     fn drop(&mut self) {
-        if let Some(mut c) = self.dnsmasq.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        self.stop_dns();
         // Anything still running in our namespaces was started by this test.
         for ns in [&self.ns_a, &self.ns_b, &self.ns_d] {
             if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
@@ -728,8 +733,8 @@ fn routing_two_mx_smtproutes_and_loop() {
 }
 
 #[test]
-fn cname_without_mx_and_truncated_mx_answer() {
-    let w = World::new();
+fn dns_cname_truncation_and_failures() {
+    let mut w = World::new();
     let home = mailbox(&w.b, "bobdns");
     let _smtpd = w.start_smtpd_b();
     let _send_b = w.start_send(&w.b, &w.ns_b);
@@ -764,5 +769,40 @@ fn cname_without_mx_and_truncated_mx_answer() {
     assert!(
         dns.contains("query[A] exchanger-that-does-not-exist-28.big.test"),
         "{dns}"
+    );
+
+    // A name that does not exist, and an MX whose exchanger has no address: permanent.
+    inject_a(&w, "alice@a.test", "x@nosuch.test", "nxdomain");
+    assert!(
+        send_a.wait_log(
+            "failure: Sorry,_I_couldn't_find_any_host_named_nosuch.test._(#5.1.2)/",
+            1,
+            30
+        ),
+        "{}",
+        send_a.log_text()
+    );
+    inject_a(&w, "alice@a.test", "x@noaddr.test", "noaddr");
+    assert!(
+        send_a.wait_log(
+            "failure: Sorry,_I_couldn't_find_a_mail_exchanger_or_IP_address._(#5.4.4)/",
+            1,
+            30
+        ),
+        "{}",
+        send_a.log_text()
+    );
+
+    // The DNS server gone: a temporary failure, the message stays queued.
+    w.stop_dns();
+    inject_a(&w, "alice@a.test", "bobdns@b.test", "no-dns");
+    assert!(
+        send_a.wait_log(
+            "deferral: Sorry,_I_couldn't_find_any_host_by_that_name._(#4.1.2)/",
+            1,
+            60
+        ),
+        "{}",
+        send_a.log_text()
     );
 }
