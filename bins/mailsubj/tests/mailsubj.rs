@@ -12,7 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_mailsubj");
 fn header_then_input_to_qmail_inject() {
     let d = Home::new("mailsubj");
     qmail_e2e::script(
-        d.write("bin/qmail-inject", ""),
+        d.join("bin/qmail-inject"),
         "#!/bin/sh\necho \"args=$#\"\ncat\nexit 5\n",
     );
     let ds = d.display().to_string();

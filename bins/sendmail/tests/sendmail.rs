@@ -23,9 +23,9 @@ eval \"x=\\${$v+set}\"; [ \"$x\" = set ] && eval \"echo $v=\\$$v\"\ndone\ncat\ne
 fn sendmail(argv0: &str, env: &[&str], args: &[&str], input: &str) -> (String, String, i32) {
     let d = Home::new("sendmail");
     for p in ["qmail-inject", "qmail-qread", "qmail-smtpd"] {
-        qmail_e2e::script(d.write(format!("bin/{p}"), ""), SHOW);
+        qmail_e2e::script(d.join("bin").join(p), SHOW);
     }
-    fs::copy(BIN, d.join(argv0)).unwrap();
+    qmail_e2e::install_program(BIN, d.join(argv0));
     d.write("input", input);
     let q = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
     let ds = d.display().to_string();
@@ -170,8 +170,9 @@ fn through_real_qmail_inject() {
     }
     let d = Home::new("sendmail-e2e");
     d.control("me", "cmp.example\n");
-    fs::copy(&inject, d.write("bin/qmail-inject", "")).unwrap();
-    fs::copy(BIN, d.join("bin/sendmail")).unwrap();
+    d.mkdir("bin");
+    qmail_e2e::install_program(&inject, d.join("bin/qmail-inject"));
+    qmail_e2e::install_program(BIN, d.join("bin/sendmail"));
     let ds = d.display().to_string();
     let qq = FakeQueue::once(0);
     let qqs = qq.program().display().to_string();

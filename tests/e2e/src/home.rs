@@ -6,7 +6,6 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -169,11 +168,34 @@ impl AsRef<Path> for Home {
     }
 }
 
-/// Make `path` an executable (0755) script with `text`.
+/// Make `path` an executable (0755) script with `text`, and its directory if need be (see
+/// `install_program`).
 pub fn script(path: impl AsRef<Path>, text: &str) {
     let p = path.as_ref();
-    fs::write(p, text).expect("write script");
-    fs::set_permissions(p, fs::Permissions::from_mode(0o755)).expect("chmod script");
+    if let Some(parent) = p.parent() {
+        fs::create_dir_all(parent).expect("mkdir for script");
+    }
+    let mut draft = p.as_os_str().to_owned();
+    draft.push(".draft");
+    let draft = PathBuf::from(draft);
+    fs::write(&draft, text).expect("write script");
+    install_program(&draft, p);
+    fs::remove_file(&draft).expect("remove script draft");
+}
+
+/// Copy the program `from` to `to` with mode 0755, by install(1). The copy is thus never
+/// open for writing in this multi-threaded test process: a child that another test forks
+/// meanwhile would hold that descriptor until it execs, and running the copy would fail
+/// with ETXTBSY (exit 126 from a shell).
+pub fn install_program(from: impl AsRef<Path>, to: impl AsRef<Path>) {
+    let st = Command::new("install")
+        .arg("-m")
+        .arg("0755")
+        .arg(from.as_ref())
+        .arg(to.as_ref())
+        .status()
+        .expect("run install");
+    assert!(st.success(), "install {}", to.as_ref().display());
 }
 
 /// Run `c` with `input` on fd 0 (then end of file), capturing fd 1 and fd 2. The input is

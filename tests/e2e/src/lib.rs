@@ -28,7 +28,9 @@ pub mod home;
 mod install;
 pub mod tcpto;
 
-pub use home::{feed, gid_of, run, run_fd01, script, FakeQueue, Home, Receiver, TempDir};
+pub use home::{
+    feed, gid_of, install_program, run, run_fd01, script, FakeQueue, Home, Receiver, TempDir,
+};
 
 /// The directory holding the built programs.
 pub fn bin_dir() -> PathBuf {
