@@ -249,7 +249,7 @@ fn message_checks() {
 fn slot_in_use_and_exit_after_children() {
     let h = home("busy");
     let m = h.mess("103", uid("qmailq"));
-    std::fs::write(h.join("bin/qmail-local"), "#!/bin/sh\nsleep 1\necho slow\n").unwrap();
+    qmail_e2e::home::script(h.join("bin/qmail-local"), "#!/bin/sh\nsleep 1\necho slow\n");
     let mut l = start(&h, &["./Maildir/"]);
     let mut limit = [0u8; 1];
     l.rep.read_exact(&mut limit).unwrap();
