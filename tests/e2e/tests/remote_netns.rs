@@ -698,6 +698,58 @@ fn routing_two_mx_smtproutes_and_loop() {
         r.stdout_str()
     );
 
+    // Two recent timeouts 200 s ago: the dead host is skipped without a try (a try would
+    // time out again and make it 3, now). qmail-tcpok forgets it, and it is tried again.
+    let tcpto = w.a.path("queue/lock/tcpto");
+    let mut table = fs::read(&tcpto).unwrap();
+    let dead: std::net::Ipv4Addr = DEAD_IP.parse().unwrap();
+    assert_eq!(
+        table[..4],
+        dead.octets(),
+        "the dead host's record is the first"
+    );
+    let then = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 200) as u32;
+    table[4] = 2;
+    table[8..12].copy_from_slice(&then.to_le_bytes());
+    fs::write(&tcpto, &table).unwrap();
+    inject_a(
+        &w,
+        "aliceroute@a.test",
+        "bobroute@twomx.test",
+        "skipped-dead",
+    );
+    assert!(
+        wait_for(30, || subjects(&maildir).contains("skipped-dead")),
+        "{}",
+        send_a.log_text()
+    );
+    let r = w.a_sh("/var/qmail/bin/qmail-tcpto");
+    let out = r.stdout_str();
+    assert!(out.starts_with(&format!("{DEAD_IP} timed out 20")), "{out}");
+    assert!(
+        out.ends_with(" seconds ago; # recent timeouts: 2\n"),
+        "{out}"
+    );
+    let r = w.a_sh("/var/qmail/bin/qmail-tcpok && /var/qmail/bin/qmail-tcpto");
+    assert_eq!((r.code, r.stdout_str()), (Some(0), String::new()));
+    inject_a(
+        &w,
+        "aliceroute@a.test",
+        "bobroute@twomx.test",
+        "after-tcpok",
+    );
+    assert!(
+        wait_for(30, || subjects(&maildir).contains("after-tcpok")),
+        "{}",
+        send_a.log_text()
+    );
+    let out = w.a_sh("/var/qmail/bin/qmail-tcpto").stdout_str();
+    assert!(out.ends_with("; # recent timeouts: 1\n"), "{out}");
+
     // smtproutes wins over DNS (whose only MX for routed.test is the dead host).
     inject_a(&w, "aliceroute@a.test", "bobroute@routed.test", "routed");
     assert!(
@@ -729,7 +781,7 @@ fn routing_two_mx_smtproutes_and_loop() {
     assert!(bounce.contains("<someone@loop.test>:\n"), "{bounce}");
     assert!(bounce.contains("(#5.4.6)"), "{bounce}");
     assert!(w.a.wait_queue_empty(20), "{:?}", w.a.mess_files());
-    assert_eq!(maildir_messages(&maildir).len(), 2);
+    assert_eq!(maildir_messages(&maildir).len(), 4);
 }
 
 #[test]
