@@ -287,12 +287,18 @@ impl Daemon {
         }
     }
 
-    /// Stop it (SIGTERM to the group, then SIGKILL after 10 s) and reap it.
+    /// Stop it the way an administrator would: SIGTERM to the daemon itself (qmail-send
+    /// then finishes its deliveries and its children leave on EOF), SIGTERM to the rest of
+    /// the group after 10 s, SIGKILL after 20 s; then reap it.
     pub fn stop(&mut self) {
-        self.signal(nix::sys::signal::Signal::SIGTERM);
-        let done = wait_for(10, || matches!(self.child.try_wait(), Ok(Some(_))));
-        if !done {
-            self.signal(nix::sys::signal::Signal::SIGKILL);
+        use nix::sys::signal::Signal;
+        self.signal_leader(Signal::SIGTERM);
+        if wait_for(10, || matches!(self.child.try_wait(), Ok(Some(_)))) {
+            return;
+        }
+        self.signal(Signal::SIGTERM);
+        if !wait_for(10, || matches!(self.child.try_wait(), Ok(Some(_)))) {
+            self.signal(Signal::SIGKILL);
             let _ = self.child.wait();
         }
     }
