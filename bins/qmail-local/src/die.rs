@@ -39,9 +39,6 @@ impl Die {
             "qmail-local: usage: qmail-local [ -nN ] user homedir local dash ext domain sender defaultdelivery",
         )
     }
-    pub fn no_mem() -> Die {
-        Die::temp("Out of memory. (#4.3.0)")
-    }
     pub fn chdir_home(home: &[u8], e: &io::Error) -> Die {
         Die::temp(format!(
             "Unable to switch to {}: {}. (#4.3.0)",
@@ -127,9 +124,6 @@ impl Die {
     }
     pub fn maildir_chdir() -> Die {
         Die::temp("Unable to chdir to maildir. (#4.2.1)")
-    }
-    pub fn maildir_timeout() -> Die {
-        Die::temp("Timeout on maildir delivery. (#4.3.0)")
     }
     pub fn maildir_read() -> Die {
         Die::temp("Unable to read message. (#4.3.0)")
