@@ -28,11 +28,6 @@ impl Cdb {
         Cdb::new(file, Some(path.to_path_buf()))
     }
 
-    /// Read from an already open file.
-    pub fn from_file(file: File) -> Result<Cdb, CdbError> {
-        Cdb::new(file, None)
-    }
-
     fn new(file: File, path: Option<PathBuf>) -> Result<Cdb, CdbError> {
         let meta = file.metadata().map_err(|e| CdbError::Io(path.clone(), e))?;
         if !meta.is_file() {
