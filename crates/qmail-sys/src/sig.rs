@@ -71,12 +71,6 @@ pub fn block(sig: Signal) -> io::Result<()> {
     signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None).map_err(io::Error::from)
 }
 
-pub fn unblock(sig: Signal) -> io::Result<()> {
-    let mut set = SigSet::empty();
-    set.add(sig);
-    signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None).map_err(io::Error::from)
-}
-
 /// Schedule SIGALRM in `secs` seconds (0 cancels).
 pub fn alarm(secs: u32) {
     // nix's set() refuses 0; cancel() is the way to clear the timer.
