@@ -99,12 +99,6 @@ impl Session {
         vec![Action::Reply(reply::greet(&self.cfg.greeting))]
     }
 
-    /// Whether the program should read more client input now (not while a qmail-queue
-    /// answer is pending, nor after the end).
-    pub fn wants_input(&self) -> bool {
-        matches!(self.mode, Mode::Commands | Mode::Data { .. })
-    }
-
     /// The session has ended (an [`Action::Exit`] was returned).
     pub fn is_done(&self) -> bool {
         matches!(self.mode, Mode::Done)
