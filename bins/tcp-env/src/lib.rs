@@ -173,7 +173,10 @@ pub fn run() -> u8 {
     }
     // exec resets SIGPIPE to its default in the new program.
     let e = cmd.exec();
-    fatal(&format!("unable to run {}", name.to_string_lossy()), e)
+    fatal(
+        &format!("unable to run {}", name.to_string_lossy()),
+        qmail_core::errstr::errstr(&e),
+    )
 }
 
 #[cfg(test)]
