@@ -8,6 +8,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use qmail_core::auto;
+use qmail_core::errstr::errstr;
 
 pub fn run() -> u8 {
     let mut out = io::stdout().lock();
@@ -16,8 +17,9 @@ pub fn run() -> u8 {
         Err((path, e)) => {
             let _ = writeln!(
                 io::stderr().lock(),
-                "qmail-qstat: fatal: unable to read {}: {e}",
-                path.display()
+                "qmail-qstat: fatal: unable to read {}: {}",
+                path.display(),
+                errstr(&e)
             );
             111
         }
