@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use qmail_core::child::feed;
+use qmail_core::errstr::errstr;
 
 /// The header mailsubj writes before its input.
 pub fn header(subject: &[u8], recips: &[Vec<u8>]) -> Vec<u8> {
@@ -36,7 +37,10 @@ pub fn run() -> Result<u8, (u8, String)> {
         .map_err(|e| {
             (
                 111,
-                format!("mailsubj: fatal: unable to run qmail-inject: {e}"),
+                format!(
+                    "mailsubj: fatal: unable to run qmail-inject: {}",
+                    errstr(&e)
+                ),
             )
         })?;
     if let Some(mut pipe) = child.stdin.take() {
@@ -46,9 +50,15 @@ pub fn run() -> Result<u8, (u8, String)> {
             return Err((111, "mailsubj: fatal: read error".into()));
         }
     }
-    let status = child
-        .wait()
-        .map_err(|e| (111, format!("mailsubj: fatal: wait failed: {e}")))?;
+    let status = child.wait().map_err(|e| {
+        (
+            111,
+            format!(
+                "mailsubj: fatal: unable to wait for qmail-inject: {}",
+                errstr(&e)
+            ),
+        )
+    })?;
     Ok(status
         .code()
         .map_or(111, |c| u8::try_from(c).unwrap_or(111)))
