@@ -18,7 +18,7 @@ pub const CONTROL_MAX: u64 = 64 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
-    #[error("unable to read {path}: {err}", path = .0.display(), err = .1)]
+    #[error("unable to read {path}: {err}", path = .0.display(), err = crate::errstr::errstr(.1))]
     Io(PathBuf, io::Error),
     #[error("unable to read {}: not a regular file", .0.display())]
     NotFile(PathBuf),
