@@ -14,7 +14,7 @@ const MODE: u32 = 0o644;
 pub enum ConfigError {
     #[error("usage: config-fast fqdn")]
     Usage,
-    #[error("unable to write {path}: {err}", path = .0.display(), err = .1)]
+    #[error("unable to write {path}: {err}", path = .0.display(), err = qmail_core::errstr::errstr(.1))]
     Write(PathBuf, io::Error),
 }
 
