@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 use qmail_core::auto;
+use qmail_core::errstr::errstr;
 
 pub use upq::{upq, Moved, Trouble};
 
@@ -20,11 +21,11 @@ pub use upq::{upq, Moved, Trouble};
 pub enum UpqError {
     #[error("usage: qmail-upq [ queuedir ]")]
     Usage,
-    #[error("unable to switch to {}: {err}", path.display())]
+    #[error("unable to switch to {}: {}", path.display(), errstr(err))]
     Chdir { path: PathBuf, err: io::Error },
     #[error("qmail-send is running; stop qmail first")]
     Running,
-    #[error("unable to lock {}: {err}", path.display())]
+    #[error("unable to lock {}: {}", path.display(), errstr(err))]
     Lock { path: PathBuf, err: io::Error },
     #[error("{0}")]
     Trouble(#[from] upq::Trouble),

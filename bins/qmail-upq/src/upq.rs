@@ -10,7 +10,7 @@ use qmail_core::fmtqfn::{parse_id, SPLIT_DIRS};
 /// A failure that stops the whole run (a split directory that cannot be read or given
 /// its new subdirectories).
 #[derive(Debug, thiserror::Error)]
-#[error("unable to {op} {}: {err}", path.display())]
+#[error("unable to {op} {}: {}", path.display(), qmail_core::errstr::errstr(err))]
 pub struct Trouble {
     op: &'static str,
     path: PathBuf,
@@ -92,9 +92,10 @@ fn place(dir: &Path, from: &Path, name: &str, split: u64, m: &mut Moved, warn: &
         Err(e) => {
             let _ = writeln!(
                 warn,
-                "qmail-upq: warning: unable to move {} to {}: {e}",
+                "qmail-upq: warning: unable to move {} to {}: {}",
                 from.display(),
-                to.display()
+                to.display(),
+                qmail_core::errstr::errstr(&e)
             );
             m.warnings = m.warnings.saturating_add(1);
         }
