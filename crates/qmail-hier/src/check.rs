@@ -8,6 +8,7 @@ use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::{Apply, Entry, HierError, Ids, Kind};
+use qmail_core::errstr::errstr;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
@@ -90,7 +91,7 @@ impl Apply for Check {
                 return Ok(());
             }
             Err(err) => {
-                self.warn(&path, Problem::Stat(err.to_string()));
+                self.warn(&path, Problem::Stat(errstr(&err)));
                 return Ok(());
             }
         };

@@ -134,7 +134,7 @@ pub trait Apply {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HierError {
-    #[error("unable to {op} {}: {err}", path.display())]
+    #[error("unable to {op} {}: {}", path.display(), qmail_core::errstr::errstr(err))]
     Io {
         op: &'static str,
         path: PathBuf,
