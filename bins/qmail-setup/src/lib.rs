@@ -24,7 +24,7 @@ pub enum SetupError {
     Usage,
     #[error("must be run as root (or with DESTDIR set, to build a package image)")]
     NotRoot,
-    #[error("unable to find my own directory: {0}")]
+    #[error("unable to find my own directory: {}", qmail_core::errstr::errstr(.0))]
     Exe(io::Error),
     #[error("{0}")]
     Account(String),

@@ -52,9 +52,10 @@ pub fn make(system: &Path, root: &Path, out: &mut impl Write, err: &mut impl Wri
                 if let Err(e) = std::os::unix::fs::symlink(&target, &path) {
                     let _ = writeln!(
                         err,
-                        "qmail-setup: warning: unable to link {} to {}: {e}",
+                        "qmail-setup: warning: unable to link {} to {}: {}",
                         path.display(),
-                        target.display()
+                        target.display(),
+                        qmail_core::errstr::errstr(&e)
                     );
                     problems = problems.saturating_add(1);
                 } else {
@@ -69,8 +70,9 @@ pub fn make(system: &Path, root: &Path, out: &mut impl Write, err: &mut impl Wri
             Err(e) => {
                 let _ = writeln!(
                     err,
-                    "qmail-setup: warning: unable to stat {}: {e}",
-                    path.display()
+                    "qmail-setup: warning: unable to stat {}: {}",
+                    path.display(),
+                    qmail_core::errstr::errstr(&e)
                 );
                 problems = problems.saturating_add(1);
             }

@@ -28,8 +28,9 @@ pub fn add(system: &Path, root: &Path, out: &mut impl Write, err: &mut impl Writ
         (Err(e), _) | (_, Err(e)) => {
             let _ = writeln!(
                 err,
-                "qmail-setup: warning: unable to read {}: {e}",
-                conf.display()
+                "qmail-setup: warning: unable to read {}: {}",
+                conf.display(),
+                qmail_core::errstr::errstr(&e)
             );
             return 1;
         }
@@ -60,8 +61,9 @@ pub fn add(system: &Path, root: &Path, out: &mut impl Write, err: &mut impl Writ
             let _ = fs::remove_file(&tmp);
             let _ = writeln!(
                 err,
-                "qmail-setup: warning: unable to update {}: {e}",
-                conf.display()
+                "qmail-setup: warning: unable to update {}: {}",
+                conf.display(),
+                qmail_core::errstr::errstr(&e)
             );
             1
         }

@@ -54,8 +54,9 @@ pub fn rules(root: &Path, ids: Option<Ids>, out: &mut impl Write, err: &mut impl
         Err(e) => {
             let _ = writeln!(
                 err,
-                "qmail-setup: warning: unable to create {}: {e}",
-                rules.display()
+                "qmail-setup: warning: unable to create {}: {}",
+                rules.display(),
+                qmail_core::errstr::errstr(&e)
             );
             return 1;
         }
@@ -92,7 +93,11 @@ pub fn rules(root: &Path, ids: Option<Ids>, out: &mut impl Write, err: &mut impl
             1
         }
         Err(e) => {
-            let _ = writeln!(err, "qmail-setup: warning: unable to run tcprules: {e}");
+            let _ = writeln!(
+                err,
+                "qmail-setup: warning: unable to run tcprules: {}",
+                qmail_core::errstr::errstr(&e)
+            );
             1
         }
     }

@@ -33,7 +33,10 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), SetupError> {
     match cmd.status() {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(SetupError::Account(format!("{what} failed: {s}"))),
-        Err(e) => Err(SetupError::Account(format!("unable to run {what}: {e}"))),
+        Err(e) => Err(SetupError::Account(format!(
+            "unable to run {what}: {}",
+            qmail_core::errstr::errstr(&e)
+        ))),
     }
 }
 
