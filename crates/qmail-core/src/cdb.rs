@@ -30,7 +30,7 @@ pub const CDB_MAX: u64 = u32::MAX as u64;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CdbError {
-    #[error("{}: {}", shown(.0), .1)]
+    #[error("{}: {}", shown(.0), crate::errstr::errstr(.1))]
     Io(Option<PathBuf>, io::Error),
     /// The file is not a well-formed cdb (truncated, offsets out of range).
     #[error("{}: bad cdb format", shown(.0))]
