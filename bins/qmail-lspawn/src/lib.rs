@@ -15,7 +15,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
-use qmail_core::exit::{errno_is_temp, Qlx};
+use qmail_core::exit::Qlx;
 use qmail_core::{auto, ids};
 use qmail_spawn::{Spawner, Started, Status};
 
@@ -83,12 +83,12 @@ impl Spawner for Lspawn {
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
             .spawn();
+        // Starting our own child is spawn.c's fork: its failure says nothing about the
+        // recipient (a missing /proc would otherwise bounce every local delivery), so it
+        // is temporary whatever the errno. The child itself tells exec errors apart.
         match r {
             Ok(c) => Started::Child(c),
-            Err(e) if e.raw_os_error().is_some_and(errno_is_temp) => {
-                Started::Done(Status::Exited(Qlx::ExecSoft.code()))
-            }
-            Err(_) => Started::Done(Status::Exited(Qlx::ExecHard.code())),
+            Err(_) => Started::Done(Status::Exited(Qlx::Sys.code())),
         }
     }
 
