@@ -93,7 +93,7 @@ impl Queue {
                             q.close()
                         }
                         Some(Qq::ExecFailed) => Err(QueueExit::report(QQ_EXEC_FAILED).to_string()),
-                        None => Err(QueueExit::report(81).to_string()),
+                        None => Err(QueueExit::report(QueueExit::Bug.code()).to_string()),
                     };
                     let result = result.as_ref().map(|_| ()).map_err(|e| e.as_bytes());
                     session.on_queue_close(result, now())
