@@ -219,9 +219,6 @@ pub fn check(root: &Path, ids: Option<Ids>, err: &mut impl Write) -> Result<usiz
 /// The names linked to bin/sendmail, relative to the system root.
 pub const LINKS: &[&str] = links::LINKS;
 
-/// The relay rules installed as control/tcp.smtp when it is missing.
-pub const TCP_SMTP: &str = smtp::RULES;
-
 /// The pages this source tree would install (for tests and instcheck's documentation).
 pub fn pages(srcdir: &Path) -> Vec<Entry> {
     pages::pages(srcdir)
