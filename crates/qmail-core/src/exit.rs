@@ -104,6 +104,12 @@ pub enum LocalExit {
     Temp = 111,
 }
 
+impl LocalExit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
 /// Exit codes of the qmail-lspawn child before and while exec'ing qmail-local (qlx.h).
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
