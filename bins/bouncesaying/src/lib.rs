@@ -28,8 +28,8 @@ pub fn run() -> Result<u8, Fatal> {
             Status::Exited(111) => {
                 return Err(Fatal::new(111, format!("{FATAL}temporary child error")))
             }
-            Status::Exited(_) => return Ok(LocalExit::Ok as u8),
+            Status::Exited(_) => return Ok(LocalExit::Ok.code()),
         }
     }
-    Err(Fatal::new(LocalExit::Perm as u8, error.as_bytes()))
+    Err(Fatal::new(LocalExit::Perm.code(), error.as_bytes()))
 }
