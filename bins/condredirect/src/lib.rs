@@ -57,7 +57,7 @@ pub fn run() -> Result<u8, Fatal> {
         Status::Crashed => return Err(fatal(111, "child crashed")),
         Status::Exited(0) => {}
         Status::Exited(111) => return Err(fatal(111, "temporary child error")),
-        Status::Exited(_) => return Ok(LocalExit::Ok as u8),
+        Status::Exited(_) => return Ok(LocalExit::Ok.code()),
     }
     let mut msg = rewind().map_err(|e| sys("unable to rewind: ", &e))?;
     let sender = var("SENDER")?;
@@ -74,5 +74,5 @@ pub fn run() -> Result<u8, Fatal> {
     qq.to(newaddr.as_bytes());
     qq.close().map_err(|r| qq_fatal(&r))?;
     let _ = writeln!(io::stderr().lock(), "condredirect: qp {qp}");
-    Ok(LocalExit::Stop as u8)
+    Ok(LocalExit::Stop.code())
 }
