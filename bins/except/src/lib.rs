@@ -21,8 +21,8 @@ pub fn run() -> Result<u8, Fatal> {
     }
     match child::run(&args) {
         Status::Crashed => Err(Fatal::new(111, format!("{FATAL}child crashed"))),
-        Status::Exited(0) => Ok(LocalExit::Perm as u8),
+        Status::Exited(0) => Ok(LocalExit::Perm.code()),
         Status::Exited(111) => Err(Fatal::new(111, format!("{FATAL}temporary child error"))),
-        Status::Exited(_) => Ok(LocalExit::Ok as u8),
+        Status::Exited(_) => Ok(LocalExit::Ok.code()),
     }
 }
