@@ -46,7 +46,7 @@ pub fn report(d: &Die) -> u8 {
     if !d.text.is_empty() {
         say(&[d.text.as_bytes()]);
     }
-    d.code as u8
+    d.code.code()
 }
 
 /// The whole run; `main` exits with `report(&die)` on error and 0 on success.
