@@ -4,6 +4,7 @@
 //! descriptor layout 0 = log, 1/2 lspawn, 3/4 rspawn, 5/6 qmail-clean. Any failure exits 111
 //! without a word.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use std::ffi::{CString, OsString};
 use std::io;
