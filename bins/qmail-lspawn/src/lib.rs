@@ -3,6 +3,7 @@
 //! never as root. The only data it parses are the spawn commands, users/cdb records and
 //! qmail-getpw's six fields.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod child;
 pub mod nughde;
