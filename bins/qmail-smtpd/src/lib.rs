@@ -2,6 +2,7 @@
 //! 1 (qmail-smtpd(8)). The protocol decisions are made by `qmail_smtp::Session`; this
 //! program reads the controls, moves bytes with timeouts and runs qmail-queue.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod client;
 mod queue;
