@@ -3,6 +3,7 @@
 //! (tcp-env(1), spec §5.5). Under tcpserver, which sets PROTO=TCP itself, it just runs the
 //! program.
 #![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod remoteinfo;
 
