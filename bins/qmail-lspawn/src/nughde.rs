@@ -2,7 +2,7 @@
 //! `!local\0`, then wildcard prefixes whose last character is a wildchar), else
 //! `bin/qmail-getpw local` run as qmailp/nofiles. Errors are QLX exit codes, reported as
 //! if qmail-local had exited with them.
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -92,9 +92,11 @@ fn is_noent(e: &qmail_core::cdb::CdbError) -> bool {
     matches!(e, qmail_core::cdb::CdbError::Io(_, io) if io.kind() == io::ErrorKind::NotFound)
 }
 
-/// Run qmail-getpw as qmailp with group nofiles; its exit code, if not 0, is ours.
+/// Run qmail-getpw as qmailp with group nofiles; its exit code, if not 0, is ours. At most
+/// GETPW_MAX + 1 bytes of its output are read (a compromised qmailp cannot make this root
+/// process grow); more than GETPW_MAX is a temporary failure.
 pub fn from_getpw(home: &Path, local: &[u8], qmailp: u32, nofiles: u32) -> Result<Vec<u8>, u8> {
-    let out = Command::new(home.join("bin/qmail-getpw"))
+    let mut child = Command::new(home.join("bin/qmail-getpw"))
         .arg0("bin/qmail-getpw")
         .current_dir(home)
         .arg(std::ffi::OsStr::from_bytes(local))
@@ -103,11 +105,21 @@ pub fn from_getpw(home: &Path, local: &[u8], qmailp: u32, nofiles: u32) -> Resul
         .stderr(Stdio::inherit())
         .gid(nofiles)
         .uid(qmailp)
-        .output()
+        .spawn()
         .map_err(|_| Qlx::ExecPw.code())?;
-    match out.status.code() {
+    let mut out = Vec::new();
+    let limit = u64::try_from(GETPW_MAX)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let read = match child.stdout.take() {
+        Some(pipe) => pipe.take(limit).read_to_end(&mut out).is_ok(),
+        None => false,
+    };
+    // The pipe is closed now: a qmail-getpw still writing gets EPIPE (or SIGPIPE) and ends.
+    let status = child.wait().map_err(|_| Qlx::Sys.code())?;
+    match status.code() {
         None => Err(Qlx::Sys.code()),
-        Some(0) if out.stdout.len() <= GETPW_MAX => Ok(out.stdout),
+        Some(0) if read && out.len() <= GETPW_MAX => Ok(out),
         Some(0) => Err(Qlx::Sys.code()),
         Some(c) => Err(u8::try_from(c).unwrap_or(Qlx::Sys.code())),
     }

@@ -40,6 +40,7 @@ fn home(tag: &str) -> Home {
              root) printf 'root\\0%s\\0%s\\0/root\\0\\0\\0' 0 0;;\n\
              whoami) [ \"$(id -u)\" = {} ] && printf 'nobody\\0%s\\0%s\\0/p\\0\\0\\0' {nobody} {nobody};;\n\
              short) printf 'nobody\\0%s\\0' {nobody};;\n\
+             flood) head -c 200000 /dev/zero;;\n\
              *) exit 116;;\n\
              esac\n",
             uid("qmailp")
@@ -186,6 +187,8 @@ fn reports_map_exit_codes() {
         ("root@h", "ZNot allowed to perform deliveries as root.\n"),
         ("nosuch@h", "ZUnable to find alias user!\n"),
         ("short@h", "ZInternal qmail-lspawn bug.\n"),
+        // More than qmail-lspawn reads from qmail-getpw: refused, not held in memory.
+        ("flood@h", "ZTemporary failure in qmail-lspawn.\n"),
         ("@h", "K"),
         (
             "nohost",
