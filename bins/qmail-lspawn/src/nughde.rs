@@ -117,10 +117,14 @@ pub fn from_getpw(home: &Path, local: &[u8], qmailp: u32, nofiles: u32) -> Resul
     };
     // The pipe is closed now: a qmail-getpw still writing gets EPIPE (or SIGPIPE) and ends.
     let status = child.wait().map_err(|_| Qlx::Sys.code())?;
+    // Too much output is our refusal whatever the status (closing the pipe may have
+    // killed qmail-getpw); it must not become qmail-getpw's permanent-looking exit code.
+    if !read || out.len() > GETPW_MAX {
+        return Err(Qlx::Sys.code());
+    }
     match status.code() {
         None => Err(Qlx::Sys.code()),
-        Some(0) if read && out.len() <= GETPW_MAX => Ok(out),
-        Some(0) => Err(Qlx::Sys.code()),
+        Some(0) => Ok(out),
         Some(c) => Err(u8::try_from(c).unwrap_or(Qlx::Sys.code())),
     }
 }
