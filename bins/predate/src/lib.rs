@@ -32,14 +32,8 @@ impl PredateError {
     }
 }
 
-/// strerror-style text: the io::Error message without Rust's " (os error N)".
-pub fn reason(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s.get(..i).unwrap_or_default().to_string(),
-        None => s,
-    }
-}
+/// qmail's words for an error.
+pub use qmail_core::errstr::errstr as reason;
 
 /// `Date: 6 Sep 1995 21:46:54 -0700` for the instant `now` at `offset` seconds from UTC.
 pub fn date_line(now: i64, offset: i64) -> String {

@@ -72,7 +72,7 @@ fn exit_codes() {
     assert_eq!(
         (err.as_str(), rc),
         (
-            "predate: fatal: unable to run /nonexistent/x: No such file or directory\n",
+            "predate: fatal: unable to run /nonexistent/x: file does not exist\n",
             Some(111)
         )
     );
