@@ -104,6 +104,6 @@ mod tests {
     #[test]
     fn reasons() {
         let e = io::Error::from_raw_os_error(2);
-        assert_eq!(reason(&e), "No such file or directory");
+        assert_eq!(reason(&e), "file does not exist");
     }
 }
