@@ -70,10 +70,23 @@ impl Daemon {
             self.todo_do(trig, n);
             let acts = self.sched.poll(n);
             self.perform(acts);
+            self.pass_more();
             self.cleanup_do(n);
         }
         self.pqfinish();
         self.log(log::EXITING);
+    }
+
+    /// Further pass steps in this round while a channel can move (bounded): every free
+    /// delivery slot gets a recipient now rather than one per loop iteration.
+    fn pass_more(&mut self) {
+        for _ in 1..self.sched.round_steps() {
+            let acts = self.sched.pass_do(now());
+            if acts.is_empty() {
+                break;
+            }
+            self.perform(acts);
+        }
     }
 
     fn signals(&mut self) {

@@ -279,14 +279,10 @@ impl Sched {
         w
     }
 
-    /// One round of the main loop's scheduling work (qmail's pass_do).
+    /// One round of the main loop's scheduling work (qmail's pass_do): one pass step per
+    /// channel, then at most one message each from the fail and done queues.
     pub fn poll(&mut self, now: Timestamp) -> Vec<Action> {
-        let mut acts = Vec::new();
-        if !self.exitasap {
-            for chan in CHANNELS {
-                self.pass_dochan(chan, now, &mut acts);
-            }
-        }
+        let mut acts = self.pass_do(now);
         if min_due(&self.fail).is_some_and(|t| t <= now) {
             if let Some(Reverse((_, id))) = self.fail.pop() {
                 acts.push(Action::Requeue { msg: id });
@@ -298,6 +294,30 @@ impl Sched {
             }
         }
         acts
+    }
+
+    /// One more pass step per channel within the same round: the main loop repeats this
+    /// (carrying out the actions in between) while it returns something, so a pass starts
+    /// a delivery for every free slot in one round instead of one per round. It is empty
+    /// as soon as no channel can move: no free slot, a command still unwritten (so the
+    /// spawn is never sent more than one command ahead), no due message or no free job.
+    pub fn pass_do(&mut self, now: Timestamp) -> Vec<Action> {
+        let mut acts = Vec::new();
+        if !self.exitasap {
+            for chan in CHANNELS {
+                self.pass_dochan(chan, now, &mut acts);
+            }
+        }
+        acts
+    }
+
+    /// An upper bound on the pass steps of one round, so the main loop still polls
+    /// regularly: enough to open, read and close a one-recipient message for every
+    /// slot of the larger channel (done records may need more steps; they get the next
+    /// round).
+    pub fn round_steps(&self) -> usize {
+        let most = self.conc.iter().copied().max().unwrap_or(0);
+        most.saturating_mul(3).saturating_add(3)
     }
 }
 

@@ -433,3 +433,138 @@ fn exit_waits_for_running_deliveries_of_live_spawns() {
     );
     assert!(s.can_exit());
 }
+
+/// One main-loop round as the daemon runs it: `poll`, then `pass_do` while it returns
+/// something (at most `round_steps` in all), each action answered as its I/O would be.
+/// Every message has one recipient, `u<id>@x`. `written` says whether the spawn takes
+/// each command at once; `open` is each channel's open pass (message, its recipient
+/// read), kept across rounds. Returns the log lines of the round.
+fn round(s: &mut Sched, now: Timestamp, written: bool, open: &mut OpenPasses) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut acts = s.poll(now);
+    for _ in 0..s.round_steps() {
+        if acts.is_empty() {
+            break;
+        }
+        let mut more = std::collections::VecDeque::from(acts);
+        while let Some(a) = more.pop_front() {
+            let answer = match a {
+                Action::Log(l) => {
+                    lines.push(String::from_utf8_lossy(&l).into_owned());
+                    Vec::new()
+                }
+                Action::OpenPass { chan, msg } => {
+                    open[chan.idx()] = Some((msg, false));
+                    s.pass_opened(chan, b"s@y".to_vec(), now, now);
+                    Vec::new()
+                }
+                Action::ReadRecord { chan } => {
+                    let p = open[chan.idx()].as_mut().expect("pass open");
+                    let rec = if p.1 {
+                        Record::Eof
+                    } else {
+                        Record::Todo(format!("u{}@x", p.0).into_bytes())
+                    };
+                    p.1 = true;
+                    s.on_record(chan, rec, now)
+                }
+                Action::Command { chan, .. } => {
+                    if written {
+                        s.command_sent(chan);
+                    }
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+            for m in answer.into_iter().rev() {
+                more.push_front(m);
+            }
+        }
+        acts = s.pass_do(now);
+    }
+    lines
+}
+
+type OpenPasses = [Option<(MsgId, bool)>; 2];
+
+fn starts(lines: &[String]) -> Vec<&str> {
+    lines
+        .iter()
+        .filter(|l| l.starts_with("starting delivery"))
+        .map(String::as_str)
+        .collect()
+}
+
+#[test]
+fn one_round_fills_every_free_slot() {
+    let now = 1_000;
+    let mut open: OpenPasses = [None, None];
+    let mut s = Sched::new([3, 2], 604800);
+    for id in 1..=5 {
+        s.insert(Local, id, now);
+    }
+    for id in 11..=13 {
+        s.insert(Remote, id, now);
+    }
+    let lines = round(&mut s, now, true, &mut open);
+    // Three local and two remote deliveries start in one round, in queue order, each
+    // followed by its status line, as they would over several rounds.
+    assert_eq!(
+        starts(&lines),
+        [
+            "starting delivery 1: msg 1 to local u1@x\n",
+            "starting delivery 2: msg 11 to remote u11@x\n",
+            "starting delivery 3: msg 2 to local u2@x\n",
+            "starting delivery 4: msg 12 to remote u12@x\n",
+            "starting delivery 5: msg 3 to local u3@x\n",
+        ]
+    );
+    assert_eq!(lines.last().unwrap(), "status: local 3/3 remote 2/2\n");
+    // Every slot is busy: the concurrency limits hold, nothing more to do this round.
+    assert_eq!(s.pass_do(now), []);
+    assert_eq!(s.wakeup(now), None);
+    // A report frees a slot: the next round starts exactly one more local delivery.
+    s.on_report(Local, &report(1, b'K', b"ok"));
+    let lines = round(&mut s, now, true, &mut open);
+    assert_eq!(
+        starts(&lines),
+        ["starting delivery 6: msg 4 to local u4@x\n"]
+    );
+    assert_eq!(s.pass_do(now), []);
+}
+
+#[test]
+fn one_round_stops_while_a_command_is_unwritten() {
+    let now = 1_000;
+    let mut open: OpenPasses = [None, None];
+    let mut s = Sched::new([5, 0], 604800);
+    for id in 1..=3 {
+        s.insert(Local, id, now);
+    }
+    // The spawn has not taken the first command: no second delivery in this round.
+    let lines = round(&mut s, now, false, &mut open);
+    assert_eq!(
+        starts(&lines),
+        ["starting delivery 1: msg 1 to local u1@x\n"]
+    );
+    assert_eq!(s.pass_do(now), []);
+    // Once it is written, the next round starts the other two.
+    s.command_sent(Local);
+    let lines = round(&mut s, now, true, &mut open);
+    assert_eq!(starts(&lines).len(), 2);
+}
+
+#[test]
+fn round_steps_suffice_to_fill_the_larger_channel() {
+    let now = 1_000;
+    let mut open: OpenPasses = [None, None];
+    let mut s = Sched::new([2, 4], 604800);
+    assert_eq!(s.round_steps(), 15);
+    for id in 1..=100 {
+        s.insert(Remote, id, now);
+    }
+    // Open, read and close per one-recipient message: all four remote slots fill within
+    // the bound, and the free slots, not the bound, end the round.
+    let lines = round(&mut s, now, true, &mut open);
+    assert_eq!(starts(&lines).len(), 4);
+}
