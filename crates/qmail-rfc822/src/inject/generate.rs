@@ -1,7 +1,8 @@
 //! The fields qmail-inject adds: From, Date, Message-ID, Mail-Followup-To, and the
 //! default envelope sender. From and the sender are built as tokens, printed, and read
 //! back through the address rewriting, exactly like a field found in the message.
-use super::{Fatal, Inject, Use, LINELEN};
+use super::headerfield::Use;
+use super::{Fatal, Inject, LINELEN};
 use crate::addrlist::addrlist;
 use crate::hfield::H;
 use crate::quote::{quote2, quote_need};

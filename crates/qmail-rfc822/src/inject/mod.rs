@@ -14,17 +14,17 @@
 //!   recipients are the arguments and/or the header ones, per the strategy.
 use std::io::{self, BufRead};
 
-use crate::addrlist::addrlist;
 use crate::headerbody;
-use crate::hfield::{self, H, H_NUM};
+use crate::hfield::{H, H_NUM};
 use crate::quote::quote2;
-use crate::rewrite::{envelope_form, rwgeneric, BadControl, Domains};
-use crate::token822::{parse, unparse, Token};
+use crate::rewrite::{envelope_form, rwgeneric, BadControl};
+use crate::token822::parse;
 
 /// Fold rewritten fields at this many columns.
 pub const LINELEN: usize = 80;
 
 mod generate;
+mod headerfield;
 mod settings;
 #[cfg(test)]
 mod tests;
@@ -84,21 +84,6 @@ pub enum Strategy {
     Both,
 }
 
-/// What a rewritten field's addresses are used for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Use {
-    /// To, Cc: header recipients and the Mail-Followup-To list.
-    ToCc,
-    /// Bcc, Apparently-To.
-    Header,
-    /// Resent-To, -Cc, -Bcc.
-    Resent,
-    /// Return-Path: the envelope sender.
-    Return,
-    /// From, Sender, Reply-To, …: rewritten only.
-    Sender,
-}
-
 /// The message being injected.
 pub struct Inject<'a> {
     set: &'a Settings,
@@ -111,41 +96,6 @@ pub struct Inject<'a> {
     saved: Vec<Vec<u8>>,
     flagrh: bool,
     resent: bool,
-}
-
-/// Collects what the rewriting callbacks produce while a field is walked.
-struct Lists<'b> {
-    domains: &'b Domains,
-    hackrecip: bool,
-    sender: &'b mut Option<Vec<u8>>,
-    hrlist: &'b mut Vec<Vec<u8>>,
-    tocclist: &'b mut Vec<Vec<u8>>,
-    hrrlist: &'b mut Vec<Vec<u8>>,
-}
-
-impl Lists<'_> {
-    fn address(&mut self, how: Use, addr: &mut Vec<Token>) {
-        rwgeneric(addr, self.domains);
-        match how {
-            Use::ToCc => {
-                let a = envelope_form(addr);
-                self.hrlist.push(a.clone());
-                self.tocclist.push(a);
-            }
-            Use::Header => self.hrlist.push(envelope_form(addr)),
-            Use::Resent => self.hrrlist.push(envelope_form(addr)),
-            Use::Return => {
-                if self.sender.is_none() {
-                    let mut s = envelope_form(addr);
-                    if self.hackrecip {
-                        s.extend_from_slice(b"-@[]");
-                    }
-                    *self.sender = Some(s);
-                }
-            }
-            Use::Sender => {}
-        }
-    }
 }
 
 impl<'a> Inject<'a> {
@@ -191,74 +141,6 @@ impl<'a> Inject<'a> {
             }
         }
         self.flagrh = strategy != Strategy::Args;
-        Ok(())
-    }
-
-    fn lists(&mut self) -> Lists<'_> {
-        Lists {
-            domains: &self.set.domains,
-            hackrecip: self.set.flags.hackrecip,
-            sender: &mut self.sender,
-            hrlist: &mut self.hrlist,
-            tocclist: &mut self.tocclist,
-            hrrlist: &mut self.hrrlist,
-        }
-    }
-
-    /// Rewrite an address-list field; None when it does not parse.
-    fn rewrite_field(&mut self, h: &[u8], how: Use) -> Option<Vec<u8>> {
-        let ta = parse(h)?;
-        let mut lists = self.lists();
-        let out = addrlist(&ta, &mut |a: &mut Vec<Token>| lists.address(how, a)).ok()?;
-        Some(unparse(&out, LINELEN))
-    }
-
-    /// One header field, with its newline and continuation lines.
-    pub fn field(&mut self, mut h: Vec<u8>) -> Result<(), Fatal> {
-        let htype = hfield::known(&h);
-        let f = self.set.flags;
-        if (f.deletefrom && htype == H::From)
-            || (f.deletemessid && htype == H::MessageId)
-            || (f.deletesender && htype == H::ReturnPath)
-        {
-            return Ok(());
-        }
-        if htype != H::Unknown {
-            if let Some(s) = self.seen.get_mut(htype.index()) {
-                *s = true;
-            }
-        } else if !hfield::valid(&h) {
-            return Err(Fatal::InvalidHeader(h));
-        }
-        let how = match htype {
-            H::To | H::Cc => Some((Use::ToCc, true)),
-            H::Bcc | H::ApparentlyTo => Some((Use::Header, true)),
-            H::ResentTo | H::ResentCc | H::ResentBcc => Some((Use::Resent, true)),
-            H::ReturnPath => Some((Use::Return, false)),
-            H::Sender
-            | H::From
-            | H::ReplyTo
-            | H::ReturnReceiptTo
-            | H::ErrorsTo
-            | H::ResentSender
-            | H::ResentFrom
-            | H::ResentReplyTo => Some((Use::Sender, false)),
-            _ => None,
-        };
-        if let Some((how, mayfail)) = how {
-            match self.rewrite_field(&h, how) {
-                Some(new) => h = new,
-                None if mayfail => {}
-                None => return Err(Fatal::Unparsable(h)),
-            }
-        }
-        if matches!(
-            htype,
-            H::Bcc | H::ResentBcc | H::ReturnPath | H::ContentLength
-        ) {
-            return Ok(());
-        }
-        self.saved.push(h);
         Ok(())
     }
 
