@@ -42,14 +42,16 @@ fn date_then_input() {
 
 #[test]
 fn local_zone_offset() {
-    if std::path::Path::new("/usr/share/zoneinfo/Asia/Kolkata").exists() {
-        let (out, _, _) = predate(Some("Asia/Kolkata"), &["cat"], b"");
-        assert!(date_ok(out.trim_end(), "+0530"), "{out}");
+    // Zone names need tzdata (tests/packages installs it); a missing file is a failure here,
+    // never a silent pass.
+    for f in ["Asia/Kolkata", "America/Sao_Paulo"] {
+        let p = std::path::Path::new("/usr/share/zoneinfo").join(f);
+        assert!(p.exists(), "{} is missing: install tzdata", p.display());
     }
-    if std::path::Path::new("/usr/share/zoneinfo/America/Sao_Paulo").exists() {
-        let (out, _, _) = predate(Some(":America/Sao_Paulo"), &["cat"], b"");
-        assert!(date_ok(out.trim_end(), "-0300"), "{out}");
-    }
+    let (out, _, _) = predate(Some("Asia/Kolkata"), &["cat"], b"");
+    assert!(date_ok(out.trim_end(), "+0530"), "{out}");
+    let (out, _, _) = predate(Some(":America/Sao_Paulo"), &["cat"], b"");
+    assert!(date_ok(out.trim_end(), "-0300"), "{out}");
 }
 
 #[test]

@@ -418,15 +418,37 @@ fn stray_lf_ends_the_session() {
 
 #[test]
 fn smuggling_near_misses_stay_in_one_message() {
-    for near in ["\r.\r\n", "\r\n.\r", "\r\n.\n", "\n.\n", "\n.\r\n"] {
+    // A CR without LF before the dot is data: the smuggled commands stay inside the one
+    // message from a@b, and the session goes on to QUIT.
+    for near in ["\r.\r\n", "\r\n.\r"] {
         let t = run(&format!(
             "MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nx{near}MAIL FROM:<s@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nsmuggled\r\n.\r\nQUIT\r\n"
         ));
         let q = t.queued();
-        assert!(q.len() <= 1, "{near:?}");
-        if let Some(m) = q.first() {
-            assert_eq!(m.sender, b"a@b", "{near:?}");
-        }
+        assert_eq!(q.len(), 1, "{near:?}");
+        assert_eq!(q[0].sender, b"a@b", "{near:?}");
+        let m = &q[0].message;
+        assert!(
+            m.windows(15).any(|w| w == b"MAIL FROM:<s@b>") && m.ends_with(b"smuggled\n"),
+            "{near:?}: {:?}",
+            String::from_utf8_lossy(m)
+        );
+        let accepted = format!("354 go ahead\r\n250 ok {NOW} qp {QP}\r\n221 cmp.example\r\n");
+        assert!(replies(&t).ends_with(&accepted), "{near:?}");
+        assert_eq!(t.exit, Some(0), "{near:?}");
+    }
+    // A bare LF next to the dot is refused (qmail's smtplf answer): nothing is queued and
+    // the smuggled commands are never executed.
+    for near in ["\r\n.\n", "\n.\n", "\n.\r\n"] {
+        let t = run(&format!(
+            "MAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nx{near}MAIL FROM:<s@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nsmuggled\r\n.\r\nQUIT\r\n"
+        ));
+        assert!(t.queued().is_empty(), "{near:?}");
+        assert!(
+            replies(&t).ends_with("354 go ahead\r\n451 See https://cr.yp.to/docs/smtplf.html.\r\n"),
+            "{near:?}"
+        );
+        assert_eq!(t.exit, Some(1), "{near:?}");
     }
 }
 
