@@ -6,7 +6,7 @@ CARGO ?= cargo
 REL = target/release
 QMAILHOME := $(shell head -n 1 conf/conf-qmail)
 
-.PHONY: all build setup check test run
+.PHONY: all build setup check test run packages-run packages-test
 
 all: build
 
@@ -21,12 +21,18 @@ check:
 	@if [ -x $(REL)/instcheck ]; then DESTDIR="$(DESTDIR)" $(REL)/instcheck; \
 	else DESTDIR="$(DESTDIR)" "$(DESTDIR)$(QMAILHOME)/bin/instcheck"; fi
 
+# The Debian packages tests/packages lists: installed when missing (as root), or named.
+packages-run:
+	@sh tests/need-packages run
+packages-test:
+	@sh tests/need-packages test
+
 # The e2e tests install the built programs, so build them all before testing.
-test:
+test: packages-test
 	$(CARGO) build --workspace
 	$(CARGO) test --workspace
 
 # The whole system in the foreground: qmail-send's log on stdout, qmail-smtpd on port 25
 # (2525 when 25 is taken), local mail to ~/Maildir/. Ctrl-C stops it cleanly.
-run: setup
+run: packages-run setup
 	sh boot/run-foreground "$(QMAILHOME)"
