@@ -1,4 +1,4 @@
-//! `qmail-local [-nN] [--] user homedir local dash ext domain sender defaultdelivery`
+//! `qmail-local [-nN] [--] user homedir local dash ext domain sender aliasempty`
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 

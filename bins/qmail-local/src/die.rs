@@ -36,7 +36,7 @@ impl Die {
 
     pub fn usage() -> Die {
         Die::perm(
-            "qmail-local: usage: qmail-local [ -nN ] user homedir local dash ext domain sender defaultdelivery",
+            "qmail-local: usage: qmail-local [ -nN ] user homedir local dash ext domain sender aliasempty",
         )
     }
     pub fn chdir_home(home: &[u8], e: &io::Error) -> Die {

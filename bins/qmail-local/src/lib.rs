@@ -42,10 +42,21 @@ fn say(parts: &[&[u8]]) {
     let _ = out.flush();
 }
 
+/// Warnings and failures go to stderr, as qmail's do: qmail-lspawn gives stdout and stderr
+/// one pipe, and `-n` keeps stdout for the plan alone.
+fn warn(parts: &[&[u8]]) {
+    let mut err = std::io::stderr().lock();
+    for p in parts {
+        let _ = err.write_all(p);
+    }
+    let _ = err.write_all(b"\n");
+    let _ = err.flush();
+}
+
 /// Print the failure's report line (if any) and give the exit code.
 pub fn report(d: &Die) -> u8 {
     if !d.text.is_empty() {
-        say(&[d.text.as_bytes()]);
+        warn(&[d.text.as_bytes()]);
     }
     d.code.code()
 }
@@ -67,7 +78,7 @@ pub fn run() -> Result<(), Die> {
         if doit {
             return Err(Die::home_sticky());
         }
-        say(&[b"Warning: home directory is sticky."]);
+        warn(&[b"Warning: home directory is sticky."]);
     }
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

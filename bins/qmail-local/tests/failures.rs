@@ -264,3 +264,48 @@ fn usage_is_permanent() {
     assert_eq!(r.code, 100);
     assert!(r.out.starts_with("qmail-local: usage: "), "{}", r.out);
 }
+
+/// As qmail's: with -n, the plan goes to stdout and warnings, errors and the usage line to
+/// stderr, and the usage names the last argument `aliasempty`.
+#[test]
+fn dash_n_keeps_stdout_for_the_plan() {
+    let h = Home::new();
+    fs::set_permissions(&h.dir, fs::Permissions::from_mode(0o1755)).unwrap();
+    let out = h
+        .command(
+            &["-n"],
+            "qltest",
+            None,
+            "example.com",
+            "s@x",
+            "./Maildir/",
+            MSG,
+            &[],
+        )
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"maildir ./Maildir/\ndid 1+0+0\n");
+    assert_eq!(out.stderr, b"Warning: home directory is sticky.\n");
+    let out = h
+        .command(
+            &["-x"],
+            "qltest",
+            None,
+            "example.com",
+            "s@x",
+            "./Maildir/",
+            MSG,
+            &[],
+        )
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(100));
+    assert_eq!(out.stdout, b"");
+    assert_eq!(
+        out.stderr,
+        &b"qmail-local: usage: qmail-local [ -nN ] user homedir local dash ext domain sender aliasempty\n"[..]
+    );
+}

@@ -248,6 +248,31 @@ fn qq_exit_codes() {
         out.contains("\r\n451 qq write error or disk full (#4.3.0)\r\n"),
         "{out}"
     );
+    // notqmail's custom error: exit 82 with D… (554) or Z… (451) on fd 6. The text ends at
+    // its first CR or LF, so a filter cannot add reply lines.
+    for (err, want) in [
+        (
+            "Dcontent refused by policy (#5.7.1)",
+            "554 content refused by policy (#5.7.1)",
+        ),
+        (
+            "Zvirus scanner busy (#4.3.0)",
+            "451 virus scanner busy (#4.3.0)",
+        ),
+        ("Dbad\\r\\n250 ok fake", "554 bad"),
+        ("Zx", "451 qq temporary problem (#4.3.0)"),
+    ] {
+        let (_, out) = session(&h, &[("QQ_EXIT", "82"), ("QQ_ERR", err)], input.as_bytes());
+        assert!(
+            out.contains(&format!("\r\n354 go ahead\r\n{want}\r\n221 ")),
+            "{err}: {out}"
+        );
+    }
+    let (_, out) = session(&h, &[("QQ_EXIT", "82")], input.as_bytes());
+    assert!(
+        out.contains("\r\n451 qq temporary problem (#4.3.0)\r\n"),
+        "{out}"
+    );
     let (_, out) = session(&h, &[("QMAILQUEUE", "/nonexistent/qq")], input.as_bytes());
     assert!(
         out.contains("\r\n354 go ahead\r\n451 unable to exec qq (#4.3.0)\r\n"),

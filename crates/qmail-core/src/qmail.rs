@@ -5,6 +5,11 @@
 //! its fd 1. `fail` cancels: the envelope is closed before its final NUL and qmail-queue
 //! removes what it wrote. The program run is `$QMAILQUEUE` when set (notqmail), else
 //! `QMAILHOME/bin/qmail-queue`, with the qmail home as its working directory.
+//!
+//! Descriptor 6 of the child is a pipe for notqmail's custom error: a queueing program
+//! that exits 82 after writing `D<text>` (permanent) or `Z<text>` (temporary) there has
+//! `<text>` shown to the submitter. The text ends at its first CR, LF or NUL, so a filter
+//! cannot add lines to an SMTP reply or a bounce.
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -13,11 +18,16 @@ use crate::auto;
 use crate::exit::QueueExit;
 
 const BUF: usize = 64 * 1024;
+/// notqmail keeps at most 255 bytes of a custom error; the rest is read and dropped.
+const ERRSTR_MAX: usize = 255;
+/// The child's descriptor for the custom error text.
+const ERR_FD: i32 = 6;
 
 pub struct Qmail {
     child: Child,
     mess: Option<BufWriter<File>>,
     env: Option<BufWriter<File>>,
+    errs: Option<File>,
     failed: bool,
 }
 
@@ -40,15 +50,20 @@ impl Qmail {
     pub fn open_program(program: &std::path::Path) -> io::Result<Qmail> {
         let (mr, mw) = pipe()?;
         let (er, ew) = pipe()?;
-        let child = Command::new(program)
-            .current_dir(auto::QMAIL)
+        let (xr, xw) = pipe()?;
+        let mut cmd = Command::new(program);
+        cmd.current_dir(auto::QMAIL)
             .stdin(Stdio::from(mr))
-            .stdout(Stdio::from(er))
-            .spawn()?;
+            .stdout(Stdio::from(er));
+        qmail_sys::childfd::on_spawn_fd(&mut cmd, xw.into(), ERR_FD)?;
+        let child = cmd.spawn()?;
+        // Dropping cmd closes this side's copy of the error pipe's write end.
+        drop(cmd);
         Ok(Qmail {
             child,
             mess: Some(BufWriter::with_capacity(BUF, mw)),
             env: Some(BufWriter::with_capacity(BUF, ew)),
+            errs: Some(xr),
             failed: false,
         })
     }
@@ -130,6 +145,7 @@ impl Qmail {
             }
         }
         self.mess = None;
+        let errstr = self.errs.take().map(read_errstr).unwrap_or_default();
         let status = loop {
             match self.child.wait() {
                 Ok(s) => break s,
@@ -144,7 +160,30 @@ impl Qmail {
         match code {
             0 if !self.failed => Ok(()),
             0 => Err(QueueExit::report(QueueExit::ReadErr.code()).to_string()),
+            82 if errstr.len() > 2 => Err(errstr),
             c => Err(QueueExit::report(c).to_string()),
         }
     }
+}
+
+/// The custom error text from descriptor 6: at most `ERRSTR_MAX` bytes, up to the first
+/// CR, LF or NUL; whatever follows is read to the end and dropped, so a talkative program
+/// never blocks on a full pipe.
+fn read_errstr(mut r: File) -> String {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 512];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                let room = ERRSTR_MAX.saturating_sub(kept.len());
+                kept.extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    let end = memchr::memchr3(b'\r', b'\n', 0, &kept).unwrap_or(kept.len());
+    kept.truncate(end);
+    String::from_utf8_lossy(&kept).into_owned()
 }

@@ -2,6 +2,7 @@
 //! crate, one foreign call per block, each with a `// SAFETY:` line about its arguments.
 //! Everything else is written in safe Rust on top of these functions and of `nix`.
 
+pub mod childfd;
 pub mod cvt;
 pub mod exit;
 pub mod fd;

@@ -254,8 +254,9 @@ pub fn run(c: &mut Command) -> Run {
 }
 
 /// Records the message (fd 0) to mess.N and the envelope (fd 1) to env.N in its own
-/// directory; exits $QQ_EXIT (default 0).
-const RECORD_ALL: &str = "#!/bin/sh\nn=$$\ncat > \"$QQ_REC/mess.$n\"\ncat <&1 > \"$QQ_REC/env.$n\"\nexit ${QQ_EXIT:-0}\n";
+/// directory; writes $QQ_ERR (when set) to fd 6, notqmail's custom error text; exits
+/// $QQ_EXIT (default 0).
+const RECORD_ALL: &str = "#!/bin/sh\nn=$$\ncat > \"$QQ_REC/mess.$n\"\ncat <&1 > \"$QQ_REC/env.$n\"\n[ -z \"${QQ_ERR:-}\" ] || printf \"$QQ_ERR\" >&6\nexit ${QQ_EXIT:-0}\n";
 
 /// Like qmail-queue, keeps a message only when its envelope ended with the final NUL
 /// (else exit 54); then exits $QQ_EXIT, keeping the message only when that is 0.

@@ -137,13 +137,20 @@ impl Home {
         msg: &str,
         env: &[(&str, &str)],
     ) -> Run {
-        let out = self
+        // qmail-lspawn gives qmail-local one pipe for stdout and stderr: so does this.
+        let opath = self.path(&format!("out.{}", SEQ.fetch_add(1, Ordering::SeqCst)));
+        let ofile = File::create(&opath).unwrap();
+        let status = self
             .command(opts, local, ext, domain, sender, dd, msg, env)
-            .output()
+            .stdout(Stdio::from(ofile.try_clone().unwrap()))
+            .stderr(Stdio::from(ofile))
+            .status()
             .unwrap();
+        let out = fs::read(&opath).unwrap();
+        fs::remove_file(&opath).unwrap();
         Run {
-            code: out.status.code().unwrap_or(-1),
-            out: String::from_utf8_lossy(&out.stdout).into_owned(),
+            code: status.code().unwrap_or(-1),
+            out: String::from_utf8_lossy(&out).into_owned(),
         }
     }
 
