@@ -32,12 +32,12 @@ fn put(out: &mut impl Write, s: &[u8]) {
     let _ = out.write_all(&safe);
 }
 
+/// Whether qmail-qread could chdir to `p`, as qmail's does: a directory it may search.
 fn dir_ok(p: &Path) -> io::Result<()> {
-    if fs::metadata(p)?.is_dir() {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(libc::ENOTDIR))
+    if !fs::metadata(p)?.is_dir() {
+        return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
     }
+    nix::unistd::access(p, nix::unistd::AccessFlags::X_OK).map_err(io::Error::from)
 }
 
 /// List the queue of the qmail home `home`; the exit code.

@@ -1,6 +1,7 @@
 //! A small fake queue in a temporary home, listed byte for byte.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -101,4 +102,23 @@ fn unreadable_recipients_are_a_warning() {
         "27 Nov 2026 00:02:22 GMT  #4  1  <a@b> \n\tlocal\tc@d\nwarning: trouble with #4: is a directory\n"
     );
     fs::remove_dir_all(&h).unwrap();
+}
+
+/// A user who may not enter the queue gets qmail's `unable to chdir`, not an opendir error.
+#[test]
+fn queue_closed_to_the_user_is_unable_to_chdir() {
+    let h = qmail_e2e::Home::new("qread-perm");
+    fs::set_permissions(h.dir(), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::create_dir_all(h.path("queue/info/0")).unwrap();
+    fs::set_permissions(h.path("queue"), fs::Permissions::from_mode(0o750)).unwrap();
+    let r = qmail_e2e::run(h.command("setpriv").args([
+        "--reuid=nobody",
+        "--regid=nogroup",
+        "--clear-groups",
+        env!("CARGO_BIN_EXE_qmail-qread"),
+    ]));
+    assert_eq!(
+        r.combined(),
+        (111, "fatal: unable to chdir: access denied\n".to_string())
+    );
 }
