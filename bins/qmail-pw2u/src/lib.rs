@@ -16,7 +16,7 @@ use crate::assign::{Files, Home, Pw2uError};
 
 #[derive(Debug)]
 pub enum Error {
-    Usage,
+    Usage(options::BadOption),
     Chdir(io::Error),
     Read(&'static str, io::Error),
     Write(io::Error),
@@ -28,11 +28,15 @@ use qmail_core::errstr::errstr;
 /// Print the message on fd 2; usage is 100, everything else 111.
 pub fn report(e: &Error) -> u8 {
     let text = match e {
-        Error::Usage => {
-            let _ = writeln!(
-                io::stderr().lock(),
-                "qmail-pw2u: usage: qmail-pw2u [ -/ohHuUC ] [ -cchar ]"
-            );
+        Error::Usage(bad) => {
+            // getopt's words, as qmail's qmail-pw2u prints them.
+            let (what, c) = match *bad {
+                options::BadOption::Illegal(c) => ("illegal option", c),
+                options::BadOption::NeedsArgument(c) => ("option requires an argument", c),
+            };
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(format!("qmail-pw2u: {what} -- ").as_bytes());
+            let _ = err.write_all(&[c, b'\n']);
             return 100;
         }
         Error::Chdir(e) => format!("unable to chdir to {}: {}", auto::QMAIL, errstr(e)),
@@ -67,7 +71,7 @@ fn check_home(home: &[u8], uid: Option<u32>) -> Home {
 }
 
 pub fn run() -> Result<(), Error> {
-    let o = options::parse(std::env::args_os().skip(1)).ok_or(Error::Usage)?;
+    let o = options::parse(std::env::args_os().skip(1)).map_err(Error::Usage)?;
     let mut passwd = Vec::new();
     io::stdin()
         .lock()

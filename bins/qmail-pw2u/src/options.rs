@@ -38,16 +38,23 @@ impl Default for Options {
     }
 }
 
-/// None for a bad option (usage).
-pub fn parse(args: impl IntoIterator<Item = OsString>) -> Option<Options> {
+/// A bad option, named as getopt names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadOption {
+    /// `illegal option -- x`
+    Illegal(u8),
+    /// `option requires an argument -- c`
+    NeedsArgument(u8),
+}
+
+/// Options up to the first argument that is not one (getopt's rule: the rest is ignored,
+/// as qmail's qmail-pw2u ignores it).
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, BadOption> {
     let mut o = Options::default();
     let mut it = args.into_iter().map(OsStringExt::into_vec);
     while let Some(arg) = it.next() {
-        if arg == b"--" {
+        if arg == b"--" || arg.len() < 2 || arg.first() != Some(&b'-') {
             break;
-        }
-        if arg.len() < 2 || arg.first() != Some(&b'-') {
-            return None;
         }
         let mut flags = arg.get(1..).unwrap_or(b"").iter();
         while let Some(&c) = flags.next() {
@@ -62,15 +69,22 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Option<Options> {
                 b'c' => {
                     // -cX or -c X
                     let rest: Vec<u8> = flags.by_ref().copied().collect();
-                    let val = if rest.is_empty() { it.next()? } else { rest };
-                    o.brk = *val.first()?;
+                    let val = if rest.is_empty() {
+                        it.next()
+                    } else {
+                        Some(rest)
+                    };
+                    o.brk = *val
+                        .as_deref()
+                        .and_then(<[u8]>::first)
+                        .ok_or(BadOption::NeedsArgument(b'c'))?;
                     o.extensions = true;
                 }
-                _ => return None,
+                c => return Err(BadOption::Illegal(c)),
             }
         }
     }
-    Some(o)
+    Ok(o)
 }
 
 #[cfg(test)]
@@ -78,7 +92,7 @@ mod tests {
     use super::*;
 
     fn p(v: &[&str]) -> Option<Options> {
-        parse(v.iter().map(OsString::from))
+        parse(v.iter().map(OsString::from)).ok()
     }
 
     #[test]
@@ -92,8 +106,9 @@ mod tests {
         assert_eq!(p(&["-c", "."]).unwrap().brk, b'.');
         assert!(!p(&["-C"]).unwrap().extensions);
         assert_eq!(p(&["-H"]).unwrap().home, HomeCheck::None);
-        assert_eq!(p(&["-x"]), None);
-        assert_eq!(p(&["-c"]), None);
-        assert_eq!(p(&["file"]), None);
+        let e = |v: &[&str]| parse(v.iter().map(OsString::from)).err();
+        assert_eq!(e(&["-x"]), Some(BadOption::Illegal(b'x')));
+        assert_eq!(e(&["-c"]), Some(BadOption::NeedsArgument(b'c')));
+        assert_eq!(p(&["file", "-x"]), Some(Options::default()));
     }
 }

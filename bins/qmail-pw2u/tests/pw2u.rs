@@ -58,9 +58,11 @@ fn home_checks_and_usage() {
     let (code, _, err) = pw2u(&t, "-q", PASSWD);
     assert_eq!(
         (code, err.as_str()),
-        (
-            100,
-            "qmail-pw2u: usage: qmail-pw2u [ -/ohHuUC ] [ -cchar ]\n"
-        )
+        (100, "qmail-pw2u: illegal option -- q\n")
+    );
+    let (code, _, err) = pw2u(&t, "-c", PASSWD);
+    assert_eq!(
+        (code, err.as_str()),
+        (100, "qmail-pw2u: option requires an argument -- c\n")
     );
 }
