@@ -1,5 +1,5 @@
 //! qmail-clean: removes queue files for qmail-send, one NUL-terminated request on fd 0,
-//! one reply byte on fd 1 (spec §3.5), and sweeps `pid/` files that a dead qmail-queue left.
+//! one reply byte on fd 1, and sweeps `pid/` files that a dead qmail-queue left.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 

@@ -1,5 +1,5 @@
-//! qmail-getpw LOCAL: which account controls the local part LOCAL (qmail-getpw(8), spec
-//! §4.2). Prints `user\0uid\0gid\0home\0dash\0ext\0` for qmail-lspawn.
+//! qmail-getpw LOCAL: which account controls the local part LOCAL (qmail-getpw(8)).
+//! Prints `user\0uid\0gid\0home\0dash\0ext\0` for qmail-lspawn.
 //!
 //! The longest prefix of LOCAL that ends at a break character (or the end) and names a
 //! valid account wins: lowercased, shorter than 32 bytes, uid not 0, a home directory that

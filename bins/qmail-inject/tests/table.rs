@@ -1,7 +1,7 @@
 //! The header-rewriting table: each case gives input, flags, environment and control files,
 //! the exact `qmail-inject -n` output, and the exact envelope qmail-queue receives (the
 //! queued message must equal the -n output without its Return-Path line). Each case names
-//! the rule it checks (qmail-inject(8), qmail-header(5), spec §7.1).
+//! the rule it checks (qmail-inject(8), qmail-header(5)).
 //! Needs root (mount namespace).
 #![allow(
     clippy::unwrap_used,

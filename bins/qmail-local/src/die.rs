@@ -1,6 +1,6 @@
 //! qmail-local's failures: an exit code (100 permanent, 111 temporary) and the one line of
 //! report text qmail-lspawn turns into the delivery report. Every text qmail-local can print
-//! is built here, so the report vocabulary stays in one place (spec §4.5–4.10).
+//! is built here, so the report vocabulary stays in one place.
 use std::io;
 
 use qmail_core::exit::LocalExit;

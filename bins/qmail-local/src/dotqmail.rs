@@ -1,5 +1,5 @@
 //! `.qmail` files: the line parser (pure, fuzzed) and the order in which qmail-local looks
-//! for a file for an extension address (dot-qmail(5), spec §4.6–4.7).
+//! for a file for an extension address (dot-qmail(5)).
 
 /// One line of a `.qmail` file (or of the default delivery).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub struct Candidate {
 
 const DEFAULT: &[u8] = b"default";
 
-/// The files to try, in order, for `dash` and `ext` (spec §4.6).
+/// The files to try, in order, for `dash` and `ext`.
 pub fn candidates(dash: &[u8], ext: &[u8]) -> Vec<Candidate> {
     let safe = safe_ext(ext);
     let name = |part: &[u8], tail: &[u8]| [b".qmail", dash, part, tail].concat();

@@ -1,5 +1,5 @@
 //! The delivery's variables: the header lines qmail-local writes (DTLINE, RPLINE, UFLINE)
-//! and the environment a `|program` sees (spec §4.5). All values come from the envelope
+//! and the environment a `|program` sees. All values come from the envelope
 //! and are passed on as bytes, unsanitised except for newlines in the header lines.
 pub use qmail_core::date822::myctime;
 pub use qmail_core::quote::quote2;

@@ -1,5 +1,5 @@
 //! qmail-local: deliver one message to one local recipient as that recipient, following
-//! the user's `.qmail` file (qmail-local(8), dot-qmail(5); spec §4.5–4.10).
+//! the user's `.qmail` file (qmail-local(8), dot-qmail(5)).
 //!
 //! Everything qmail-local prints goes to fd 1, the report pipe qmail-lspawn reads: one
 //! error line and exit 100/111, or the `did F+W+P` line (and `qp N`) and exit 0.

@@ -1,5 +1,5 @@
 //! Finding the `.qmail` file for an address, and the owner files that change the
-//! forwarding sender (spec §4.6, §4.9).
+//! forwarding sender.
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Read};

@@ -1,4 +1,4 @@
-//! The per-delivery child (spec §4.1 steps 3–4), still root: find the user, drop to the
+//! The per-delivery child, still root: find the user, drop to the
 //! user's uid and gid with no other groups, and become bin/qmail-local. Every failure is an
 //! exit code the parent's report table knows (QLX).
 use std::ffi::{CString, OsString};

@@ -1,4 +1,4 @@
-//! qmail-lspawn: the local side of the spawn driver (spec §4.1). For each delivery it finds
+//! qmail-lspawn: the local side of the spawn driver. For each delivery it finds
 //! the user (users/cdb, else qmail-getpw run as qmailp) and runs qmail-local as that user,
 //! never as root. The only data it parses are the spawn commands, users/cdb records and
 //! qmail-getpw's six fields.

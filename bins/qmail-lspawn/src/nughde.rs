@@ -1,4 +1,4 @@
-//! Finding the user for a local part (spec §4.1 step 3, §4.3): users/cdb first (exact key
+//! Finding the user for a local part: users/cdb first (exact key
 //! `!local\0`, then wildcard prefixes whose last character is a wildchar), else
 //! `bin/qmail-getpw local` run as qmailp/nofiles. Errors are QLX exit codes, reported as
 //! if qmail-local had exited with them.

@@ -1,4 +1,4 @@
-//! qmail-lspawn's report for a finished qmail-local (spec §3.4): the letter from the exit
+//! qmail-lspawn's report for a finished qmail-local: the letter from the exit
 //! code, then qmail-local's output up to its first NUL; the lspawn-child codes (QLX) have
 //! fixed texts.
 use qmail_core::exit::Qlx;

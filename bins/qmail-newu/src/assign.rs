@@ -1,4 +1,4 @@
-//! users/assign → the records of users/cdb (qmail-users(5), spec §4.3). Pure: no I/O.
+//! users/assign → the records of users/cdb (qmail-users(5)). Pure: no I/O.
 //!
 //! Keys are `!` + the lowercased address part; exact (`=`) keys end with a NUL so they can
 //! never equal a wildcard (`+`) prefix key. Data is the six fields with their colons turned

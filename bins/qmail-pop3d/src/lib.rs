@@ -1,5 +1,5 @@
-//! qmail-pop3d: the transaction state of a POP3 session over a Maildir (qmail-pop3d(8),
-//! spec §9). It runs as the mail's owner, started by a checkpassword program (itself
+//! qmail-pop3d: the transaction state of a POP3 session over a Maildir (qmail-pop3d(8)).
+//! It runs as the mail's owner, started by a checkpassword program (itself
 //! started by qmail-popup) with the home directory as working directory, and takes the
 //! Maildir's name as its argument. Nothing is deleted before QUIT; at QUIT deleted
 //! messages are unlinked and the others still in new/ move to cur/ as seen.

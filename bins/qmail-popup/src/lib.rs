@@ -1,4 +1,4 @@
-//! qmail-popup: the authorization state of a POP3 session (qmail-popup(8), spec §9).
+//! qmail-popup: the authorization state of a POP3 session (qmail-popup(8)).
 //!
 //! It greets with a timestamp `<PID.TIME@hostname>`, takes USER and PASS (or APOP), and
 //! hands the name, the password and the timestamp to a checkpassword program on its

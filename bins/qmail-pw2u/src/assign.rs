@@ -1,4 +1,4 @@
-//! passwd lines → users/assign lines (qmail-pw2u(8), spec §4.4). Pure: the caller
+//! passwd lines → users/assign lines (qmail-pw2u(8)). Pure: the caller
 //! supplies the users/ files and the home-directory check.
 use crate::options::{HomeCheck, Options};
 

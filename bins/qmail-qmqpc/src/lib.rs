@@ -1,5 +1,5 @@
 //! qmail-qmqpc: a qmail-queue replacement that hands each message to a QMQP server
-//! (qmail-qmqpc(8), spec §9). Like qmail-queue it reads the message on fd 0 and the
+//! (qmail-qmqpc(8)). Like qmail-queue it reads the message on fd 0 and the
 //! envelope on fd 1, prints nothing, and reports through its exit code (qmail-queue's
 //! table in qmail-core::exit). The servers are the IP addresses in
 //! `control/qmqpservers`, tried in order until one can be reached; the first one reached

@@ -1,4 +1,4 @@
-//! qmail-qmqpd: receive mail via QMQP (qmail-qmqpd(8), spec §9).
+//! qmail-qmqpd: receive mail via QMQP (qmail-qmqpd(8)).
 //!
 //! One request per connection: a netstring holding the message netstring, the sender
 //! netstring and one netstring per recipient. The outer length bounds every read inside

@@ -1,4 +1,4 @@
-//! qmail-qmtpd: receive mail via QMTP (qmail-qmtpd(8), spec §9).
+//! qmail-qmtpd: receive mail via QMTP (qmail-qmtpd(8)).
 //!
 //! A session is a stream of messages. Each is three netstrings: the message (its first
 //! byte chooses LF or CRLF line ends), the sender, and a netstring of recipient

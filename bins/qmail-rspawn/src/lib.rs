@@ -1,4 +1,4 @@
-//! qmail-rspawn: the remote side of the spawn driver (spec §3.3, §3.4). Each delivery runs
+//! qmail-rspawn: the remote side of the spawn driver. Each delivery runs
 //! `qmail-remote host sender recip` (or `$QMAILREMOTE`), found through PATH, and its
 //! NUL-separated reports are folded into one report for qmail-send.
 #![forbid(unsafe_code)]

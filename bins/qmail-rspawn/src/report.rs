@@ -1,4 +1,4 @@
-//! Folding qmail-remote's reports into one (spec §3.4). qmail-remote writes a report per
+//! Folding qmail-remote's reports into one. qmail-remote writes a report per
 //! recipient (`r`, `h`, `s` then its text) and one for the message (K, Z or D); with one
 //! recipient per run the result is the better-known of the two.
 use qmail_spawn::Status;

@@ -1,4 +1,4 @@
-//! Bounce messages in QSBMF (spec §2.8): the paragraph recorded per failed recipient, and
+//! Bounce messages in QSBMF: the paragraph recorded per failed recipient, and
 //! the bytes of the bounce message around the recorded paragraphs and the original.
 pub use qmail_core::quote::{quote, quote2};
 

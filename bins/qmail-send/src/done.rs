@@ -1,4 +1,4 @@
-//! Finishing a message (spec §2.7 "Message completion", §2.8 injection): send its bounce,
+//! Finishing a message: send its bounce,
 //! log `end msg`, remove info, and have qmail-clean remove mess.
 use std::io;
 

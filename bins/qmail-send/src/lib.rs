@@ -1,4 +1,4 @@
-//! qmail-send: the queue manager (spec §2.6–2.9, §3.2–3.8). `run` checks and sets up
+//! qmail-send: the queue manager. `run` checks and sets up
 //! everything in the order qmail-send always has, then hands over to the main loop.
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-//! Every line qmail-send writes to its log (spec §3.8), built in one place. Addresses and
+//! Every line qmail-send writes to its log, built in one place. Addresses and
 //! report texts pass through `logsafe`; nothing else in the program formats log text.
 use crate::chan::Channel;
 
@@ -94,7 +94,7 @@ pub fn end_msg(id: u64) -> Vec<u8> {
 
 pub const EXITING: &[u8] = b"status: exiting\n";
 
-/// `alert: TEXT` (TEXT from the fixed list of §3.8).
+/// `alert: TEXT` (TEXT from qmail-log(5)'s fixed list).
 pub fn alert(text: &str) -> Vec<u8> {
     format!("alert: {text}\n").into_bytes()
 }

@@ -1,4 +1,4 @@
-//! Recipient rewriting (spec §8.3): envnoathost, percenthack, locals, virtualdomains.
+//! Recipient rewriting: envnoathost, percenthack, locals, virtualdomains.
 //! Also the inverse used in bounces: strip a virtualdomains prepend again.
 use qmail_core::constmap::ConstMap;
 

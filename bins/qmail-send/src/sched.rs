@@ -1,5 +1,5 @@
 //! The scheduler core: priority queues per channel, jobs and passes, delivery slots, the
-//! retry schedule, queuelifetime and the handling of K/Z/D reports (spec §2.7). It makes no
+//! retry schedule, queuelifetime and the handling of K/Z/D reports. It makes no
 //! I/O calls: each method returns the `Action`s that `main` carries out, and `main` feeds
 //! back what it read (a pass's info, the next recipient record, a report).
 use std::cmp::Reverse;

@@ -1,4 +1,4 @@
-//! The todo phase (spec §2.6): turn todo/<id> into info, local and remote files, one
+//! The todo phase: turn todo/<id> into info, local and remote files, one
 //! entry per main-loop iteration. Every step can be redone from scratch: a failure leaves
 //! todo/<id> for the next scan.
 use std::fs::{File, OpenOptions};

@@ -1,4 +1,4 @@
-//! The spawn command (spec §3.3): `delnum messid\0 sender\0 recipient\0`, with the
+//! The spawn command: `delnum messid\0 sender\0 recipient\0`, with the
 //! sender's VERP form `pre@host-@[]` expanded per recipient to `prebox=dom@host`.
 use qmail_core::fmtqfn;
 

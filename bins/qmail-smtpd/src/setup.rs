@@ -1,5 +1,5 @@
 //! Startup: the qmail home, the controls and the tcpserver environment, read once per
-//! connection (qmail-smtpd(8), spec §5.1). Any failure is a 421 before the greeting.
+//! connection (qmail-smtpd(8)). Any failure is a 421 before the greeting.
 use qmail_core::{auto, control};
 use qmail_smtp::addr::LocalIpHost;
 use qmail_smtp::badmailfrom::Badmailfrom;

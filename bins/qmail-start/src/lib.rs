@@ -1,4 +1,4 @@
-//! qmail-start (spec §3.2): run as root, once. It wires qmail-send to qmail-lspawn,
+//! qmail-start: run as root, once. It wires qmail-send to qmail-lspawn,
 //! qmail-rspawn and qmail-clean with six pipes, starts each under its own user, optionally
 //! starts a logger as qmaill, and finally becomes qmail-send (uid qmails) with the fixed
 //! descriptor layout 0 = log, 1/2 lspawn, 3/4 rspawn, 5/6 qmail-clean. Any failure exits 111
@@ -16,7 +16,7 @@ use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
 use qmail_core::ids;
 use qmail_sys::fd;
 
-/// The descriptors qmail-send expects (spec §3.2).
+/// The descriptors qmail-send expects.
 pub const SEND_LOG: RawFd = 0;
 pub const TO_LSPAWN: RawFd = 1;
 pub const FROM_LSPAWN: RawFd = 2;

@@ -1,5 +1,5 @@
 //! splogger [tag [facility]]: each line of input becomes one syslog message
-//! `SEC.USEC text` (spec §9). Lines longer than a message are cut into pieces; the pieces
+//! `SEC.USEC text`. Lines longer than a message are cut into pieces; the pieces
 //! after the first carry `SEC.USEC+` with the first piece's stamp and priority. The
 //! messages go to the local syslog socket /dev/log as `<PRI>tag: message` datagrams.
 #![forbid(unsafe_code)]

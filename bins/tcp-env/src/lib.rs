@@ -1,6 +1,6 @@
 //! tcp-env: describe the TCP connection on descriptor 0 in the environment (PROTO and the
 //! TCP* variables of tcp-environ(5)) and run a program, for servers started by inetd
-//! (tcp-env(1), spec §5.5). Under tcpserver, which sets PROTO=TCP itself, it just runs the
+//! (tcp-env(1)). Under tcpserver, which sets PROTO=TCP itself, it just runs the
 //! program.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]

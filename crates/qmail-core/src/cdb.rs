@@ -12,7 +12,7 @@
 //! The reader treats the file as hostile: every offset is checked against the file size with
 //! checked arithmetic, a probe visits at most `len` slots, and nothing longer than the file is
 //! ever allocated, so a corrupt file gives [`CdbError::Format`] and never a panic. Reads use
-//! `pread`, never `mmap` (DESIGN §3.1).
+//! `pread`, never `mmap`.
 use std::io;
 use std::path::{Path, PathBuf};
 

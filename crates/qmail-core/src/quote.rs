@@ -1,4 +1,4 @@
-//! qmail's quote/quote2 (spec §2.8): an envelope address as it is written inside `<…>` in
+//! qmail's quote/quote2: an envelope address as it is written inside `<…>` in
 //! a header line or an SMTP command. The local part (before the LAST `@`) is quoted only
 //! when it is not a dot-atom; the domain is never touched. Bytes above 126 force quoting
 //! but get no other encoding.

@@ -1,4 +1,4 @@
-//! ConstMap against a model (spec §8.1, §11 item 31): ASCII case-insensitive exact match, the
+//! ConstMap against a model: ASCII case-insensitive exact match, the
 //! key of a `key:value` line ends at its first colon, and the LAST duplicate wins.
 // Test helpers may unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::panic)]

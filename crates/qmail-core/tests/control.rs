@@ -1,4 +1,4 @@
-//! Edge cases of the control-file reader on real files (qmail-control(5), spec §8.1).
+//! Edge cases of the control-file reader on real files (qmail-control(5)).
 // Test helpers may unwrap: a failure there is a test failure.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

@@ -1,4 +1,4 @@
-//! The table itself (qmail-interfaces §1.2). Group is always qmail.
+//! The table itself. Group is always qmail.
 use qmail_core::auto;
 
 use crate::{Entry, Owner};

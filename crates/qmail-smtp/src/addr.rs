@@ -1,4 +1,4 @@
-//! addrparse: the address in a MAIL or RCPT argument (interface spec §5.3).
+//! addrparse: the address in a MAIL or RCPT argument.
 //!
 //! qmail-smtpd is deliberately lenient here: the `FROM:`/`TO:` keyword is not checked, the
 //! brackets are optional, and anything after the address (ESMTP parameters) is ignored.

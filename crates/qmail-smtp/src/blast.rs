@@ -1,4 +1,4 @@
-//! The DATA decoder (qmail-smtpd's `blast`, spec §5.4): SMTP transparency undone, hops
+//! The DATA decoder (qmail-smtpd's `blast`): SMTP transparency undone, hops
 //! counted, size limited. Byte by byte, it is a five-state machine:
 //!
 //! - CR LF becomes LF; a CR not followed by LF stays in the message as a CR.

@@ -1,4 +1,4 @@
-//! rcpthosts: which recipient domains qmail-smtpd accepts (qmail-smtpd(8), spec §5.3).
+//! rcpthosts: which recipient domains qmail-smtpd accepts (qmail-smtpd(8)).
 //!
 //! A domain is accepted when it, or any suffix of it that starts at a dot, is a line of
 //! `control/rcpthosts` (ASCII case-insensitive) or a key of `control/morercpthosts.cdb`.

@@ -1,4 +1,4 @@
-//! The Received line qmail-smtpd puts at the top of each message (spec §5.4), and
+//! The Received line qmail-smtpd puts at the top of each message, and
 //! qmail-qmtpd and qmail-qmqpd too (without the HELO part, `with QMTP`/`with QMQP`):
 //!
 //! ```text

@@ -1,4 +1,4 @@
-//! Every reply qmail-smtpd sends (qmail-smtpd(8); interface spec §5.2). These texts are
+//! Every reply qmail-smtpd sends (qmail-smtpd(8)). These texts are
 //! interface data: clients, log scanners and the compliance suite match them byte for byte.
 
 pub const OK: &[u8] = b"250 ok\r\n";

@@ -1,5 +1,5 @@
 //! The SMTP session: client bytes in, [`Action`]s out (qmail-smtpd's command loop and
-//! smtp_* functions, spec §5.2).
+//! smtp_* functions).
 //!
 //! The program carries out the actions in order. Two of them need an answer before the
 //! session can go on: [`Action::QueueOpen`] (answer with [`Session::on_queue_open`]) and

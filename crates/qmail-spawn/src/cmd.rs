@@ -1,4 +1,4 @@
-//! The command stream from qmail-send (spec §3.3): `delnum messid\0 sender\0 recip\0`,
+//! The command stream from qmail-send: `delnum messid\0 sender\0 recip\0`,
 //! parsed byte by byte with no I/O, and validated with the exact report texts.
 
 /// Longest messid (NUL included) accepted.

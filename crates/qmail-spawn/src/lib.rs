@@ -1,4 +1,4 @@
-//! The spawn driver shared by qmail-lspawn and qmail-rspawn (spec §3.3, §3.4). It reads
+//! The spawn driver shared by qmail-lspawn and qmail-rspawn. It reads
 //! commands from qmail-send on fd 0, starts one child per delivery through the program's
 //! `Spawner`, collects the child's output, and when the output has ended and the child has
 //! been reaped writes `delnum letter text \0` on fd 1. The first byte it ever writes is its

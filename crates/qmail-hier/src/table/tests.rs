@@ -1,4 +1,4 @@
-//! Tests for the table: the entries qmail-interfaces §1.2 lists, with their owners and modes.
+//! Tests for the table: every entry of the installed tree, with their owners and modes.
 
 use super::*;
 use crate::Kind;
