@@ -1,9 +1,11 @@
-//! The SMTP dialogue with one server (RFC 821 as qmail speaks it): greeting exactly 220,
-//! `HELO` (never EHLO) answered exactly 250, `MAIL`, one `RCPT` per recipient (any code
-//! below 400 accepts), `DATA`, the message, the final reply. Every ending sends `QUIT`
-//! without waiting for the answer. Once connected, no other server is tried.
+//! The SMTP dialogue with one server: greeting exactly 220, `EHLO` answered exactly 250
+//! (any other answer: `HELO`, answered exactly 250, and no extensions), `MAIL`, one `RCPT`
+//! per recipient (any code below 400 accepts), `DATA`, the message, the final reply.
+//! Every ending sends `QUIT` without waiting for the answer. Once connected, no other
+//! server is tried.
 use crate::conn::{Conn, Died};
 use qmail_remote_core::blast::Blast;
+use qmail_remote_core::ehlo::{self, Extensions};
 use qmail_remote_core::reply::{self, Reply};
 use qmail_remote_core::report::{self, quit, Report};
 use std::io::{self, Read};
@@ -53,16 +55,30 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// EHLO, or HELO when EHLO is refused. `None`: the session has ended (reported).
+    fn hello(&mut self, env: &Envelope<'_>) -> Result<Option<Extensions>, Died> {
+        self.conn.command(&[b"EHLO ", env.helohost, b"\r\n"])?;
+        let r = self.reply()?;
+        if r.code == 250 {
+            return Ok(Some(ehlo::parse(&r.text)));
+        }
+        self.conn.command(&[b"HELO ", env.helohost, b"\r\n"])?;
+        let r = self.reply()?;
+        if r.code != 250 {
+            self.quit(quit::HELO, &r.text)?;
+            return Ok(None);
+        }
+        Ok(Some(Extensions::default()))
+    }
+
     fn dialogue(&mut self, env: &Envelope<'_>, msg: &mut dyn Read) -> Result<(), Died> {
         let r = self.reply()?;
         if r.code != 220 {
             return self.quit(quit::GREETING, &r.text);
         }
-        self.conn.command(&[b"HELO ", env.helohost, b"\r\n"])?;
-        let r = self.reply()?;
-        if r.code != 250 {
-            return self.quit(quit::HELO, &r.text);
-        }
+        let Some(_ext) = self.hello(env)? else {
+            return Ok(());
+        };
         self.conn.command(&[b"MAIL FROM:<", env.sender, b">\r\n"])?;
         let r = self.reply()?;
         if r.is_perm() {

@@ -20,7 +20,7 @@ fn success_reports_r_and_k_and_the_wire_is_exact() {
     );
     assert_eq!(
         srv.transcript(),
-        b"HELO helo.example\r\nMAIL FROM:<sender@me.example>\r\nRCPT TO:<rcpt@remote.example>\r\nDATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n"
+        b"EHLO helo.example\r\nMAIL FROM:<sender@me.example>\r\nRCPT TO:<rcpt@remote.example>\r\nDATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n"
     );
 }
 
@@ -38,7 +38,7 @@ fn transparency_on_the_wire() {
         "{}",
         String::from_utf8_lossy(&out)
     );
-    let mut want = b"HELO helo.example\r\nMAIL FROM:<sender@me.example>\r\nRCPT TO:<r@remote.example>\r\nDATA\r\n".to_vec();
+    let mut want = b"EHLO helo.example\r\nMAIL FROM:<sender@me.example>\r\nRCPT TO:<r@remote.example>\r\nDATA\r\n".to_vec();
     want.extend_from_slice(b"Subject: t\r\n\r\n..starts with a dot\r\n...two dots\r\n..\r\nbare\r\ncr\r\nalready crlf\r\n8bit: \xe9\r\nx\r\n..\r\n");
     want.extend(std::iter::repeat(b'L').take(3000));
     want.extend_from_slice(b"\r\nends in cr\r\n.\r\nQUIT\r\n");
@@ -61,7 +61,7 @@ fn partial_final_line_is_permanent_and_sends_nothing() {
     // No data, no QUIT: the server sees the connection close inside DATA.
     assert_eq!(
         srv.transcript(),
-        b"HELO helo.example\r\nMAIL FROM:<sender@me.example>\r\nRCPT TO:<r@remote.example>\r\nDATA\r\n"
+        b"EHLO helo.example\r\nMAIL FROM:<sender@me.example>\r\nRCPT TO:<r@remote.example>\r\nDATA\r\n"
     );
 }
 
@@ -157,6 +157,7 @@ fn codes_after_data_and_at_each_stage() {
     }
     fn helo_no(cmd: &[u8]) -> Step {
         match cmd {
+            c if c.starts_with(b"EHLO") => Step::Reply(b"502 no\r\n"),
             c if c.starts_with(b"HELO") => Step::Reply(b"251 odd\r\n"),
             _ => happy(cmd),
         }
@@ -309,7 +310,7 @@ fn addresses_are_quoted_and_bounces_have_an_empty_sender() {
     assert!(out.starts_with(b"r\0K"));
     let t = srv.transcript();
     assert!(
-        t.starts_with(b"HELO helo.example\r\nMAIL FROM:<>\r\nRCPT TO:<\"a b\"@remote.example>\r\n")
+        t.starts_with(b"EHLO helo.example\r\nMAIL FROM:<>\r\nRCPT TO:<\"a b\"@remote.example>\r\n")
     );
 }
 
@@ -332,7 +333,7 @@ fn routes_literals_and_mx_to_myself() {
         MSG,
     );
     assert!(out.starts_with(b"r\0K127.0.0.1 accepted message."));
-    assert!(srv.transcript().starts_with(b"HELO me.example\r\n"));
+    assert!(srv.transcript().starts_with(b"EHLO me.example\r\n"));
 
     // No route: a literal address that is this machine is refused as a loop (#5.4.6).
     fs::remove_file(h.home.join("control/smtproutes")).unwrap();
@@ -381,4 +382,22 @@ fn unreadable_message_is_a_temporary_failure_without_quit() {
     let (_, out) = h.run_full(&args(&[b"r@remote.example"]), MSG, None, "</");
     assert_eq!(out, b"r\0ZUnable to read message. (#4.3.0)\n\0");
     assert!(srv.transcript().ends_with(b"DATA\r\n"));
+}
+
+#[test]
+fn ehlo_refused_falls_back_to_helo() {
+    fn old(cmd: &[u8]) -> Step {
+        match cmd {
+            c if c.starts_with(b"EHLO") => Step::Reply(b"500 what?\r\n"),
+            _ => happy(cmd),
+        }
+    }
+    let h = Home::new();
+    let srv = Server::start(old);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert!(out.starts_with(b"r\0K127.0.0.1 accepted message."));
+    assert!(srv.transcript().starts_with(
+        b"EHLO helo.example\r\nHELO helo.example\r\nMAIL FROM:<sender@me.example>\r\n"
+    ));
 }

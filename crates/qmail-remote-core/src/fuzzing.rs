@@ -39,6 +39,15 @@ pub fn fuzz_blast(data: &[u8]) {
     }
 }
 
+/// Read `data` as the text of an EHLO reply: never a panic, and a declared SIZE limit
+/// is always positive.
+pub fn fuzz_ehlo(data: &[u8]) {
+    let e = crate::ehlo::parse(data);
+    if let Some(limit) = e.size_limit {
+        assert!(limit > 0 && e.size);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +63,7 @@ mod tests {
             }
             fuzz_smtp_reply(&d);
             fuzz_blast(&d);
+            fuzz_ehlo(&d);
         }
     }
 }
