@@ -8,7 +8,7 @@ use crate::badmailfrom::Badmailfrom;
 use crate::blast::{Blast, Step};
 use crate::rcpthosts::RcptHosts;
 use crate::received::Peer;
-use crate::session::{Action, Config, Session};
+use crate::session::{Action, Config, Session, LINE_MAX, RCPT_BYTES_MAX, RCPT_MAX};
 use std::collections::VecDeque;
 
 /// Unix time the driver reports to the session (2026-11-27 00:02:22 UTC).
@@ -98,6 +98,9 @@ pub fn carry_out(session: &mut Session, acts: Vec<Action>, t: &mut Transcript, f
                 Vec::new()
             }
             Action::QueueClose { sender, recipients } => {
+                assert!(recipients.len() <= RCPT_MAX, "too many recipients kept");
+                let bytes: usize = recipients.iter().map(Vec::len).sum();
+                assert!(bytes <= RCPT_BYTES_MAX, "recipients take too much");
                 let mut failed = true;
                 if let Some(s) = t.submissions.last_mut() {
                     s.sender = sender;
@@ -125,7 +128,8 @@ pub fn carry_out(session: &mut Session, acts: Vec<Action>, t: &mut Transcript, f
     }
 }
 
-/// Run a whole session: greeting, the chunks in order, then EOF if `eof`.
+/// Run a whole session: greeting, the chunks in order, then EOF if `eof`. After each
+/// chunk the session may keep no more than one unfinished command line.
 pub fn drive(cfg: Config, chunks: &[&[u8]], eof: bool) -> Transcript {
     let mut s = Session::new(cfg);
     let mut t = Transcript::default();
@@ -134,6 +138,7 @@ pub fn drive(cfg: Config, chunks: &[&[u8]], eof: bool) -> Transcript {
     for c in chunks {
         let acts = s.on_bytes(c);
         carry_out(&mut s, acts, &mut t, false);
+        assert!(s.buffered() <= LINE_MAX, "{} bytes kept", s.buffered());
     }
     if eof && !s.is_done() {
         let acts = s.on_eof();

@@ -18,6 +18,8 @@ pub const HOPS: &[u8] = b"554 too many hops, this message is looping (#5.4.6)\r\
 pub const SIZE: &[u8] = b"552 sorry, that message size exceeds my databytes limit (#5.3.4)\r\n";
 /// A bare LF in DATA: the session ends (SMTP smuggling cannot get a second message in).
 pub const STRAY_LF: &[u8] = b"451 See https://cr.yp.to/docs/smtplf.html.\r\n";
+pub const LINE_TOO_LONG: &[u8] = b"500 line too long (#5.5.2)\r\n";
+pub const TOO_MANY_RCPTS: &[u8] = b"452 too many recipients (#4.5.3)\r\n";
 pub const TIMEOUT: &[u8] = b"451 timeout (#4.4.2)\r\n";
 pub const CONTROL: &[u8] = b"421 unable to read controls (#4.3.0)\r\n";
 pub const IPME: &[u8] = b"421 unable to figure out my IP addresses (#4.3.0)\r\n";

@@ -12,6 +12,18 @@ use crate::rcpthosts::RcptHosts;
 use crate::received::{received, Peer};
 use crate::reply;
 
+/// The longest command line, in bytes before its LF. The longest address qmail-smtpd takes
+/// (addr::ADDR_MAX) and the keywords fit with room to spare. A longer line is read to its
+/// LF and thrown away, then answered with 500: the client's bytes never pile up.
+pub const LINE_MAX: usize = 2048;
+
+/// The most recipients one message can have, and the most bytes their addresses can
+/// take together; an RCPT beyond either gets a temporary 452, and the client sends it
+/// again in another transaction (RFC 5321 §4.5.3.1.8 asks for at least 100). 1000
+/// addresses of 512 bytes each fit.
+pub const RCPT_MAX: usize = 1000;
+pub const RCPT_BYTES_MAX: usize = 512 * 1024;
+
 /// Everything qmail-smtpd reads at startup (controls and environment).
 #[derive(Debug, Default)]
 pub struct Config {
@@ -68,11 +80,15 @@ pub struct Session {
     input: Vec<u8>,
     /// How much of `input` is known to hold no LF (so a long line is scanned once).
     scanned: usize,
+    /// The current command line went past LINE_MAX: bytes are dropped up to its LF.
+    overlong: bool,
     seen_mail: bool,
     sender: Vec<u8>,
     /// The sender is in badmailfrom.
     barf: bool,
     recipients: Vec<Vec<u8>>,
+    /// The bytes of the addresses in `recipients`.
+    rcpt_bytes: usize,
     /// The HELO argument when it differs from the remote host name.
     fakehelo: Option<Vec<u8>>,
     qp: u32,
@@ -85,10 +101,12 @@ impl Session {
             mode: Mode::Commands,
             input: Vec::new(),
             scanned: 0,
+            overlong: false,
             seen_mail: false,
             sender: Vec::new(),
             barf: false,
             recipients: Vec::new(),
+            rcpt_bytes: 0,
             fakehelo: None,
             qp: 0,
         }
@@ -99,12 +117,19 @@ impl Session {
         vec![Action::Reply(reply::greet(&self.cfg.greeting))]
     }
 
+    /// Client bytes kept between calls (a command line not ended yet): at most
+    /// [`LINE_MAX`] once the actions of the last call are answered.
+    pub fn buffered(&self) -> usize {
+        self.input.len()
+    }
+
     /// The session has ended (an [`Action::Exit`] was returned).
     pub fn is_done(&self) -> bool {
         matches!(self.mode, Mode::Done)
     }
 
-    /// Bytes from the client.
+    /// Bytes from the client. The actions grow with the number of commands in `bytes`:
+    /// a program bounds them by reading the client in small pieces.
     pub fn on_bytes(&mut self, bytes: &[u8]) -> Vec<Action> {
         let mut acts = Vec::new();
         if !self.is_done() {
@@ -199,13 +224,24 @@ impl Session {
                     let from = self.scanned.min(rest.len());
                     let tail = rest.get(from..).unwrap_or_default();
                     let Some(i) = memchr::memchr(b'\n', tail) else {
-                        self.scanned = rest.len();
+                        if rest.len() > LINE_MAX || self.overlong {
+                            self.overlong = true;
+                            self.scanned = 0;
+                            pos = buf.len();
+                        } else {
+                            self.scanned = rest.len();
+                        }
                         break;
                     };
                     let end = from.saturating_add(i);
                     self.scanned = 0;
                     pos = pos.saturating_add(end).saturating_add(1);
-                    self.command(rest.get(..end).unwrap_or_default(), acts);
+                    if end > LINE_MAX || self.overlong {
+                        self.overlong = false;
+                        acts.push(Action::Reply(reply::LINE_TOO_LONG.to_vec()));
+                    } else {
+                        self.command(rest.get(..end).unwrap_or_default(), acts);
+                    }
                 }
                 Mode::Data { blast, failed } => {
                     let mut out = Vec::new();
@@ -226,10 +262,13 @@ impl Session {
                             if hops && !*failed {
                                 acts.push(Action::QueueFail);
                             }
+                            // Moved, not copied: the next message starts with MAIL,
+                            // which clears them anyway.
                             acts.push(Action::QueueClose {
                                 sender: self.sender.clone(),
-                                recipients: self.recipients.clone(),
+                                recipients: std::mem::take(&mut self.recipients),
                             });
+                            self.rcpt_bytes = 0;
                             self.mode = Mode::WaitClose { hops, overflow };
                         }
                         Step::StrayNewline => {

@@ -71,6 +71,7 @@ impl Session {
         self.barf = self.cfg.badmailfrom.matches(&addr);
         self.seen_mail = true;
         self.recipients.clear();
+        self.rcpt_bytes = 0;
         self.sender = addr;
         reply::OK.to_vec()
     }
@@ -91,6 +92,11 @@ impl Session {
         } else if !self.cfg.rcpthosts.allowed(&addr).ok()? {
             return Some(reply::NOGATEWAY.to_vec());
         }
+        let bytes = self.rcpt_bytes.saturating_add(addr.len());
+        if self.recipients.len() >= super::RCPT_MAX || bytes > super::RCPT_BYTES_MAX {
+            return Some(reply::TOO_MANY_RCPTS.to_vec());
+        }
+        self.rcpt_bytes = bytes;
         self.recipients.push(addr);
         Some(reply::OK.to_vec())
     }

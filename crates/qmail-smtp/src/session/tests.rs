@@ -499,6 +499,97 @@ MAIL FROM:<x@bad.example>\r\nRCPT TO:<c@cmp.example>\r\nRSET\r\nNOOP\nVRFY\r\nDA
     assert_eq!(drive(test_config(), &bytes, true), whole);
 }
 
+#[test]
+fn overlong_command_line_is_dropped_and_answered_500() {
+    // LINE_MAX bytes before the LF, the CR included; then one more
+    let fits = format!("NOOP {}\r\n", "x".repeat(LINE_MAX - 6));
+    let long = format!("NOOP {}\r\n", "x".repeat(LINE_MAX - 5));
+    let huge = "y".repeat(10 * LINE_MAX);
+    let input = format!("{fits}{long}{huge}\nNOOP\r\nQUIT\r\n");
+    let whole = run(&input);
+    assert_eq!(
+        replies(&whole),
+        format!(
+            "{GREET}250 ok\r\n500 line too long (#5.5.2)\r\n500 line too long (#5.5.2)\r\n\
+             250 ok\r\n221 cmp.example\r\n"
+        )
+    );
+    // fed a byte at a time, or in two pieces anywhere, the session keeps at most a line
+    let bytes: Vec<&[u8]> = input.as_bytes().chunks(1).collect();
+    assert_eq!(drive(test_config(), &bytes, true), whole);
+    for cut in (0..input.len()).step_by(97) {
+        let (a, b) = input.as_bytes().split_at(cut);
+        assert_eq!(drive(test_config(), &[a, b], true), whole, "cut at {cut}");
+    }
+}
+
+#[test]
+fn overlong_line_in_progress_then_eof() {
+    let t = run(&"z".repeat(3 * LINE_MAX));
+    assert_eq!(replies(&t), GREET);
+    assert_eq!(t.exit, Some(1));
+}
+
+#[test]
+fn recipient_count_limit_452() {
+    let mut input = String::from("MAIL FROM:<a@b>\r\n");
+    for i in 0..RCPT_MAX + 3 {
+        input.push_str(&format!("RCPT TO:<r{i}@cmp.example>\r\n"));
+    }
+    input.push_str("DATA\r\nx\r\n.\r\nMAIL FROM:<a@b>\r\nRCPT TO:<again@cmp.example>\r\n");
+    let t = run(&input);
+    let r = replies(&t);
+    assert_eq!(r.matches("452 too many recipients (#4.5.3)\r\n").count(), 3);
+    assert_eq!(t.queued()[0].recipients.len(), RCPT_MAX);
+    // the next message starts afresh
+    assert!(
+        r.ends_with("250 ok\r\n250 ok\r\n"),
+        "{}",
+        &r[r.len() - 80..]
+    );
+}
+
+#[test]
+fn recipient_bytes_limit_452() {
+    // addresses of 896 bytes: 585 fit in RCPT_BYTES_MAX
+    let local = "l".repeat(880);
+    let mut input = String::from("MAIL FROM:<a@b>\r\n");
+    for i in 0..600 {
+        input.push_str(&format!("RCPT TO:<{local}{i:04}@cmp.example>\r\n"));
+    }
+    input.push_str("DATA\r\nx\r\n.\r\n");
+    let t = run(&input);
+    let fit = RCPT_BYTES_MAX / 896;
+    assert_eq!(t.queued()[0].recipients.len(), fit);
+    let r = replies(&t);
+    assert_eq!(
+        r.matches("452 too many recipients (#4.5.3)\r\n").count(),
+        600 - fit
+    );
+}
+
+proptest::proptest! {
+    /// Overlong lines among commands: cutting the input anywhere changes nothing, and
+    /// the session never keeps more than a line (drive checks).
+    #[test]
+    fn overlong_lines_any_split(
+        input in proptest::collection::vec(proptest::prop_oneof![
+            proptest::strategy::Just(b"NOOP\r\n".to_vec()),
+            proptest::strategy::Just(vec![b'A'; LINE_MAX]),
+            proptest::strategy::Just(vec![b'B'; LINE_MAX + 1]),
+            proptest::strategy::Just(b"\r\n".to_vec()),
+            proptest::strategy::Just(b"\n".to_vec()),
+            proptest::strategy::Just(b"MAIL FROM:<a@b>\r\n".to_vec()),
+            proptest::strategy::Just(b"RCPT TO:<c@cmp.example>\r\n".to_vec()),
+        ], 0..12),
+        cut in 0usize..30_000) {
+        let input: Vec<u8> = input.concat();
+        let whole = drive(test_config(), &[&input], true);
+        let (a, b) = input.split_at(cut.min(input.len()));
+        proptest::prop_assert_eq!(drive(test_config(), &[a, b], true), whole);
+    }
+}
+
 proptest::proptest! {
     #[test]
     fn any_split_same_transcript(
