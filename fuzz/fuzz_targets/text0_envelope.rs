@@ -51,6 +51,9 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(&input[..out.len()], &out[..]);
             assert_eq!(input[out.len()], 0);
             assert_eq!(env.recipients(), rcpts.len() as u64);
+            // no address with a line break gets into the queue
+            assert!(!qmail_core::quote::has_line_break(&sender));
+            assert!(!rcpts.iter().any(|r| qmail_core::quote::has_line_break(r)));
             let rebuilt = qmail_core::text0::build(
                 &sender,
                 &rcpts.iter().map(Vec::as_slice).collect::<Vec<_>>(),

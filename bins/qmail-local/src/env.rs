@@ -204,7 +204,7 @@ mod tests {
     fn header_lines_neutralise_newlines() {
         let a = args("a\nb", "", "x.y", "s p\n@q");
         assert_eq!(dtline(&a), b"Delivered-To: a_b@x.y\n");
-        assert_eq!(rpline(b"s p\n@q"), b"Return-Path: <\"s p\\_\"@q>\n");
+        assert_eq!(rpline(b"s p\n@q"), b"Return-Path: <\"s p_\"@q>\n");
         assert_eq!(
             ufline(b"s p\t\n@q", 0),
             b"From s-p--@q Thu Jan 01 00:00:00 1970\n"

@@ -157,6 +157,22 @@ fn envelope_errors_give_their_exit_codes() {
         ("no final NUL", b"Fa@b\0Tc@d\0".to_vec(), 54, false),
         ("truncated address", b"Fa@b\0Tc@".to_vec(), 54, false),
         ("sender too long", text0::build(&long, &[b"r@y"]), 11, true),
+        // no CR or LF from an address may reach a header or the wire, whatever path
+        // (SMTP, QMTP, QMQP, sendmail -f, a .qmail forward, a bounce) brought it here
+        ("LF in sender", text0::build(b"a\nb@x", &[b"r@y"]), 91, true),
+        ("CR in sender", text0::build(b"a\rb@x", &[b"r@y"]), 91, true),
+        (
+            "LF in recipient",
+            text0::build(b"a@b", &[b"r@y", b"s@y\nRCPT TO:<t@z>"]),
+            91,
+            true,
+        ),
+        (
+            "CR in recipient",
+            text0::build(b"a@b", &[b"\r@y"]),
+            91,
+            true,
+        ),
         (
             "recipient too long",
             text0::build(b"a@b", &[&long]),

@@ -11,6 +11,7 @@ mod ipme;
 mod smtp;
 
 use qmail_core::auto;
+use qmail_core::quote::has_line_break;
 use qmail_remote_core::mxip::{self, DnsFail, IpPref, Lcg};
 use qmail_remote_core::report::{self, Report};
 use qmail_remote_core::{addr, route, tcpto};
@@ -77,6 +78,11 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         Some(r) => (r.relay.as_slice(), r.port),
         None => (host.as_slice(), route::SMTP_PORT),
     };
+    // qmail-queue takes no such address, but an old queue may hold one: it must not
+    // split MAIL or RCPT into two commands.
+    if has_line_break(sender) || recips.iter().any(|r| has_line_break(r)) {
+        return rep.message(report::LINE_BREAK);
+    }
     let sender = addr::mangle(sender);
     let recips: Vec<Vec<u8>> = recips.iter().map(|r| addr::mangle(r)).collect();
 

@@ -314,6 +314,48 @@ fn addresses_are_quoted_and_bounces_have_an_empty_sender() {
     );
 }
 
+/// An address with CR or LF (qmail-queue refuses them now, but a queue written by
+/// another program may hold one) never reaches the wire: nothing is sent, and the
+/// failure is permanent.
+#[test]
+fn addresses_with_line_breaks_are_refused() {
+    let h = Home::new();
+    let srv = Server::start(happy);
+    h.route_to(srv.port);
+    for args in [
+        &[
+            &b"remote.example"[..],
+            b"s@me.example",
+            b"r@remote.example>\r\nRCPT TO:<x@y",
+        ][..],
+        &[b"remote.example", b"s@me.example", b"r\n@remote.example"],
+        &[b"remote.example", b"s\r@me.example", b"r@remote.example"],
+        &[
+            b"remote.example",
+            b"s@me.example\nRSET",
+            b"r@remote.example",
+        ],
+    ] {
+        let (code, out) = h.run(args, MSG);
+        assert_eq!(code, 0);
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            "DSorry, an envelope address contains a CR or LF. (#5.1.3)\n\0",
+            "{args:?}"
+        );
+    }
+    // the server saw no connection at all: its transcript holds the happy run's only
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert!(out.starts_with(b"r\0K"));
+    let t = srv.transcript();
+    assert!(
+        !t.windows(4).any(|w| w == b"x@y>"),
+        "{}",
+        String::from_utf8_lossy(&t)
+    );
+    assert_eq!(t.windows(4).filter(|w| w == b"EHLO").count(), 1);
+}
+
 #[test]
 fn routes_literals_and_mx_to_myself() {
     let h = Home::new();

@@ -133,7 +133,9 @@ mod tests {
         assert_eq!(quote(b"a."), b"\"a.\"");
         assert_eq!(quote(b"a..b"), b"\"a..b\"");
         assert_eq!(quote(b"a.b"), b"a.b");
-        assert_eq!(quote(b"a\"\\\n"), b"\"a\\\"\\\\\\\n\"");
+        // a line break would end the bounce's To: line: it becomes _
+        assert_eq!(quote(b"a\"\\\n"), b"\"a\\\"\\\\_\"");
+        assert_eq!(quote2(b"a\r\nBcc: x@y"), b"\"a__Bcc: x\"@y");
         assert_eq!(quote(b"\xe9"), b"\"\xe9\"");
         assert_eq!(quote2(b""), b"");
         assert_eq!(quote2(b"#@[]"), b"#@[]");

@@ -7,7 +7,8 @@ pub const ADDR_MAX: usize = 1002;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Text0Error {
-    /// Not `F` first, or a record other than `T` (qmail-queue exit 91).
+    /// Not `F` first, a record other than `T`, or an address with a CR or LF, which
+    /// would end a header line or an SMTP command (qmail-queue exit 91).
     #[error("envelope format error")]
     Format,
     /// An address of more than ADDR_MAX bytes (qmail-queue exit 11).
@@ -62,6 +63,7 @@ impl Envelope {
                 State::Start if b == b'F' => State::Addr(0),
                 State::Start => return Err(Text0Error::Format),
                 State::Addr(_) if b == 0 => State::Between,
+                State::Addr(_) if b == b'\r' || b == b'\n' => return Err(Text0Error::Format),
                 State::Addr(n) if n >= ADDR_MAX => return Err(Text0Error::TooLong),
                 State::Addr(n) => State::Addr(n.saturating_add(1)),
                 State::Between if b == b'T' => {
@@ -169,6 +171,9 @@ mod tests {
             Err(ParseError::Bad(Text0Error::Format))
         );
         assert_eq!(parse(b"Fa\0Tb\0"), Err(ParseError::Truncated));
+        for bad in [&b"Fa\nb\0Tc\0\0"[..], b"Fa\0Tc\r\0\0", b"Fa\0Tc\0T\n\0\0"] {
+            assert_eq!(parse(bad), Err(ParseError::Bad(Text0Error::Format)));
+        }
         assert_eq!(parse(b""), Err(ParseError::Truncated));
         let long = vec![b'a'; ADDR_MAX];
         assert!(parse(&build(&long, &[b"x"])).is_ok());

@@ -2,16 +2,16 @@
 //! the local part (before the LAST `@`) is quoted the RFC 821 way when it needs it, the
 //! domain is sent unchanged, and an address without `@` (the empty bounce sender, say)
 //! goes out verbatim. No CNAME rewriting of domains (RFC 5321 §5.1; notqmail 2020).
-use qmail_core::quote::quote;
+use qmail_core::quote::{quote, without_line_breaks};
 
 /// The address as it goes between the angle brackets.
 pub fn mangle(addr: &[u8]) -> Vec<u8> {
     match memchr::memrchr(b'@', addr) {
-        None => addr.to_vec(),
+        None => without_line_breaks(addr),
         Some(at) => {
             let (local, domain) = addr.split_at(at);
             let mut out = quote(local);
-            out.extend_from_slice(domain); // keeps the '@'
+            out.extend(without_line_breaks(domain)); // keeps the '@'
             out
         }
     }
@@ -34,7 +34,10 @@ mod tests {
         assert_eq!(mangle(b"a.@x"), b"\"a.\"@x");
         assert_eq!(mangle(b"a..b@x"), b"\"a..b\"@x");
         assert_eq!(mangle(b"a.b-c+d@x"), b"a.b-c+d@x");
-        assert_eq!(mangle(b"q\"\\\r\n@x"), b"\"q\\\"\\\\\\\r\\\n\"@x");
+        assert_eq!(mangle(b"q\"\\@x"), b"\"q\\\"\\\\\"@x");
+        assert_eq!(mangle(b"q\r\n@x"), b"\"q__\"@x");
+        assert_eq!(mangle(b"q@x\r\nRSET"), b"q@x__RSET");
+        assert_eq!(mangle(b"q\n"), b"q_");
         assert_eq!(mangle(b"\xe9@x"), b"\"\xe9\"@x");
         assert_eq!(mangle(b"a\x7f@x"), b"\"a\x7f\"@x");
         assert_eq!(mangle(b"x-@[]"), b"x-@[]");

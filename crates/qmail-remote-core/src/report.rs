@@ -15,6 +15,7 @@ pub const READ: &str = "ZUnable to read message. (#4.3.0)\n";
 pub const DNS_SOFT: &str = "ZSorry, I couldn't find any host by that name. (#4.1.2)\n";
 pub const NOMX: &str = "DSorry, I couldn't find a mail exchanger or IP address. (#5.4.4)\n";
 pub const AMBIGMX: &str = "DSorry. Although I'm listed as a best-preference MX or A for that host,\nit isn't in my control/locals file, so I don't treat it as local. (#5.4.6)\n";
+pub const LINE_BREAK: &str = "DSorry, an envelope address contains a CR or LF. (#5.1.3)\n";
 pub const PARTIAL: &str = "DSMTP cannot transfer messages with partial final lines. (#5.6.2)\n";
 
 /// The report stream, collected in memory and written once at the end.

@@ -2,7 +2,8 @@
 //!
 //! qmail-smtpd is deliberately lenient here: the `FROM:`/`TO:` keyword is not checked, the
 //! brackets are optional, and anything after the address (ESMTP parameters) is ignored.
-//! The only error is length.
+//! The errors are length and a CR inside the address (the line ends at LF, so no LF
+//! gets this far): no address with a line break may reach a header or the wire.
 use qmail_net::ip::{self, Ip4};
 
 /// Longest address accepted, in bytes. qmail-smtpd keeps the address as a C string in a
@@ -22,7 +23,7 @@ pub struct LocalIpHost {
     pub ips: Vec<Ip4>,
 }
 
-/// The address in `arg`, or None when it is too long.
+/// The address in `arg`, or None when it is too long or holds a CR.
 pub fn addrparse(arg: &[u8], liphost: Option<&LocalIpHost>) -> Option<Vec<u8>> {
     let (mut rest, terminator) = match memchr::memchr(b'<', arg) {
         Some(i) => (arg.get(i.checked_add(1)?..).unwrap_or_default(), b'>'),
@@ -64,6 +65,9 @@ pub fn addrparse(arg: &[u8], liphost: Option<&LocalIpHost>) -> Option<Vec<u8>> {
             // unbounded line.
             return None;
         }
+    }
+    if memchr::memchr(b'\r', &addr).is_some() {
+        return None;
     }
     if let Some(l) = liphost {
         localiphost(&mut addr, l);
@@ -141,6 +145,15 @@ mod tests {
         assert_eq!(a(r"TO:<a\>b@d>").as_deref(), Some("a>b@d"));
         assert_eq!(a(r"TO:<trailing\").as_deref(), Some("trailing"));
         assert_eq!(a(r#"TO:"with space"@d"#).as_deref(), Some("with space@d"));
+    }
+
+    #[test]
+    fn carriage_return_is_a_syntax_error() {
+        assert_eq!(a("TO:<a\rb@d>"), None);
+        assert_eq!(a("TO:<\"a\rb\"@d>"), None);
+        assert_eq!(a("TO:<a\\\rb@d>"), None);
+        assert_eq!(a("FROM:a\r@d"), None);
+        assert_eq!(a("TO:<a@d>\r").as_deref(), Some("a@d"));
     }
 
     #[test]
