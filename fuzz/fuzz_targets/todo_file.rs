@@ -1,8 +1,8 @@
-//! Fuzz target: qmail-send's todo reader never panics, and every record it returns
-//! was NUL-terminated in the input with a known type.
+//! Fuzz target: the queue record decoders (todo, info, channel and bounce files) never
+//! panic, and every todo record returned was NUL-terminated in the input with a known type.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use qmail_send::records::{info_sender, parse_todo, TodoRec};
+use qmail_core::queue::records::{decode_bounce, decode_chan, decode_info, parse_todo, TodoRec};
 
 fuzz_target!(|data: &[u8]| {
     if let Some(recs) = parse_todo(data) {
@@ -20,5 +20,7 @@ fuzz_target!(|data: &[u8]| {
         }
         assert!(data.starts_with(&rebuilt), "records are a prefix of the file");
     }
-    let _ = info_sender(data);
+    let _ = decode_info(data);
+    let _ = decode_chan(data);
+    let _ = decode_bounce(data);
 });

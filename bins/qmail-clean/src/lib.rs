@@ -38,7 +38,7 @@ impl CleanError {
 
 pub fn run() -> Result<(), CleanError> {
     std::env::set_current_dir(auto::QMAIL).map_err(CleanError::Chdir)?;
-    std::env::set_current_dir("queue").map_err(CleanError::Chdir)?;
+    std::env::set_current_dir(qmail_core::queue::dirs::QUEUE).map_err(CleanError::Chdir)?;
     // The protocol fds are taken as files: std's stdout would swallow EBADF.
     let input = qmail_sys::fd::take(0).map(std::fs::File::from);
     let output = qmail_sys::fd::take(1).map_err(CleanError::Reply)?;

@@ -4,11 +4,12 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-/// 36 hours. Must stay above qmail-queue's DEATH (86400 s).
-pub const OSSIFIED: i64 = 129_600;
+use qmail_core::queue::Dir;
+
+pub use qmail_core::queue::OSSIFIED;
 
 pub fn sweep_pid(queue: &Path, now: i64) {
-    let dir = queue.join("pid");
+    let dir = queue.join(Dir::Pid.name());
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };

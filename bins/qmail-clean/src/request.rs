@@ -3,7 +3,7 @@
 use std::io;
 use std::path::Path;
 
-use qmail_core::fmtqfn;
+use qmail_core::queue::Dir;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Request {
@@ -24,7 +24,7 @@ impl Request {
             return None;
         }
         let (prefix, digits) = body.split_at(5);
-        let id = fmtqfn_digits(digits)?;
+        let id = id_digits(digits)?;
         match prefix {
             b"foop/" => Some(Request::Foop(id)),
             b"todo/" => Some(Request::Todo(id)),
@@ -34,7 +34,7 @@ impl Request {
 }
 
 /// Digits only (leading zeros allowed, as scan_ulong accepts them).
-fn fmtqfn_digits(digits: &[u8]) -> Option<u64> {
+fn id_digits(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -45,10 +45,10 @@ fn fmtqfn_digits(digits: &[u8]) -> Option<u64> {
 /// anything but ENOENT.
 pub fn handle(queue: &Path, req: Request) -> u8 {
     let (id, second) = match req {
-        Request::Foop(id) => (id, fmtqfn::split_path("mess", id)),
-        Request::Todo(id) => (id, fmtqfn::flat_path("todo", id)),
+        Request::Foop(id) => (id, Dir::Mess.path(id)),
+        Request::Todo(id) => (id, Dir::Todo.path(id)),
     };
-    for name in [fmtqfn::flat_path("intd", id), second] {
+    for name in [Dir::Intd.path(id), second] {
         match std::fs::remove_file(queue.join(name)) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}

@@ -11,7 +11,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use qmail_core::{auto, date822, fmtqfn};
+use qmail_core::queue::records::{self, ChanRec};
+use qmail_core::queue::{self, Dir};
+use qmail_core::{auto, date822};
 
 pub use qmail_core::errstr::errstr;
 
@@ -42,13 +44,13 @@ fn dir_ok(p: &Path) -> io::Result<()> {
 
 /// List the queue of the qmail home `home`; the exit code.
 pub fn run_in(home: &Path, out: &mut impl Write) -> u8 {
-    let queue = home.join("queue");
+    let queue = home.join(queue::dirs::QUEUE);
     if let Err(e) = dir_ok(home).and_then(|()| dir_ok(&queue)) {
         let _ = writeln!(out, "fatal: unable to chdir: {}", errstr(&e));
         return 111;
     }
     for n in 0..auto::SPLIT {
-        let sub = format!("info/{n}");
+        let sub = Dir::Info.subdir(n);
         let rd = match fs::read_dir(queue.join(&sub)) {
             Ok(rd) => rd,
             Err(e) => {
@@ -61,7 +63,7 @@ pub fn run_in(home: &Path, out: &mut impl Write) -> u8 {
             if name.as_bytes().starts_with(b".") {
                 continue;
             }
-            if let Some(id) = fmtqfn::parse_id(name.as_bytes()) {
+            if let Some(id) = queue::parse_id(name.as_bytes()) {
                 if let Err(e) = message(&queue, id, out) {
                     let _ = writeln!(out, "warning: trouble with #{id}: {}", errstr(&e));
                 }
@@ -73,15 +75,13 @@ pub fn run_in(home: &Path, out: &mut impl Write) -> u8 {
 
 /// One message: its summary line and its recipients.
 fn message(queue: &Path, id: u64, out: &mut impl Write) -> io::Result<()> {
-    let size = fs::metadata(queue.join(fmtqfn::split_path("mess", id)))?.len();
-    let bouncing = fs::metadata(queue.join(fmtqfn::flat_path("bounce", id))).is_ok();
-    let info_path = queue.join(fmtqfn::split_path("info", id));
+    let size = fs::metadata(queue.join(Dir::Mess.path(id)))?.len();
+    let bouncing = fs::metadata(queue.join(Dir::Bounce.path(id))).is_ok();
+    let info_path = queue.join(Dir::Info.path(id));
     let info = fs::File::open(&info_path)?;
     let qtime = info.metadata()?.mtime();
     let data = fs::read(&info_path)?;
-    // the first record is F<sender>\0
-    let first = data.split(|&b| b == 0).next().unwrap_or_default();
-    let sender = first.get(1..).unwrap_or_default();
+    let sender = records::decode_info(&data).unwrap_or_default();
 
     let date = date822::date822(qtime);
     let date = date.strip_suffix(" -0000").unwrap_or(&date);
@@ -94,8 +94,8 @@ fn message(queue: &Path, id: u64, out: &mut impl Write) -> io::Result<()> {
     put(out, &line);
     let _ = out.write_all(b"\n");
 
-    for (dir, label) in [("local", &b"\tlocal\t"[..]), ("remote", &b"\tremote\t"[..])] {
-        let recips = match fs::read(queue.join(fmtqfn::split_path(dir, id))) {
+    for dir in [Dir::Local, Dir::Remote] {
+        let recips = match fs::read(queue.join(dir.path(id))) {
             Ok(d) => d,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => {
@@ -104,21 +104,17 @@ fn message(queue: &Path, id: u64, out: &mut impl Write) -> io::Result<()> {
             }
         };
         // complete records only: a fragment after the last \0 is still being written
-        let complete = match recips.iter().rposition(|&b| b == 0) {
-            Some(i) => recips.get(..i).unwrap_or_default(),
-            None => continue,
-        };
-        for rec in complete.split(|&b| b == 0) {
-            let done = match rec.first() {
-                Some(b'D') => true,
-                Some(b'T') => false,
-                _ => continue,
+        for rec in records::decode_chan(&recips) {
+            let addr = match rec {
+                ChanRec::Done(a) => {
+                    let _ = out.write_all(b"  done");
+                    a
+                }
+                ChanRec::Todo(a) => a,
+                ChanRec::Unknown => continue,
             };
-            if done {
-                let _ = out.write_all(b"  done");
-            }
-            let _ = out.write_all(label);
-            put(out, rec.get(1..).unwrap_or_default());
+            let _ = write!(out, "\t{}\t", dir.name());
+            put(out, addr);
             let _ = out.write_all(b"\n");
         }
     }

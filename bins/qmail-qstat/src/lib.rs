@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use qmail_core::auto;
 use qmail_core::errstr::errstr;
+use qmail_core::queue::{self, Dir};
 
 pub fn run() -> u8 {
     let mut out = io::stdout().lock();
@@ -42,12 +43,12 @@ fn count(dir: &Path) -> Result<u64, (PathBuf, io::Error)> {
 
 /// Print the two counts for the qmail home `home`.
 pub fn run_in(home: &Path, out: &mut impl Write) -> Result<(), (PathBuf, io::Error)> {
-    let queue = home.join("queue");
+    let queue = home.join(queue::dirs::QUEUE);
     let mut mess: u64 = 0;
     for n in 0..auto::SPLIT {
-        mess = mess.saturating_add(count(&queue.join(format!("mess/{n}")))?);
+        mess = mess.saturating_add(count(&queue.join(Dir::Mess.subdir(n)))?);
     }
-    let todo = count(&queue.join("todo"))?;
+    let todo = count(&queue.join(Dir::Todo.name()))?;
     let _ = writeln!(out, "messages in queue: {mess}");
     let _ = writeln!(out, "messages in queue but not yet preprocessed: {todo}");
     Ok(())

@@ -35,7 +35,7 @@ pub fn run() -> Result<(), QueueExit> {
     let message = File::from(fd::take(0).map_err(|_| QueueExit::ReadErr)?);
     let envelope = File::from(fd::take(1).map_err(|_| QueueExit::ReadErr)?);
     std::env::set_current_dir(auto::QMAIL).map_err(|_| QueueExit::HomeDir)?;
-    std::env::set_current_dir("queue").map_err(|_| QueueExit::QueueDir)?;
+    std::env::set_current_dir(qmail_core::queue::dirs::QUEUE).map_err(|_| QueueExit::QueueDir)?;
 
     let pid = std::process::id();
     let uid = nix::unistd::getuid().as_raw();
@@ -80,7 +80,7 @@ fn copy_envelope(
     q: &mut Uncommitted,
 ) -> Result<(), QueueExit> {
     let mut out = Vec::with_capacity(BUF);
-    let _ = write!(out, "u{uid}\0p{pid}\0");
+    out.extend_from_slice(&qmail_core::queue::records::todo_head(uid, pid));
     let mut env = Envelope::new();
     let mut buf = vec![0u8; BUF];
     while !env.is_done() {
@@ -114,7 +114,7 @@ fn pull_trigger() {
     if let Ok(mut t) = File::options()
         .write(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open("lock/trigger")
+        .open(qmail_core::queue::dirs::TRIGGER)
     {
         if t.metadata()
             .map(|m| m.file_type().is_fifo())

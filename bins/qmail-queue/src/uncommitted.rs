@@ -22,7 +22,7 @@ use std::io::{BufWriter, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 
 use qmail_core::exit::QueueExit;
-use qmail_core::fmtqfn;
+use qmail_core::queue::{names, Dir};
 
 const BUF: usize = 64 * 1024;
 
@@ -55,7 +55,7 @@ impl Uncommitted {
     pub fn create(pid: u32, start: i64) -> Result<Uncommitted, QueueExit> {
         let (pidfn, file) = (1..=9)
             .find_map(|seq| {
-                let name = format!("pid/{pid}.{start}.{seq}");
+                let name = names::pid_file(pid, start, seq);
                 create_excl(&name).ok().map(|f| (name, f))
             })
             .ok_or(QueueExit::PidFile)?;
@@ -66,7 +66,7 @@ impl Uncommitted {
                 return Err(QueueExit::PidFile);
             }
         };
-        let mess_path = fmtqfn::split_path("mess", id);
+        let mess_path = Dir::Mess.path(id);
         if fs::hard_link(&pidfn, &mess_path).is_err() {
             let _ = fs::remove_file(&pidfn);
             return Err(QueueExit::MessFile);
@@ -95,7 +95,7 @@ impl Uncommitted {
     }
 
     pub fn create_intd(&mut self) -> Result<(), QueueExit> {
-        let path = fmtqfn::flat_path("intd", self.id);
+        let path = Dir::Intd.path(self.id);
         let f = create_excl(&path).map_err(|_| QueueExit::IntdFile)?;
         self.intd = Some((path, BufWriter::with_capacity(BUF, f)));
         Ok(())
@@ -115,7 +115,7 @@ impl Uncommitted {
     pub fn commit(&mut self) -> Result<(), QueueExit> {
         let (intd_path, w) = self.intd.as_mut().ok_or(QueueExit::Bug)?;
         w.flush().map_err(|_| QueueExit::WriteErr)?;
-        let todo = fmtqfn::flat_path("todo", self.id);
+        let todo = Dir::Todo.path(self.id);
         fs::hard_link(&*intd_path, &todo).map_err(|_| QueueExit::TodoFile)?;
         if w.get_ref().sync_all().is_err() {
             // Not durable: take the todo entry back so the caller's retry is the only copy.

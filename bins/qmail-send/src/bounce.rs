@@ -1,32 +1,7 @@
-//! Bounce messages in QSBMF: the paragraph recorded per failed recipient, and
-//! the bytes of the bounce message around the recorded paragraphs and the original.
+//! Bounce messages in QSBMF: the bytes of the bounce message around the paragraphs
+//! recorded per failed recipient (`paragraph`, a queue record) and the original.
+pub use qmail_core::queue::records::encode_bounce as paragraph;
 pub use qmail_core::quote::{quote, quote2};
-
-/// The paragraph appended to bounce/<id>: `<recip>:\n`, the report (with a final newline
-/// added), any blank line inside made non-blank, then the blank terminator line.
-pub fn paragraph(recip: &[u8], report: &[u8]) -> Vec<u8> {
-    let mut t = Vec::with_capacity(recip.len().saturating_add(report.len()).saturating_add(8));
-    t.push(b'<');
-    t.extend(recip.iter().map(|&b| if b == b'\n' { b'_' } else { b }));
-    t.extend_from_slice(b">:\n");
-    t.extend_from_slice(report);
-    if report.last().is_some_and(|&b| b != b'\n') {
-        t.push(b'\n');
-    }
-    // Walking backwards from the second-to-last byte, a newline that follows a newline
-    // becomes `/`: every run keeps only its first newline, the final byte is untouched.
-    let mut pos = t.len().saturating_sub(2);
-    while pos > 0 {
-        if t.get(pos) == Some(&b'\n') && t.get(pos - 1) == Some(&b'\n') {
-            if let Some(b) = t.get_mut(pos) {
-                *b = b'/';
-            }
-        }
-        pos -= 1;
-    }
-    t.push(b'\n');
-    t
-}
 
 /// What to do with a finished message's bounce, given the sender from its info file.
 #[derive(Debug, PartialEq, Eq)]

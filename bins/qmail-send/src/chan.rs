@@ -1,5 +1,5 @@
 //! The two delivery channels and the names of their queue files.
-use qmail_core::fmtqfn;
+use qmail_core::queue::Dir;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Channel {
@@ -16,8 +16,8 @@ impl Channel {
     /// The queue directory of the channel, and its word in log lines.
     pub fn name(self) -> &'static str {
         match self {
-            Channel::Local => "local",
-            Channel::Remote => "remote",
+            Channel::Local => Dir::Local.name(),
+            Channel::Remote => Dir::Remote.name(),
         }
     }
     /// The retry "skip": attempts at birth + (skip k)^2.
@@ -33,8 +33,15 @@ impl Channel {
             Channel::Remote => Channel::Local,
         }
     }
+    /// The channel's queue directory.
+    pub fn dir(self) -> Dir {
+        match self {
+            Channel::Local => Dir::Local,
+            Channel::Remote => Dir::Remote,
+        }
+    }
     /// `local/N/id` or `remote/N/id`.
     pub fn path(self, id: u64) -> String {
-        fmtqfn::split_path(self.name(), id)
+        self.dir().path(id)
     }
 }

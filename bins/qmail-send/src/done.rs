@@ -2,8 +2,8 @@
 //! log `end msg`, remove info, and have qmail-clean remove mess.
 use std::io;
 
-use qmail_core::fmtqfn;
 use qmail_core::qmail::Qmail;
+use qmail_core::queue::{names, Dir};
 
 use crate::bounce::{self, Plan};
 use crate::chan::CHANNELS;
@@ -37,7 +37,7 @@ impl Daemon {
     /// false: try again later (a warning has been logged).
     fn messdone_try(&mut self, id: u64) -> bool {
         let mut check = CHANNELS.iter().map(|c| c.path(id)).collect::<Vec<_>>();
-        check.push(fmtqfn::flat_path("todo", id));
+        check.push(Dir::Todo.path(id));
         for p in &check {
             match exists(p) {
                 Exists::Yes => return true, // spurious: not finished after all
@@ -52,7 +52,7 @@ impl Daemon {
                 }
             }
         }
-        let info = fmtqfn::split_path("info", id);
+        let info = Dir::Info.path(id);
         match exists(&info) {
             Exists::No => return true,
             Exists::Yes => {}
@@ -77,7 +77,7 @@ impl Daemon {
             ));
             return false;
         }
-        self.clean_warn(&fmtqfn::flat_path("foop", id));
+        self.clean_warn(&names::foop(id));
         true
     }
 
@@ -87,7 +87,7 @@ impl Daemon {
             return false;
         };
         let sender = bounce::base_sender(&sender).to_vec();
-        let bpath = fmtqfn::flat_path("bounce", id);
+        let bpath = Dir::Bounce.path(id);
         match exists(&bpath) {
             Exists::No => return true,
             Exists::Yes => {}
@@ -114,7 +114,7 @@ impl Daemon {
                 ));
                 copy_into(&mut qq, &bpath);
                 qq.put(&bounce::middle(&sender, double));
-                copy_into(&mut qq, &fmtqfn::split_path("mess", id));
+                copy_into(&mut qq, &Dir::Mess.path(id));
                 qq.from(&from);
                 qq.to(&to);
                 if qq.close().is_err() {

@@ -80,7 +80,7 @@ pub fn run() -> Result<(), SendError> {
     })?;
     let ctl =
         controls::read().map_err(|_| alert(&mut logf, "cannot start: unable to read controls"))?;
-    std::env::set_current_dir("queue").map_err(|_| {
+    std::env::set_current_dir(qmail_core::queue::dirs::QUEUE).map_err(|_| {
         alert(
             &mut logf,
             "cannot start: unable to switch to queue directory",
@@ -96,7 +96,7 @@ pub fn run() -> Result<(), SendError> {
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
     let mutex = OpenOptions::new()
         .write(true)
-        .open("lock/sendmutex")
+        .open(qmail_core::queue::dirs::SENDMUTEX)
         .map_err(|_| alert(&mut logf, "cannot start: unable to open mutex"))?;
     let _lock = Flock::lock(mutex, FlockArg::LockExclusiveNonblock)
         .map_err(|_| alert(&mut logf, "cannot start: qmail-send is already running"))?;
@@ -170,7 +170,7 @@ impl Daemon {
             Ok(m) => self.ctl.rewrite.vdoms = m,
             Err(_) => self.log(&log::alert("unable to reread control/virtualdomains")),
         }
-        while std::env::set_current_dir("queue").is_err() {
+        while std::env::set_current_dir(qmail_core::queue::dirs::QUEUE).is_err() {
             self.log(&log::alert(
                 "unable to switch back to queue directory; HELP! sleeping...",
             ));

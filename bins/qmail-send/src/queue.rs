@@ -5,18 +5,15 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 
-use qmail_core::fmtqfn;
+use qmail_core::queue::{self, records, Dir};
 
 use crate::chan::{Channel, CHANNELS};
 use crate::daemon::{now, Daemon, SLEEP_CLEANUP};
 use crate::log;
-use crate::records;
 use crate::scan::SubdirWalk;
 use crate::sched::{Timestamp, SLEEP_SYSFAIL};
 
-/// Files older than this (atime) in mess/ without info and todo are leftovers of a
-/// qmail-queue that died; it must exceed qmail-queue's 24-hour alarm.
-pub const OSSIFIED: Timestamp = 129_600;
+pub use qmail_core::queue::OSSIFIED;
 
 pub fn open_read(path: &str) -> io::Result<File> {
     OpenOptions::new()
@@ -35,11 +32,11 @@ fn is_noent(e: &io::Error) -> bool {
 
 /// The sender and birth (mtime) of a message, from info/N/id.
 pub fn getinfo(id: u64) -> Option<(Vec<u8>, Timestamp)> {
-    let f = open_read(&fmtqfn::split_path("info", id)).ok()?;
+    let f = open_read(&Dir::Info.path(id)).ok()?;
     let birth = f.metadata().ok()?.mtime();
     let mut data = Vec::new();
     io::Read::read_to_end(&mut io::Read::take(&f, 4096), &mut data).ok()?;
-    Some((records::info_sender(&data)?, birth))
+    Some((records::decode_info(&data)?.to_vec(), birth))
 }
 
 /// Open a pass over `chan`'s file of `id`: the file, sender and birth.
@@ -58,7 +55,7 @@ pub fn markdone(chan: Channel, id: u64, offset: u64) -> bool {
     else {
         return false;
     };
-    f.metadata().is_ok() && matches!(f.write_at(b"D", offset), Ok(1))
+    f.metadata().is_ok() && matches!(f.write_at(&[records::DONE], offset), Ok(1))
 }
 
 impl Daemon {
@@ -103,7 +100,7 @@ impl Daemon {
 
     /// Append a bounce paragraph; blocks (retrying every 10 s) until it is written.
     pub fn addbounce(&mut self, id: u64, text: &[u8]) {
-        let path = fmtqfn::flat_path("bounce", id);
+        let path = Dir::Bounce.path(id);
         let mut pos = 0usize;
         loop {
             let f = OpenOptions::new()
@@ -189,18 +186,18 @@ impl Daemon {
 
     /// At start: every preprocessed message (info/ without todo/) goes back on the queues.
     pub fn pqstart(&mut self) {
-        let mut walk = SubdirWalk::new("info");
+        let mut walk = SubdirWalk::new(Dir::Info);
         loop {
             match walk.next_id() {
                 Ok(Some(id)) => {
-                    if std::fs::metadata(fmtqfn::flat_path("todo", id)).is_err() {
+                    if std::fs::metadata(Dir::Todo.path(id)).is_err() {
                         self.pqadd(id);
                     }
                 }
                 Ok(None) => return,
                 Err(_) => {
-                    self.pausedir("info");
-                    walk = SubdirWalk::new("info");
+                    self.pausedir(Dir::Info.name());
+                    walk = SubdirWalk::new(Dir::Info);
                 }
             }
         }
@@ -242,7 +239,7 @@ impl Daemon {
                 if n < self.cleanup.next {
                     return;
                 }
-                self.cleanup.walk.insert(SubdirWalk::new("mess"))
+                self.cleanup.walk.insert(SubdirWalk::new(Dir::Mess))
             }
         };
         let id = match walk.next_id() {
@@ -254,25 +251,22 @@ impl Daemon {
             }
             Err(_) => {
                 self.cleanup.walk = None;
-                self.pausedir("mess");
+                self.pausedir(Dir::Mess.name());
                 return;
             }
         };
-        let Ok(m) = std::fs::metadata(fmtqfn::split_path("mess", id)) else {
+        let Ok(m) = std::fs::metadata(Dir::Mess.path(id)) else {
             return;
         };
         if n <= m.atime().saturating_add(OSSIFIED) {
             return;
         }
-        for p in [
-            fmtqfn::split_path("info", id),
-            fmtqfn::flat_path("todo", id),
-        ] {
+        for p in [Dir::Info.path(id), Dir::Todo.path(id)] {
             match std::fs::metadata(&p) {
                 Err(e) if is_noent(&e) => {}
                 _ => return,
             }
         }
-        self.clean_warn(&fmtqfn::flat_path("foop", id));
+        self.clean_warn(&queue::names::foop(id));
     }
 }

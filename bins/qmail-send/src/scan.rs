@@ -2,19 +2,20 @@
 //! directories info/ (at start) and mess/ (the periodic sweep).
 use std::io;
 
-use qmail_core::{auto, fmtqfn};
+use qmail_core::auto;
+use qmail_core::queue::{self, Dir};
 
 use crate::sched::Timestamp;
 
 /// Directories split by id: walked one entry at a time.
 pub struct SubdirWalk {
-    base: &'static str,
+    base: Dir,
     sub: u32,
     ids: std::vec::IntoIter<u64>,
 }
 
 impl SubdirWalk {
-    pub fn new(base: &'static str) -> SubdirWalk {
+    pub fn new(base: Dir) -> SubdirWalk {
         SubdirWalk {
             base,
             sub: 0,
@@ -31,11 +32,11 @@ impl SubdirWalk {
             if self.sub >= auto::SPLIT {
                 return Ok(None);
             }
-            let dir = format!("{}/{}", self.base, self.sub);
+            let dir = self.base.subdir(self.sub);
             let rd = std::fs::read_dir(&dir)?;
             let ids: Vec<u64> = rd
                 .flatten()
-                .filter_map(|e| fmtqfn::parse_id(e.file_name().as_encoded_bytes()))
+                .filter_map(|e| queue::parse_id(e.file_name().as_encoded_bytes()))
                 .collect();
             self.ids = ids.into_iter();
             self.sub += 1;

@@ -5,12 +5,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 
-use qmail_core::fmtqfn;
+use qmail_core::queue::records::{self, TodoRec};
+use qmail_core::queue::{self, Dir};
 
 use crate::chan::{Channel, CHANNELS};
 use crate::daemon::{Daemon, SLEEP_TODO};
 use crate::log;
-use crate::records::{self, TodoRec};
 use crate::sched::Timestamp;
 
 fn excl(path: &str) -> io::Result<File> {
@@ -39,10 +39,10 @@ impl Daemon {
                 return;
             }
             self.trigger_reset();
-            match std::fs::read_dir("todo") {
+            match std::fs::read_dir(Dir::Todo.name()) {
                 Ok(d) => self.todo.dir = Some(d),
                 Err(_) => {
-                    self.pausedir("todo");
+                    self.pausedir(Dir::Todo.name());
                     return;
                 }
             }
@@ -54,7 +54,7 @@ impl Daemon {
             return;
         };
         let Ok(entry) = entry else { return };
-        if let Some(id) = fmtqfn::parse_id(entry.file_name().as_encoded_bytes()) {
+        if let Some(id) = queue::parse_id(entry.file_name().as_encoded_bytes()) {
             self.todo_one(id);
         }
     }
@@ -66,12 +66,12 @@ impl Daemon {
     }
 
     fn todo_one(&mut self, id: u64) {
-        let todo = fmtqfn::flat_path("todo", id);
-        let Ok(data) = records::slurp(&todo) else {
+        let todo = Dir::Todo.path(id);
+        let Ok(data) = std::fs::read(&todo) else {
             self.log(&log::warn_fn("unable to open ", &todo, ""));
             return;
         };
-        let mess = fmtqfn::split_path("mess", id);
+        let mess = Dir::Mess.path(id);
         let size = match std::fs::metadata(&mess) {
             Ok(m) => m.len(),
             Err(_) => {
@@ -82,14 +82,14 @@ impl Daemon {
         for p in [
             Channel::Local.path(id),
             Channel::Remote.path(id),
-            fmtqfn::split_path("info", id),
+            Dir::Info.path(id),
         ] {
             if unlink_noent(&p).is_err() {
                 self.log(&log::warn_fn("unable to unlink ", &p, ""));
                 return;
             }
         }
-        let info_path = fmtqfn::split_path("info", id);
+        let info_path = Dir::Info.path(id);
         let Ok(mut info) = excl(&info_path) else {
             self.log(&log::warn_fn("unable to create ", &info_path, ""));
             return;
@@ -106,8 +106,7 @@ impl Daemon {
                 TodoRec::Uid(u) => uid = u,
                 TodoRec::Pid(p) => pid = p,
                 TodoRec::From(f) => {
-                    let rec = [b"F", f, b"\0"].concat();
-                    if info.write_all(&rec).is_err() {
+                    if info.write_all(&records::encode_info(f)).is_err() {
                         self.log(&log::warn_fn("trouble writing to ", &info_path, ""));
                         return;
                     }
@@ -116,10 +115,7 @@ impl Daemon {
                 }
                 TodoRec::To(t) => {
                     let (c, addr) = self.ctl.rewrite.rewrite(t);
-                    let buf = chanbuf[c.idx()].get_or_insert_with(Vec::new);
-                    buf.push(b'T');
-                    buf.extend_from_slice(&addr);
-                    buf.push(0);
+                    records::encode_chan(&addr, chanbuf[c.idx()].get_or_insert_with(Vec::new));
                 }
             }
         }

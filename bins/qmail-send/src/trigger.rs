@@ -9,12 +9,12 @@ pub fn open() -> Option<(File, File)> {
     let r = OpenOptions::new()
         .read(true)
         .custom_flags(nb)
-        .open("lock/trigger")
+        .open(qmail_core::queue::dirs::TRIGGER)
         .ok()?;
     let w = OpenOptions::new()
         .write(true)
         .custom_flags(nb)
-        .open("lock/trigger")
+        .open(qmail_core::queue::dirs::TRIGGER)
         .ok()?;
     Some((r, w))
 }

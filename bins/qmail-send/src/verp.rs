@@ -1,6 +1,5 @@
 //! The spawn command: `delnum messid\0 sender\0 recipient\0`, with the
 //! sender's VERP form `pre@host-@[]` expanded per recipient to `prebox=dom@host`.
-use qmail_core::fmtqfn;
 
 /// The sender as passed to the spawn for `recip`.
 pub fn expand(sender: &[u8], recip: &[u8]) -> Vec<u8> {
@@ -28,11 +27,7 @@ fn rchr(s: &[u8], c: u8) -> Option<usize> {
 /// The complete command for delivery slot `slot` (< 256, bounded by conf-spawn).
 pub fn command(slot: usize, id: u64, sender: &[u8], recip: &[u8]) -> Vec<u8> {
     let mut v = vec![u8::try_from(slot).unwrap_or(u8::MAX)];
-    v.extend_from_slice(
-        fmtqfn::split_path("x", id)
-            .trim_start_matches("x/")
-            .as_bytes(),
-    );
+    v.extend_from_slice(qmail_core::queue::names::split_name(id).as_bytes());
     v.push(0);
     v.extend_from_slice(&expand(sender, recip));
     v.push(0);

@@ -5,7 +5,7 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use qmail_core::fmtqfn::{parse_id, SPLIT_DIRS};
+use qmail_core::queue::{parse_id, Dir};
 
 /// A failure that stops the whole run (a split directory that cannot be read or given
 /// its new subdirectories).
@@ -106,7 +106,7 @@ fn place(dir: &Path, from: &Path, name: &str, split: u64, m: &mut Moved, warn: &
 pub fn upq(queue: &Path, split: u64, warn: &mut impl Write) -> Result<Moved, Trouble> {
     let split = split.max(1);
     let mut m = Moved::default();
-    for d in SPLIT_DIRS {
+    for d in Dir::SPLIT.map(Dir::name) {
         let dir = queue.join(d);
         make_subdirs(&dir, split, &mut m)?;
         for sub in names(&dir)? {

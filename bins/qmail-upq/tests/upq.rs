@@ -241,7 +241,7 @@ fn the_program_uses_the_compiled_split_and_respects_the_mutex() {
     let split = u64::from(auto::SPLIT);
     assert_eq!(files(&q).keys().cloned().collect::<Vec<_>>(), want(split));
     for id in IDS {
-        assert!(q.join(qmail_core::fmtqfn::split_path("mess", id)).is_file());
+        assert!(q.join(qmail_core::queue::Dir::Mess.path(id)).is_file());
     }
     // a stranger makes it fail after doing the rest
     fs::write(q.join("info/0/junk"), "").unwrap();
