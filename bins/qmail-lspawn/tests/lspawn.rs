@@ -248,6 +248,74 @@ fn message_checks() {
     assert_eq!(l.finish(), 0);
 }
 
+/// A FIFO at mess/N/id (anyone running as qmailq can make one) must not block the root
+/// qmail-lspawn: the open does not wait for a writer, and the file type check refuses it.
+/// A symlink is not followed. The reports must come within a deadline (a hang fails).
+#[test]
+fn fifo_and_symlink_messages_are_refused_without_blocking() {
+    let h = home("fifo");
+    let qmailq = uid("qmailq");
+    let fifo = h.join("queue/mess/5/103");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o644)).unwrap();
+    nix::unistd::chown(&fifo, Some(nix::unistd::Uid::from_raw(qmailq)), None).unwrap();
+    let target = h.mess("105", qmailq);
+    std::os::unix::fs::symlink("105", h.join("queue/mess/5/104")).unwrap();
+    nix::unistd::fchownat(
+        None,
+        &h.join("queue/mess/5/104"),
+        Some(nix::unistd::Uid::from_raw(qmailq)),
+        None,
+        nix::unistd::FchownatFlags::NoFollowSymlink,
+    )
+    .unwrap();
+    let mut l = start(&h, &["./Maildir/"]);
+    let mut limit = [0u8; 1];
+    l.rep.read_exact(&mut limit).unwrap();
+    l.send(0, "5/103", "s", "joe@h");
+    l.send(1, "5/104", "s", "joe@h");
+    l.send(2, &target, "s", "joe@h");
+    let Lspawn {
+        mut child,
+        cmd,
+        mut rep,
+    } = l;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reports = Vec::new();
+        for _ in 0..3 {
+            let mut d = [0u8; 1];
+            if rep.read_exact(&mut d).is_err() {
+                break;
+            }
+            let mut text = Vec::new();
+            let mut b = [0u8; 1];
+            while rep.read_exact(&mut b).is_ok() && b[0] != 0 {
+                text.push(b[0]);
+            }
+            reports.push((d[0], String::from_utf8_lossy(&text).into_owned()));
+        }
+        let _ = tx.send(reports);
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+    drop(cmd);
+    if got.is_err() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    let mut got = got.expect("qmail-lspawn blocked opening a FIFO message");
+    got.sort();
+    assert_eq!(
+        got[0],
+        (0, "ZSorry, message has wrong type. (#4.3.5)\n".into())
+    );
+    assert_eq!(
+        got[1],
+        (1, "Zqmail-spawn unable to open message. (#4.3.0)\n".into())
+    );
+    assert_eq!(got[2].0, 2);
+    assert!(got[2].1.starts_with('K'), "{:?}", got[2]);
+}
+
 #[test]
 fn slot_in_use_and_exit_after_children() {
     let h = home("busy");

@@ -11,7 +11,7 @@ pub mod cmd;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::process::Child;
 
 use nix::poll::{PollFd, PollFlags};
@@ -164,6 +164,11 @@ fn read_output<S: Spawner>(d: &mut [Option<Slot>], i: usize) {
     }
 }
 
+/// The flags for opening a message, beyond O_RDONLY and O_CLOEXEC.
+fn open_flags() -> i32 {
+    (nix::fcntl::OFlag::O_NONBLOCK | nix::fcntl::OFlag::O_NOFOLLOW).bits()
+}
+
 fn send(rep: &mut File, delnum: usize, text: &[u8]) {
     let mut v = Vec::with_capacity(text.len().saturating_add(2));
     v.push(u8::try_from(delnum).unwrap_or(u8::MAX));
@@ -188,7 +193,14 @@ fn docmd<S: Spawner>(
     let at = c.recip.iter().rposition(|&b| b == b'@').unwrap_or(0);
     let messid = c.messid.strip_suffix(b"\0").unwrap_or(&c.messid);
     let path = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(messid);
-    let Ok(mess) = std::fs::OpenOptions::new().read(true).open(path) else {
+    // Non-blocking and not through a symlink: a FIFO put at mess/N/id (by anyone who
+    // runs as qmailq) must not hang the spawner and every delivery with it. The fstat
+    // below then refuses anything but a regular file; on one, O_NONBLOCK changes nothing.
+    let Ok(mess) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(open_flags())
+        .open(path)
+    else {
         send(rep, i, b"Zqmail-spawn unable to open message. (#4.3.0)\n");
         return;
     };
