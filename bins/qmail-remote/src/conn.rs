@@ -6,9 +6,13 @@
 //! not fit flushes the buffer first; message bytes fill it to the brim), so what reaches
 //! the server before qmail-remote gives up on a message (a partial final line) is what
 //! qmail would have sent.
+//!
+//! After STARTTLS the same buffers carry plaintext and rustls sits between them and the
+//! socket; every wait for the socket is still bounded by the timeout.
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use qmail_remote_core::blast::Sink;
 use qmail_remote_core::reply::GetByte;
+use rustls::ClientConnection;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsFd;
@@ -20,8 +24,13 @@ const RBUF: usize = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Died;
 
+/// The connection died in the TLS layer, with rustls's reason when it gave one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsDied(pub Option<String>);
+
 pub struct Conn {
     sock: TcpStream,
+    tls: Option<Box<ClientConnection>>,
     timeout: PollTimeout,
     rbuf: Box<[u8; RBUF]>,
     rpos: usize,
@@ -36,6 +45,7 @@ impl Conn {
         let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
         Ok(Conn {
             sock,
+            tls: None,
             timeout,
             rbuf: Box::new([0u8; RBUF]),
             rpos: 0,
@@ -57,6 +67,11 @@ impl Conn {
     }
 
     fn write_raw(&mut self, mut data: &[u8]) -> Result<(), Died> {
+        if let Some(mut tls) = self.tls.take() {
+            let r = self.write_tls(&mut tls, data);
+            self.tls = Some(tls);
+            return r;
+        }
         while !data.is_empty() {
             self.wait(PollFlags::POLLOUT)?;
             match self.sock.write(data) {
@@ -67,6 +82,94 @@ impl Conn {
             }
         }
         Ok(())
+    }
+
+    /// Plaintext into rustls, records out to the socket, until all of `data` is sent.
+    fn write_tls(&mut self, tls: &mut ClientConnection, mut data: &[u8]) -> Result<(), Died> {
+        while !data.is_empty() {
+            let n = tls.writer().write(data).map_err(|_| Died)?;
+            data = data.get(n..).unwrap_or_default();
+            self.send_records(tls)?;
+            if n == 0 && !tls.wants_write() {
+                return Err(Died);
+            }
+        }
+        self.send_records(tls)
+    }
+
+    fn send_records(&mut self, tls: &mut ClientConnection) -> Result<(), Died> {
+        while tls.wants_write() {
+            self.wait(PollFlags::POLLOUT)?;
+            match tls.write_tls(&mut self.sock) {
+                Ok(0) => return Err(Died),
+                Ok(_) => {}
+                Err(e) if retry(&e) => {}
+                Err(_) => return Err(Died),
+            }
+        }
+        Ok(())
+    }
+
+    /// Records in from the socket until rustls has something new; EOF, an error, a
+    /// timeout or a TLS error is a dead connection (the error text when there is one).
+    fn receive_records(&mut self, tls: &mut ClientConnection) -> Result<(), TlsDied> {
+        loop {
+            self.wait(PollFlags::POLLIN).map_err(|_| TlsDied(None))?;
+            match tls.read_tls(&mut self.sock) {
+                Ok(0) => return Err(TlsDied(None)),
+                Ok(_) => break,
+                Err(e) if retry(&e) => {}
+                Err(_) => return Err(TlsDied(None)),
+            }
+        }
+        tls.process_new_packets()
+            .map_err(|e| TlsDied(Some(e.to_string())))?;
+        Ok(())
+    }
+
+    /// Plaintext from rustls into the read buffer.
+    fn fill_tls(&mut self, tls: &mut ClientConnection) -> Result<(), Died> {
+        loop {
+            match tls.reader().read(&mut *self.rbuf) {
+                Ok(0) => return Err(Died),
+                Ok(n) => {
+                    self.rpos = 0;
+                    self.rlen = n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.receive_records(tls).map_err(|_| Died)?;
+                    // Alerts and key updates may want an answer.
+                    self.send_records(tls)?;
+                }
+                Err(_) => return Err(Died),
+            }
+        }
+    }
+
+    /// The TLS handshake over this connection, right after the server's 220 to
+    /// STARTTLS. Bytes the server sent after that reply are an attack (they would be
+    /// taken as answers made inside TLS): the connection is refused.
+    pub fn start_tls(&mut self, mut tls: ClientConnection) -> Result<(), TlsDied> {
+        if self.rpos < self.rlen {
+            return Err(TlsDied(Some(
+                "server sent data after its reply to STARTTLS".into(),
+            )));
+        }
+        while tls.is_handshaking() {
+            if tls.wants_write() {
+                self.send_records(&mut tls).map_err(|_| TlsDied(None))?;
+            } else {
+                self.receive_records(&mut tls)?;
+            }
+        }
+        self.send_records(&mut tls).map_err(|_| TlsDied(None))?;
+        self.tls = Some(Box::new(tls));
+        Ok(())
+    }
+
+    pub fn tls(&self) -> Option<&ClientConnection> {
+        self.tls.as_deref()
     }
 
     pub fn flush(&mut self) -> Result<(), Died> {
@@ -96,6 +199,13 @@ fn retry(e: &io::Error) -> bool {
 impl GetByte for Conn {
     type Error = Died;
     fn get(&mut self) -> Result<u8, Died> {
+        if self.rpos >= self.rlen {
+            if let Some(mut tls) = self.tls.take() {
+                let r = self.fill_tls(&mut tls);
+                self.tls = Some(tls);
+                r?;
+            }
+        }
         while self.rpos >= self.rlen {
             self.wait(PollFlags::POLLIN)?;
             match self.sock.read(&mut *self.rbuf) {

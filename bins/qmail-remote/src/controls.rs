@@ -1,6 +1,7 @@
 //! The control files qmail-remote reads at each run (relative to the qmail home).
 use qmail_core::constmap::ConstMap;
 use qmail_core::control::{self, ControlError, Me};
+use qmail_remote_core::tlspolicy::{self, Policy};
 
 pub const TIMEOUT_REMOTE: u64 = 1200;
 pub const TIMEOUT_CONNECT: u64 = 60;
@@ -11,14 +12,19 @@ pub struct Controls {
     pub timeoutconnect: u64,
     pub helohost: Vec<u8>,
     pub routes: ConstMap,
+    pub tls: Policy,
 }
 
-/// Any control trouble, including "no helohost and no me", is reported the same way.
-pub struct Trouble;
+/// Any control trouble, including "no helohost and no me", is reported the same way;
+/// a bad line in control/tlsdestinations is named.
+pub enum Trouble {
+    Any,
+    TlsLine(usize),
+}
 
 impl From<ControlError> for Trouble {
     fn from(_: ControlError) -> Trouble {
-        Trouble
+        Trouble::Any
     }
 }
 
@@ -29,14 +35,17 @@ impl Controls {
         let timeoutconnect = control::readint("control/timeoutconnect", TIMEOUT_CONNECT)?;
         let helohost = match control::readline("control/helohost")? {
             Some(h) => h,
-            None => me.0.ok_or(Trouble)?,
+            None => me.0.ok_or(Trouble::Any)?,
         };
         let lines = control::readfile("control/smtproutes")?.unwrap_or_default();
+        let tls = control::readfile("control/tlsdestinations")?.unwrap_or_default();
+        let tls = tlspolicy::parse(&tls).map_err(|tlspolicy::BadLine(n)| Trouble::TlsLine(n))?;
         Ok(Controls {
             timeout,
             timeoutconnect,
             helohost,
             routes: ConstMap::new(&lines, true),
+            tls,
         })
     }
 }

@@ -7,9 +7,20 @@ use std::net::Ipv4Addr;
 #[derive(Default)]
 pub struct SysDns {
     resolver: Option<Resolver>,
+    /// Each address found and the name it was found for: the name a server's
+    /// certificate must carry.
+    names: Vec<(Ipv4Addr, Vec<u8>)>,
 }
 
 impl SysDns {
+    /// The name `ip` was looked up under (the first, if several).
+    pub fn name_of(&self, ip: Ipv4Addr) -> Option<&[u8]> {
+        self.names
+            .iter()
+            .find(|(a, _)| *a == ip)
+            .map(|(_, n)| n.as_slice())
+    }
+
     fn resolver(&mut self) -> &Resolver {
         self.resolver.get_or_insert_with(Resolver::system)
     }
@@ -33,6 +44,10 @@ impl Dns for SysDns {
     }
 
     fn ip4(&mut self, host: &[u8]) -> Result<Vec<Ipv4Addr>, DnsFail> {
-        self.resolver().ip4(host).map_err(fail)
+        let list = self.resolver().ip4(host).map_err(fail)?;
+        for ip in &list {
+            self.names.push((*ip, host.to_vec()));
+        }
+        Ok(list)
     }
 }

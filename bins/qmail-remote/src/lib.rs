@@ -9,6 +9,7 @@ mod controls;
 mod dns;
 mod ipme;
 mod smtp;
+mod tls;
 
 use qmail_core::auto;
 use qmail_core::quote::has_line_break;
@@ -70,9 +71,22 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
     if std::env::set_current_dir(auto::QMAIL).is_err() {
         return rep.message(report::CHDIR);
     }
-    let Ok(ctl) = controls::Controls::read() else {
-        return rep.message(report::CONTROL);
+    let ctl = match controls::Controls::read() {
+        Ok(c) => c,
+        Err(controls::Trouble::TlsLine(n)) => {
+            return rep.message(&format!(
+                "ZUnable to parse control/tlsdestinations: line {n} is not valid. (#4.3.0)\n"
+            ))
+        }
+        Err(controls::Trouble::Any) => return rep.message(report::CONTROL),
     };
+    let cert = match tls::client_cert() {
+        Ok(c) => c,
+        Err(tls::SetupError(why)) => {
+            return rep.message(&format!("Z{}. (#4.3.0)\n", tls::printable(&why)))
+        }
+    };
+    let domain = host.clone();
     let route = route::lookup(&ctl.routes, host);
     let (host, port) = match &route {
         Some(r) => (r.relay.as_slice(), r.port),
@@ -126,10 +140,43 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         match TcpStream::connect_timeout(&SocketAddr::from((x.ip, port)), connect_timeout) {
             Ok(sock) => {
                 tcpto::record_result(x.ip, false, now());
+                // The certificate must name the host connected to: the relay, or the
+                // exchanger the address came from.
+                let name = match (&route, lookups.name_of(x.ip)) {
+                    (Some(r), _) if mxip::literal(&r.relay).is_none() => r.relay.clone(),
+                    (_, Some(n)) => n.to_vec(),
+                    _ => x.ip.to_string().into_bytes(),
+                };
+                let name = String::from_utf8_lossy(&name).into_owned();
+                let mut names: Vec<&[u8]> = Vec::new();
+                if route.is_some() {
+                    names.push(host);
+                }
+                names.push(&domain);
+                let level = ctl.tls.lookup(&names);
+                let mut plan = smtp::TlsPlan {
+                    level: &level,
+                    name: &name,
+                    cert: cert.as_ref(),
+                    try_tls: true,
+                };
                 let Ok(conn) = conn::Conn::new(sock, ctl.timeout) else {
                     return rep.message(report::OSERR);
                 };
-                return smtp::smtp(conn, x.ip, &env, &mut message(), rep);
+                if smtp::smtp(conn, x.ip, &env, &plan, &mut message(), rep) == smtp::Ended::Done {
+                    return;
+                }
+                // Opportunistic TLS failed in the handshake: the session is unusable, so
+                // the same server is asked again in clear, as qmail would have spoken.
+                plan.try_tls = false;
+                rep.tls = b"TLS: handshake failed, sent without TLS.\n".to_vec();
+                let again =
+                    TcpStream::connect_timeout(&SocketAddr::from((x.ip, port)), connect_timeout);
+                let Ok(conn) = again.and_then(|s| conn::Conn::new(s, ctl.timeout)) else {
+                    return rep.message(report::NOCONN);
+                };
+                smtp::smtp(conn, x.ip, &env, &plan, &mut message(), rep);
+                return;
             }
             Err(e) => {
                 let timeout = e.kind() == std::io::ErrorKind::TimedOut;

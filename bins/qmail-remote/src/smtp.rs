@@ -3,11 +3,13 @@
 //! per recipient (any code below 400 accepts), `DATA`, the message, the final reply.
 //! Every ending sends `QUIT` without waiting for the answer. Once connected, no other
 //! server is tried.
-use crate::conn::{Conn, Died};
+use crate::conn::{Conn, Died, TlsDied};
+use crate::tls::{self, ClientCert};
 use qmail_remote_core::blast::Blast;
 use qmail_remote_core::ehlo::{self, Extensions};
 use qmail_remote_core::reply::{self, Reply};
 use qmail_remote_core::report::{self, quit, Report};
+use qmail_remote_core::tlspolicy::Level;
 use std::io::{self, Read};
 use std::net::Ipv4Addr;
 
@@ -20,6 +22,33 @@ pub struct Envelope<'a> {
     pub recips: &'a [Vec<u8>],
 }
 
+/// TLS for one connection.
+pub struct TlsPlan<'a> {
+    pub level: &'a Level,
+    /// The name the server's certificate must carry: the exchanger's or the relay's
+    /// name, or the address when there is no name.
+    pub name: &'a str,
+    pub cert: Option<&'a ClientCert>,
+    /// False on the second connection after an opportunistic handshake failed.
+    pub try_tls: bool,
+}
+
+/// How a session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Reported.
+    Done,
+    /// The opportunistic TLS handshake failed; nothing is reported yet: connect again
+    /// and deliver without TLS.
+    RetryClear,
+}
+
+/// What `starttls` leaves the dialogue with.
+enum AfterTls {
+    Go(Extensions),
+    Ended(Ended),
+}
+
 struct Session<'a> {
     conn: Conn,
     ip: Ipv4Addr,
@@ -29,16 +58,27 @@ struct Session<'a> {
     critical: bool,
 }
 
-pub fn smtp(conn: Conn, ip: Ipv4Addr, env: &Envelope<'_>, msg: &mut dyn Read, rep: &mut Report) {
+pub fn smtp(
+    conn: Conn,
+    ip: Ipv4Addr,
+    env: &Envelope<'_>,
+    plan: &TlsPlan<'_>,
+    msg: &mut dyn Read,
+    rep: &mut Report,
+) -> Ended {
     let mut s = Session {
         conn,
         ip,
         rep,
         critical: false,
     };
-    if s.dialogue(env, msg).is_err() {
-        let critical = s.critical;
-        s.rep.dropped(ip, critical);
+    match s.dialogue(env, plan, msg) {
+        Ok(ended) => ended,
+        Err(Died) => {
+            let critical = s.critical;
+            s.rep.dropped(ip, critical);
+            Ended::Done
+        }
     }
 }
 
@@ -71,14 +111,101 @@ impl Session<'_> {
         Ok(Some(Extensions::default()))
     }
 
-    fn dialogue(&mut self, env: &Envelope<'_>, msg: &mut dyn Read) -> Result<(), Died> {
+    /// STARTTLS as `plan` says, and EHLO again inside TLS.
+    fn starttls(
+        &mut self,
+        env: &Envelope<'_>,
+        plan: &TlsPlan<'_>,
+        ext: Extensions,
+    ) -> Result<AfterTls, Died> {
+        let required = matches!(plan.level, Level::Verified { .. });
+        if matches!(plan.level, Level::Never) || !plan.try_tls {
+            return Ok(AfterTls::Go(ext));
+        }
+        if !ext.starttls {
+            if required {
+                let _ = self.conn.command(&[b"QUIT\r\n"]);
+                self.rep.tls_failed(
+                    self.ip,
+                    "it does not offer STARTTLS and TLS is required",
+                    b"",
+                );
+                return Ok(AfterTls::Ended(Ended::Done));
+            }
+            return Ok(AfterTls::Go(ext));
+        }
+        let (tls, verdict) = match tls::connect(plan.level, plan.name, plan.cert) {
+            Ok(x) => x,
+            Err(tls::SetupError(why)) => {
+                let _ = self.conn.command(&[b"QUIT\r\n"]);
+                self.rep
+                    .message(&format!("Z{}. (#4.3.0)\n", tls::printable(&why)));
+                return Ok(AfterTls::Ended(Ended::Done));
+            }
+        };
+        self.conn.command(&[b"STARTTLS\r\n"])?;
         let r = self.reply()?;
         if r.code != 220 {
-            return self.quit(quit::GREETING, &r.text);
+            if required {
+                let _ = self.conn.command(&[b"QUIT\r\n"]);
+                self.rep.tls_failed(
+                    self.ip,
+                    "STARTTLS was rejected and TLS is required",
+                    &r.text,
+                );
+                return Ok(AfterTls::Ended(Ended::Done));
+            }
+            // Opportunistic: the server offered and then declined; go on in clear.
+            return Ok(AfterTls::Go(ext));
         }
-        let Some(_ext) = self.hello(env)? else {
-            return Ok(());
+        if let Err(TlsDied(why)) = self.conn.start_tls(tls) {
+            if !required {
+                return Ok(AfterTls::Ended(Ended::RetryClear));
+            }
+            let why = match (why, verdict.checked()) {
+                (_, Some(Err(cert))) => format!("its certificate did not verify: {cert}"),
+                (Some(w), _) => format!("the TLS handshake failed: {w}"),
+                (None, _) => "the connection died in the TLS handshake".to_string(),
+            };
+            self.rep.tls_failed(self.ip, &tls::printable(&why), b"");
+            return Ok(AfterTls::Ended(Ended::Done));
+        }
+        if let Some(c) = self.conn.tls() {
+            self.rep.tls = tls::describe(c, &verdict, plan.name).into_bytes();
+        }
+        // RFC 3207: everything learnt before TLS is forgotten; ask again.
+        self.conn.command(&[b"EHLO ", env.helohost, b"\r\n"])?;
+        let r = self.reply()?;
+        if r.code != 250 {
+            self.quit(quit::HELO, &r.text)?;
+            return Ok(AfterTls::Ended(Ended::Done));
+        }
+        Ok(AfterTls::Go(ehlo::parse(&r.text)))
+    }
+
+    fn dialogue(
+        &mut self,
+        env: &Envelope<'_>,
+        plan: &TlsPlan<'_>,
+        msg: &mut dyn Read,
+    ) -> Result<Ended, Died> {
+        let r = self.reply()?;
+        if r.code != 220 {
+            self.quit(quit::GREETING, &r.text)?;
+            return Ok(Ended::Done);
+        }
+        let Some(ext) = self.hello(env)? else {
+            return Ok(Ended::Done);
         };
+        let _ext = match self.starttls(env, plan, ext)? {
+            AfterTls::Go(ext) => ext,
+            AfterTls::Ended(e) => return Ok(e),
+        };
+        self.transaction(env, msg)?;
+        Ok(Ended::Done)
+    }
+
+    fn transaction(&mut self, env: &Envelope<'_>, msg: &mut dyn Read) -> Result<(), Died> {
         self.conn.command(&[b"MAIL FROM:<", env.sender, b">\r\n"])?;
         let r = self.reply()?;
         if r.is_perm() {

@@ -48,6 +48,16 @@ pub fn fuzz_ehlo(data: &[u8]) {
     }
 }
 
+/// Read `data` as control/tlsdestinations and look up a name taken from it: never a
+/// panic, and a file that parses names no host with a space or a control byte.
+pub fn fuzz_tlspolicy(data: &[u8]) {
+    let lines: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    if let Ok(p) = crate::tlspolicy::parse(&lines) {
+        let name = lines.first().map(Vec::as_slice).unwrap_or_default();
+        let _ = p.lookup(&[name, b"example.com"]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +74,7 @@ mod tests {
             fuzz_smtp_reply(&d);
             fuzz_blast(&d);
             fuzz_ehlo(&d);
+            fuzz_tlspolicy(&d);
         }
     }
 }

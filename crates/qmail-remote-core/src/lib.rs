@@ -1,5 +1,5 @@
 //! The parts of qmail-remote (and qmail-tcpto, qmail-tcpok) that decide without doing:
-//! reading SMTP replies and the EHLO extension list, the DATA transparency encoder, smtproutes, the choice and order
+//! reading SMTP replies and the EHLO extension list, the DATA transparency encoder, smtproutes, tlsdestinations, the choice and order
 //! of mail exchangers, the `lock/tcpto` records, and every report text qmail-send reads.
 //! I/O comes in through small traits so tests and fuzz targets drive the logic directly.
 #![forbid(unsafe_code)]
@@ -14,3 +14,4 @@ pub mod reply;
 pub mod report;
 pub mod route;
 pub mod tcpto;
+pub mod tlspolicy;

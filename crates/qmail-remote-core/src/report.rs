@@ -22,9 +22,31 @@ pub const PARTIAL: &str = "DSMTP cannot transfer messages with partial final lin
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Report {
     pub out: Vec<u8>,
+    /// A line about the session's TLS (`TLS: …\n`), added to the message report of a
+    /// session once it is encrypted, so qmail-send logs it and bounces quote it.
+    pub tls: Vec<u8>,
 }
 
 impl Report {
+    fn tls_note(&mut self) {
+        let note = std::mem::take(&mut self.tls);
+        self.out.extend_from_slice(&note);
+        self.tls = note;
+    }
+
+    /// A temporary failure of TLS on a connected session: `ZConnected to IP but WHY.`
+    /// and the server's text, if any. A policy failure is never a bounce: the
+    /// certificate or the path may be fixed before the queue lifetime runs out.
+    pub fn tls_failed(&mut self, ip: Ipv4Addr, why: &str, text: &[u8]) {
+        self.out.extend_from_slice(b"ZConnected to ");
+        self.out.extend_from_slice(ip.to_string().as_bytes());
+        self.out.extend_from_slice(b" but ");
+        self.out.extend_from_slice(why.as_bytes());
+        self.out.extend_from_slice(b". (#4.7.5)\n");
+        self.said(text);
+        self.zero();
+    }
+
     fn zero(&mut self) {
         self.out.push(0);
     }
@@ -79,6 +101,7 @@ impl Report {
         self.out.extend_from_slice(append.as_bytes());
         self.out.extend_from_slice(b".\n");
         self.said(text);
+        self.tls_note();
         self.zero();
     }
 
@@ -92,6 +115,7 @@ impl Report {
             self.out.extend_from_slice(b"Possible duplicate! ");
         }
         self.out.extend_from_slice(b"(#4.4.2)\n");
+        self.tls_note();
         self.zero();
     }
 }
