@@ -265,7 +265,7 @@ fn fifo_and_symlink_messages_are_refused_without_blocking() {
         &h.join("queue/mess/5/104"),
         Some(nix::unistd::Uid::from_raw(qmailq)),
         None,
-        nix::unistd::FchownatFlags::NoFollowSymlink,
+        nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
     )
     .unwrap();
     let mut l = start(&h, &["./Maildir/"]);
