@@ -50,6 +50,13 @@ fn message() -> Box<dyn Read> {
     }
 }
 
+/// The size of fd 0 when it is a regular file.
+fn message_size() -> Option<u64> {
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let meta = File::from(fd).metadata().ok()?;
+    meta.is_file().then_some(meta.len())
+}
+
 struct Unreadable(Option<std::io::Error>);
 
 impl Read for Unreadable {
@@ -131,6 +138,7 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         helohost: &ctl.helohost,
         sender: &sender,
         recips: &recips,
+        size: message_size(),
     };
     let connect_timeout = Duration::from_secs(ctl.timeoutconnect.max(1));
     for x in usable {

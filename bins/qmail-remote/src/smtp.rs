@@ -20,6 +20,16 @@ pub struct Envelope<'a> {
     pub helohost: &'a [u8],
     pub sender: &'a [u8],
     pub recips: &'a [Vec<u8>],
+    /// The message's size in bytes when fd 0 is a regular file (as under qmail-rspawn):
+    /// sent as `SIZE=` and held against the server's declared limit.
+    pub size: Option<u64>,
+}
+
+impl Envelope<'_> {
+    /// RFC 6531: an address with a byte beyond ASCII needs SMTPUTF8.
+    fn needs_utf8(&self) -> bool {
+        !self.sender.is_ascii() || self.recips.iter().any(|r| !r.is_ascii())
+    }
 }
 
 /// TLS for one connection.
@@ -197,16 +207,63 @@ impl Session<'_> {
         let Some(ext) = self.hello(env)? else {
             return Ok(Ended::Done);
         };
-        let _ext = match self.starttls(env, plan, ext)? {
+        let ext = match self.starttls(env, plan, ext)? {
             AfterTls::Go(ext) => ext,
             AfterTls::Ended(e) => return Ok(e),
         };
-        self.transaction(env, msg)?;
+        self.transaction(env, &ext, msg)?;
         Ok(Ended::Done)
     }
 
-    fn transaction(&mut self, env: &Envelope<'_>, msg: &mut dyn Read) -> Result<(), Died> {
-        self.conn.command(&[b"MAIL FROM:<", env.sender, b">\r\n"])?;
+    /// A permanent failure decided before MAIL: QUIT, and the message report.
+    fn refuse(&mut self, text: &str) -> Result<(), Died> {
+        let _ = self.conn.command(&[b"QUIT\r\n"]);
+        self.rep.message(text);
+        Ok(())
+    }
+
+    fn transaction(
+        &mut self,
+        env: &Envelope<'_>,
+        ext: &Extensions,
+        msg: &mut dyn Read,
+    ) -> Result<(), Died> {
+        if let (Some(limit), Some(size)) = (ext.size_limit, env.size) {
+            if size > limit {
+                return self.refuse(&format!(
+                    "D{} accepts messages of at most {limit} bytes; this one has {size} bytes. (#5.3.4)\n",
+                    self.ip
+                ));
+            }
+        }
+        let utf8 = env.needs_utf8();
+        if utf8 && !ext.smtputf8 {
+            return self.refuse(&format!(
+                "D{} does not support SMTPUTF8, which the addresses of this message need. (#5.6.7)\n",
+                self.ip
+            ));
+        }
+        let mut mail = b"MAIL FROM:<".to_vec();
+        mail.extend_from_slice(env.sender);
+        mail.push(b'>');
+        if let (true, Some(size)) = (ext.size, env.size) {
+            mail.extend_from_slice(format!(" SIZE={size}").as_bytes());
+        }
+        if utf8 {
+            mail.extend_from_slice(b" SMTPUTF8");
+        }
+        mail.extend_from_slice(b"\r\n");
+        let rcpt = |r: &[u8]| [&b"RCPT TO:<"[..], r, b">\r\n"].concat();
+        if ext.pipelining {
+            // RFC 2920: MAIL and every RCPT in one write, the replies read in order.
+            let mut batch = mail;
+            for r in env.recips {
+                batch.extend_from_slice(&rcpt(r));
+            }
+            self.conn.command(&[&batch])?;
+        } else {
+            self.conn.command(&[&mail])?;
+        }
         let r = self.reply()?;
         if r.is_perm() {
             return self.quit(quit::SENDER_PERM, &r.text);
@@ -215,8 +272,10 @@ impl Session<'_> {
             return self.quit(quit::SENDER_TEMP, &r.text);
         }
         let mut accepted = false;
-        for rcpt in env.recips {
-            self.conn.command(&[b"RCPT TO:<", rcpt, b">\r\n"])?;
+        for r in env.recips {
+            if !ext.pipelining {
+                self.conn.command(&[&rcpt(r)])?;
+            }
             let r = self.reply()?;
             if r.code >= 400 {
                 self.rep.rcpt_refused(r.is_perm(), self.ip, &r.text);
