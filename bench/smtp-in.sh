@@ -4,7 +4,11 @@
 # release build, installed in a private /var/qmail) with qmail-send delivering to a
 # Maildir, then against Postfix's own smtpd delivering to a Maildir (virtual(8)), with the
 # same client in the same run. Prints messages per second accepted (smtp-source finished)
-# and end to end (all N in the Maildir), qmail-smtpd's peak memory, and the ratios.
+# and end to end (all N in the Maildir), CPU milliseconds per message of the MTA's processes
+# (tcpserver or Postfix's master and everything they started, until the queue is empty;
+# smtp-source not counted), qmail-smtpd's and qmail-send's peak memory, and the ratios.
+# Under bench/compare.sh (BENCH_SYSTEM, BENCH_HOME: see bench/lib.sh) it measures one
+# system: an installed qmail home (qmail-rs or notqmail) or Postfix.
 #
 # Everything runs in private mount, network and pid namespaces: port 25 on a loopback
 # that only this script sees, private copies of /etc/postfix, /var/spool/postfix and
@@ -21,33 +25,36 @@ for t in tcpserver smtp-source postfix postconf unshare ip; do
   }
 done
 [ -x /usr/bin/time ] || { echo "bench/smtp-in.sh: needs GNU time (apt-get install time)" >&2; exit 111; }
-if [ -z "${BIN_DIR:-}" ]; then
+if [ -z "${BENCH_HOME:-}" ] && [ -z "${BIN_DIR:-}" ]; then
   cargo build --release -q -p qmail-setup -p qmail-smtpd -p qmail-queue -p qmail-start \
     -p qmail-send -p qmail-lspawn -p qmail-rspawn -p qmail-clean -p qmail-local -p qmail-getpw
-  BIN_DIR=target/release
+  BIN_DIR=${CARGO_TARGET_DIR:-target}/release
 fi
-BIN_DIR=$(cd "$BIN_DIR" && pwd)
+BIN_DIR=$(cd "${BIN_DIR:-.}" && pwd)
+BENCH_LIB=$(pwd)/bench/lib.sh
 root=$(mktemp -d /tmp/qmail-smtp-in.XXXXXX)
 chmod 755 "$root"
-trap 'rm -rf "$root"' EXIT
+trap '[ -n "${BENCH_KEEP:-}" ] && echo "kept $root" >&2 || rm -rf "$root"' EXIT
 mkdir -p /var/qmail
-export root N S BIN_DIR
+export root N S BIN_DIR BENCH_LIB
 unshare -m -n -p -f --mount-proc --propagation private -- bash -euo pipefail -c '
 ${TRACE:+set -x}
+. "$BENCH_LIB"
 ip link set lo up
 qmaild=$(id -u qmaild)
 nofiles=$(getent group nofiles | cut -d: -f3)
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-rate() { awk -v n="$1" -v ms="$2" "BEGIN { printf \"%.1f\", n * 1000 / ms }"; }
 count() { find "$1" -type f 2>/dev/null | wc -l; }
-# wait_count DIR N SECS: until DIR holds N files; prints the time of arrival
+# wait_count DIR N SECS: until DIR holds N files, failing after SECS without progress;
+# prints the time of arrival
 wait_count() {
-  local end=$(( $(date +%s) + $3 ))
-  while [ "$(count "$1")" -lt "$2" ]; do
-    [ "$(date +%s)" -lt "$end" ] || { echo "bench/smtp-in.sh: only $(count "$1") of $2 messages in $1" >&2; return 1; }
+  local have last=-1 since
+  since=$(date +%s)
+  while have=$(count "$1"); [ "$have" -lt "$2" ]; do
+    [ "$have" = "$last" ] || { last=$have; since=$(date +%s); }
+    [ $(( $(date +%s) - since )) -lt "$3" ] || { echo "bench/smtp-in.sh: only $have of $2 messages in $1" >&2; return 1; }
     sleep 0.05
   done
-  ms
+  now_ms
 }
 wait_port() {
   for _ in $(seq 100); do
@@ -62,49 +69,57 @@ source_mail() { # N S: smtp-source against port 25
     -t bench@bench.example 127.0.0.1:25
 }
 
-########## qmail-rs
-q=$root/qmail
-mkdir -p "$q/control"
-echo bench.example > "$q/control/me"
-mount --bind "$q" /var/qmail
-"$BIN_DIR/qmail-setup" --bindir "$BIN_DIR" --srcdir . >/dev/null
-echo bench.example > /var/qmail/control/locals
-echo bench.example > /var/qmail/control/rcpthosts
-mkdir -p /var/qmail/alias/Maildir/new /var/qmail/alias/Maildir/cur /var/qmail/alias/Maildir/tmp
-echo ./Maildir/ > /var/qmail/alias/.qmail-bench
-chown -R alias /var/qmail/alias/Maildir /var/qmail/alias/.qmail-bench
-chmod 644 /var/qmail/alias/.qmail-bench
-(cd / && exec env - PATH=/var/qmail/bin:/usr/bin:/bin qmail-start ./Maildir/ > "$root/send.log" 2>&1) &
+########## qmail (qmail-rs, or the installed home under test)
+if want qmail; then
+bench_home "$root/qmail"
+echo bench.example > "$Q/control/locals"
+echo bench.example > "$Q/control/rcpthosts"
+mkdir -p "$Q/alias/Maildir/new" "$Q/alias/Maildir/cur" "$Q/alias/Maildir/tmp"
+echo ./Maildir/ > "$Q/alias/.qmail-bench"
+chown -R alias "$Q/alias/Maildir" "$Q/alias/.qmail-bench"
+chmod 644 "$Q/alias/.qmail-bench"
+(cd / && exec env - PATH="$Q/bin:/usr/bin:/bin" qmail-start ./Maildir/ > "$root/send.log" 2>&1) &
 send=$!
 for _ in $(seq 100); do grep -q "status: local" "$root/send.log" && break; sleep 0.05; done
-env - PATH=/var/qmail/bin:/usr/bin:/bin tcpserver -R -H -l bench.example -c $(( S * 2 )) -b $(( S * 2 )) \
-  -u "$qmaild" -g "$nofiles" 127.0.0.1 25 /var/qmail/bin/qmail-smtpd 2>"$root/tcpserver.log" &
+env - PATH="$Q/bin:/usr/bin:/bin" tcpserver -R -H -l bench.example -c $(( S * 2 )) -b $(( S * 2 )) \
+  -u "$qmaild" -g "$nofiles" 127.0.0.1 25 "$Q/bin/qmail-smtpd" 2>"$root/tcpserver.log" &
 tcps=$!
 wait_port
-start=$(ms)
+before=$(tree_ticks "$send" "$tcps")
+start=$(now_ms)
 source_mail "$N" "$S"
-accepted=$(ms)
-delivered=$(wait_count /var/qmail/alias/Maildir/new "$N" 300)
+accepted=$(now_ms)
+delivered=$(wait_count "$Q/alias/Maildir/new" "$N" 30)
+for _ in $(seq 200); do [ -z "$(ls "$Q/queue/todo")" ] && [ -z "$(find "$Q/queue/mess" -type f)" ] && break; sleep 0.05; done
+after=$(tree_ticks "$send" "$tcps")
 q_acc=$(rate "$N" $(( accepted - start )))
 q_e2e=$(rate "$N" $(( delivered - start )))
+q_cpu=$(ms_per_msg $(( after - before )) "$N")
+send_peak=$(awk "/VmHWM/ { print \$2 }" /proc/$send/status)
 kill "$tcps"; wait "$tcps" 2>/dev/null || true
-for _ in $(seq 200); do [ -z "$(ls /var/qmail/queue/todo)" ] && [ -z "$(find /var/qmail/queue/mess -type f)" ] && break; sleep 0.05; done
-left=$(find /var/qmail/queue/mess -type f | wc -l)
+left=$(find "$Q/queue/mess" -type f | wc -l)
 # peak memory: the same client, each qmail-smtpd under GNU time
 : > "$root/smtpd.mem"; chmod 666 "$root/smtpd.mem"
-env - PATH=/var/qmail/bin:/usr/bin:/bin tcpserver -R -H -l bench.example -c $(( S * 2 )) \
+env - PATH="$Q/bin:/usr/bin:/bin" tcpserver -R -H -l bench.example -c $(( S * 2 )) \
   -u "$qmaild" -g "$nofiles" 127.0.0.1 25 \
-  /usr/bin/time -a -o "$root/smtpd.mem" -f %M /var/qmail/bin/qmail-smtpd 2>>"$root/tcpserver.log" &
+  /usr/bin/time -a -o "$root/smtpd.mem" -f %M "$Q/bin/qmail-smtpd" 2>>"$root/tcpserver.log" &
 tcps=$!
 wait_port
 source_mail 200 "$S"
 kill "$tcps"; wait "$tcps" 2>/dev/null || true
 peak=$(sort -n "$root/smtpd.mem" | tail -1)
 kill "$send"; wait "$send" 2>/dev/null || true
-echo "qmail-rs: $N messages, $S sessions, 1 KiB: accepted $q_acc msg/s, end to end $q_e2e msg/s ($(( accepted - start )) ms, $(( delivered - start )) ms); queue left: $left"
-echo "qmail-smtpd peak memory: $peak KiB"
+echo "$Q: $N messages, $S sessions, 1 KiB: accepted $q_acc msg/s, end to end $q_e2e msg/s ($(( accepted - start )) ms, $(( delivered - start )) ms); CPU $q_cpu ms/message; queue left: $left"
+echo "$Q: qmail-smtpd peak memory: $peak KiB; qmail-send: $send_peak KiB"
+metric accepted "$q_acc" msg/s higher
+metric end_to_end "$q_e2e" msg/s higher
+metric cpu_per_msg "$q_cpu" ms lower
+metric smtpd_peak_rss "$peak" KiB lower
+metric send_peak_rss "$send_peak" KiB lower
+fi
 
 ########## Postfix
+if want postfix; then
 pf=$root/postfix
 mkdir -p "$pf/etc" "$pf/spool" "$pf/lib" "$pf/mail/bench/Maildir"
 cp -a /etc/postfix/. "$pf/etc/"
@@ -140,13 +155,24 @@ EOF
 postconf -F "*/*/chroot = n"
 postfix start >/dev/null 2>&1 || { echo "bench/smtp-in.sh: postfix did not start:" >&2; cat "$pf/maillog" >&2; exit 111; }
 wait_port
-start=$(ms)
+master=$(tr -d " " < /var/spool/postfix/pid/master.pid)
+before=$(tree_ticks "$master")
+start=$(now_ms)
 source_mail "$N" "$S"
-accepted=$(ms)
-delivered=$(wait_count "$pf/mail/bench/Maildir/new" "$N" 300)
+accepted=$(now_ms)
+delivered=$(wait_count "$pf/mail/bench/Maildir/new" "$N" 30)
+sleep 0.5
+after=$(tree_ticks "$master")
 p_acc=$(rate "$N" $(( accepted - start )))
 p_e2e=$(rate "$N" $(( delivered - start )))
+p_cpu=$(ms_per_msg $(( after - before )) "$N")
 postfix stop >/dev/null 2>&1 || true
-echo "postfix: $N messages, $S sessions, 1 KiB: accepted $p_acc msg/s, end to end $p_e2e msg/s ($(( accepted - start )) ms, $(( delivered - start )) ms)"
-awk -v a="$q_acc" -v b="$p_acc" -v c="$q_e2e" -v d="$p_e2e" "BEGIN { printf \"ratio qmail-rs/postfix: accepted %.2f, end to end %.2f\n\", a / b, c / d }"
+echo "postfix: $N messages, $S sessions, 1 KiB: accepted $p_acc msg/s, end to end $p_e2e msg/s ($(( accepted - start )) ms, $(( delivered - start )) ms); CPU $p_cpu ms/message"
+metric accepted "$p_acc" msg/s higher
+metric end_to_end "$p_e2e" msg/s higher
+metric cpu_per_msg "$p_cpu" ms lower
+fi
+if want qmail && want postfix; then
+  awk -v a="$q_acc" -v b="$p_acc" -v c="$q_e2e" -v d="$p_e2e" "BEGIN { printf \"ratio qmail-rs/postfix: accepted %.2f, end to end %.2f\n\", a / b, c / d }"
+fi
 '
