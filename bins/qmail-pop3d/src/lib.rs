@@ -13,11 +13,12 @@ pub mod pop3;
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Stdout, Write};
 use std::os::unix::ffi::OsStrExt;
 
+use qmail_net::timeoutio::Timed;
 use qmail_popup::commands::{getline, split};
-use qmail_popup::timeoutio::{TimeoutIn, TimeoutOut, TIMEOUT_SECS};
+use qmail_popup::TIMEOUT_SECS;
 
 use pop3::{err, Mailbox, Step, OK};
 
@@ -26,7 +27,7 @@ const EXIT: u8 = 0;
 /// notqmail: a root login would make the POP3 password a root password to guess.
 const EXIT_ROOT: u8 = 1;
 
-type Out = BufWriter<TimeoutOut>;
+type Out = BufWriter<Timed<Stdout>>;
 
 fn send(out: &mut Out, bytes: &[u8]) -> io::Result<()> {
     out.write_all(bytes)?;
@@ -38,7 +39,7 @@ pub fn run() -> u8 {
         let _ = writeln!(io::stderr(), "qmail-pop3d invoked as uid 0, terminating");
         return EXIT_ROOT;
     }
-    let mut out = BufWriter::with_capacity(8192, TimeoutOut { secs: TIMEOUT_SECS });
+    let mut out = BufWriter::with_capacity(8192, Timed::new(std::io::stdout(), TIMEOUT_SECS));
     let entered = std::env::args_os()
         .nth(1)
         .is_some_and(|dir| std::env::set_current_dir(dir).is_ok());
@@ -56,7 +57,7 @@ pub fn run() -> u8 {
     if send(&mut out, OK).is_err() {
         return EXIT;
     }
-    let mut input = BufReader::with_capacity(1024, TimeoutIn { secs: TIMEOUT_SECS });
+    let mut input = BufReader::with_capacity(1024, Timed::new(std::io::stdin(), TIMEOUT_SECS));
     let mut line = Vec::new();
     while let Ok(true) = getline(&mut input, &mut line) {
         let sent = match mb.on_command(split(&line)) {

@@ -10,20 +10,22 @@
 
 pub mod checkpassword;
 pub mod commands;
-pub mod timeoutio;
 
 use std::ffi::OsString;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, Stdout, Write};
 use std::os::unix::ffi::OsStrExt;
 
 use checkpassword::Outcome;
 use commands::{getline, split};
-use timeoutio::{TimeoutIn, TimeoutOut, TIMEOUT_SECS};
+use qmail_net::timeoutio::Timed;
+
+/// POP3 sessions wait this long for each read or write.
+pub const TIMEOUT_SECS: u64 = 1200;
 
 /// Every way qmail-popup ends.
 const EXIT: u8 = 1;
 
-type Out = BufWriter<TimeoutOut>;
+type Out = BufWriter<Timed<Stdout>>;
 
 fn ok(out: &mut Out) -> bool {
     out.write_all(b"+OK \r\n")
@@ -39,7 +41,7 @@ fn err(out: &mut Out, text: &str) -> bool {
 
 pub fn run() -> u8 {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let mut out = BufWriter::with_capacity(128, TimeoutOut { secs: TIMEOUT_SECS });
+    let mut out = BufWriter::with_capacity(128, Timed::new(std::io::stdout(), TIMEOUT_SECS));
     let (Some(hostname), Some(prog)) = (args.get(1), args.get(2)) else {
         err(&mut out, "usage: popup hostname subprogram");
         return EXIT;
@@ -55,7 +57,7 @@ pub fn run() -> u8 {
 
     // One byte per read: whatever follows PASS belongs to qmail-pop3d, which reads the
     // same descriptor after us, so nothing may sit in a buffer here.
-    let mut input = BufReader::with_capacity(1, TimeoutIn { secs: TIMEOUT_SECS });
+    let mut input = BufReader::with_capacity(1, Timed::new(std::io::stdin(), TIMEOUT_SECS));
     let mut line = Vec::new();
     let mut user: Option<Vec<u8>> = None;
     while let Ok(true) = getline(&mut input, &mut line) {

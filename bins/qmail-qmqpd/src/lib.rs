@@ -10,8 +10,9 @@
 use nix::sys::signal::Signal;
 use qmail_core::date822::{date822, now};
 use qmail_core::{auto, qmail::Qmail};
+use qmail_net::client::Client;
+use qmail_net::timeoutio::FOREVER;
 use qmail_netstring::{Error as NsError, Reader};
-use qmail_qmtpd::net::Net;
 use qmail_qmtpd::Fatal;
 use qmail_smtp::received::{peer_from_env, received_with};
 
@@ -29,10 +30,11 @@ pub fn run() -> u8 {
         return Fatal::Resources.code();
     }
     qmail_sys::sig::alarm(SESSION_SECS);
-    let mut r = Reader::new(Net::default());
+    // No limit per read: the session alarm bounds the whole connection.
+    let mut r = Reader::new(Client::new(FOREVER));
     match request(&mut r) {
         Ok(answer) => {
-            r.get_mut().answer(&answer);
+            r.get_mut().put(&qmail_netstring::encode(&answer));
             match r.get_mut().flush() {
                 Ok(()) => 0,
                 Err(_) => Fatal::Gone.code(),
@@ -43,13 +45,13 @@ pub fn run() -> u8 {
 }
 
 /// An address netstring; None when it is too long or contains NUL.
-fn address(r: &mut Reader<Net>) -> Result<Option<Vec<u8>>, NsError> {
+fn address(r: &mut Reader<Client>) -> Result<Option<Vec<u8>>, NsError> {
     let n = r.length()?;
     Ok(r.payload(n, ADDR_LIMIT)?.filter(|a| !a.contains(&0)))
 }
 
 /// Read the request and queue it; the answer.
-fn request(r: &mut Reader<Net>) -> Result<Vec<u8>, Fatal> {
+fn request(r: &mut Reader<Client>) -> Result<Vec<u8>, Fatal> {
     r.set_budget(Some(HEADER_MAX));
     let total = r.length()?;
     r.set_budget(Some(total));

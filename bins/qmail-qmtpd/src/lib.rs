@@ -11,7 +11,6 @@
 pub mod answer;
 pub mod controls;
 pub mod message;
-pub mod net;
 
 use nix::sys::signal::Signal;
 use qmail_core::date822::{date822, now};
@@ -22,7 +21,8 @@ use qmail_smtp::received::received_with;
 use answer::Refusal;
 use controls::Controls;
 use message::Body;
-use net::Net;
+use qmail_net::client::Client;
+use qmail_net::timeoutio::FOREVER;
 
 /// Senders and recipients (with RELAYCLIENT appended) must be shorter than this.
 pub const ADDR_LIMIT: u64 = 1000;
@@ -68,7 +68,8 @@ pub fn run() -> u8 {
     let Ok(ctl) = controls::load() else {
         return Fatal::Resources.code();
     };
-    let mut r = Reader::new(Net::default());
+    // No limit per read: the session alarm bounds the whole connection.
+    let mut r = Reader::new(Client::new(FOREVER));
     loop {
         if let Err(f) = message(&ctl, &mut r) {
             // Answers for earlier messages are owed even when a later one is broken
@@ -80,7 +81,7 @@ pub fn run() -> u8 {
 }
 
 /// Read one message, queue it, and queue the answers (written before the next read).
-fn message(ctl: &Controls, r: &mut Reader<Net>) -> Result<(), Fatal> {
+fn message(ctl: &Controls, r: &mut Reader<Client>) -> Result<(), Fatal> {
     let len = r.length()?;
     let len = len.checked_sub(1).ok_or(Fatal::Proto)?;
     let mut qq = Qmail::open().map_err(|_| Fatal::Resources)?;
@@ -137,8 +138,8 @@ fn message(ctl: &Controls, r: &mut Reader<Net>) -> Result<(), Fatal> {
     let net = r.get_mut();
     for refusal in refusals {
         match refusal {
-            Some(why) => net.answer(why.text()),
-            None => net.answer(&result),
+            Some(why) => net.put(&qmail_netstring::encode(why.text())),
+            None => net.put(&qmail_netstring::encode(&result)),
         }
     }
     Ok(())
@@ -151,7 +152,7 @@ fn limit_usize() -> usize {
 /// The recipient list: each recipient is queued or refused; `(refusals, any queued)`.
 fn recipients(
     ctl: &Controls,
-    r: &mut Reader<Net>,
+    r: &mut Reader<Client>,
     qq: &mut Qmail,
 ) -> Result<(Vec<Option<Refusal>>, bool), Fatal> {
     let big = r.length()?;

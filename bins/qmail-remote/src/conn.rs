@@ -1,6 +1,6 @@
-//! The SMTP connection: a non-blocking socket where every read and every write first
-//! waits in `poll` for at most `timeoutremote` seconds. EOF, an error or a timeout all
-//! mean the same thing to qmail-remote: the connection died.
+//! The SMTP connection: qmail-net's timed socket (non-blocking), every read and every
+//! write limited to `timeoutremote` seconds. EOF, an error or a timeout all mean the same
+//! thing to qmail-remote: the connection died.
 //!
 //! Output goes through a 1024-byte buffer with qmail's substdio rules (a piece that does
 //! not fit flushes the buffer first; message bytes fill it to the brim), so what reaches
@@ -9,13 +9,12 @@
 //!
 //! After STARTTLS the same buffers carry plaintext and rustls sits between them and the
 //! socket; every wait for the socket is still bounded by the timeout.
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use qmail_net::timeoutio::Timed;
 use qmail_remote_core::blast::Sink;
 use qmail_remote_core::reply::GetByte;
 use rustls::ClientConnection;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
-use std::os::fd::AsFd;
 
 const WBUF: usize = 1024;
 const RBUF: usize = 1024;
@@ -29,9 +28,8 @@ pub struct Died;
 pub struct TlsDied(pub Option<String>);
 
 pub struct Conn {
-    sock: TcpStream,
+    sock: Timed<TcpStream>,
     tls: Option<Box<ClientConnection>>,
-    timeout: PollTimeout,
     rbuf: Box<[u8; RBUF]>,
     rpos: usize,
     rlen: usize,
@@ -41,12 +39,9 @@ pub struct Conn {
 impl Conn {
     pub fn new(sock: TcpStream, timeout_secs: u64) -> io::Result<Conn> {
         sock.set_nonblocking(true)?;
-        let ms = timeout_secs.saturating_mul(1000).min(i32::MAX as u64);
-        let timeout = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
         Ok(Conn {
-            sock,
+            sock: Timed::new(sock, timeout_secs),
             tls: None,
-            timeout,
             rbuf: Box::new([0u8; RBUF]),
             rpos: 0,
             rlen: 0,
@@ -54,34 +49,13 @@ impl Conn {
         })
     }
 
-    fn wait(&self, flags: PollFlags) -> Result<(), Died> {
-        loop {
-            let mut fds = [PollFd::new(self.sock.as_fd(), flags)];
-            match poll(&mut fds, self.timeout) {
-                Ok(0) => return Err(Died),
-                Ok(_) => return Ok(()),
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => return Err(Died),
-            }
-        }
-    }
-
-    fn write_raw(&mut self, mut data: &[u8]) -> Result<(), Died> {
+    fn write_raw(&mut self, data: &[u8]) -> Result<(), Died> {
         if let Some(mut tls) = self.tls.take() {
             let r = self.write_tls(&mut tls, data);
             self.tls = Some(tls);
             return r;
         }
-        while !data.is_empty() {
-            self.wait(PollFlags::POLLOUT)?;
-            match self.sock.write(data) {
-                Ok(0) => return Err(Died),
-                Ok(n) => data = data.get(n..).unwrap_or_default(),
-                Err(e) if retry(&e) => {}
-                Err(_) => return Err(Died),
-            }
-        }
-        Ok(())
+        self.sock.write_all(data).map_err(|_| Died)
     }
 
     /// Plaintext into rustls, records out to the socket, until all of `data` is sent.
@@ -99,12 +73,9 @@ impl Conn {
 
     fn send_records(&mut self, tls: &mut ClientConnection) -> Result<(), Died> {
         while tls.wants_write() {
-            self.wait(PollFlags::POLLOUT)?;
             match tls.write_tls(&mut self.sock) {
-                Ok(0) => return Err(Died),
+                Ok(0) | Err(_) => return Err(Died),
                 Ok(_) => {}
-                Err(e) if retry(&e) => {}
-                Err(_) => return Err(Died),
             }
         }
         Ok(())
@@ -113,14 +84,9 @@ impl Conn {
     /// Records in from the socket until rustls has something new; EOF, an error, a
     /// timeout or a TLS error is a dead connection (the error text when there is one).
     fn receive_records(&mut self, tls: &mut ClientConnection) -> Result<(), TlsDied> {
-        loop {
-            self.wait(PollFlags::POLLIN).map_err(|_| TlsDied(None))?;
-            match tls.read_tls(&mut self.sock) {
-                Ok(0) => return Err(TlsDied(None)),
-                Ok(_) => break,
-                Err(e) if retry(&e) => {}
-                Err(_) => return Err(TlsDied(None)),
-            }
+        match tls.read_tls(&mut self.sock) {
+            Ok(0) | Err(_) => return Err(TlsDied(None)),
+            Ok(_) => {}
         }
         tls.process_new_packets()
             .map_err(|e| TlsDied(Some(e.to_string())))?;
@@ -189,13 +155,6 @@ impl Conn {
     }
 }
 
-fn retry(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-    )
-}
-
 impl GetByte for Conn {
     type Error = Died;
     fn get(&mut self) -> Result<u8, Died> {
@@ -207,15 +166,12 @@ impl GetByte for Conn {
             }
         }
         while self.rpos >= self.rlen {
-            self.wait(PollFlags::POLLIN)?;
             match self.sock.read(&mut *self.rbuf) {
-                Ok(0) => return Err(Died),
+                Ok(0) | Err(_) => return Err(Died),
                 Ok(n) => {
                     self.rpos = 0;
                     self.rlen = n;
                 }
-                Err(e) if retry(&e) => {}
-                Err(_) => return Err(Died),
             }
         }
         let b = *self.rbuf.get(self.rpos).ok_or(Died)?;

@@ -7,22 +7,22 @@
 mod conn;
 mod controls;
 mod dns;
-mod ipme;
 mod smtp;
 mod tls;
 
 use qmail_core::auto;
 use qmail_core::quote::has_line_break;
+use qmail_net::ip::Ip4;
 use qmail_remote_core::mxip::{self, DnsFail, IpPref, Lcg};
 use qmail_remote_core::report::{self, Report};
 use qmail_remote_core::{addr, route, tcpto};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStringExt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn run() {
     let args: Vec<Vec<u8>> = std::env::args_os().map(OsString::into_vec).collect();
@@ -124,8 +124,8 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
     let prefme = if route.is_some() {
         mxip::PREFME_RELAY
     } else {
-        match ipme::ipme() {
-            Ok(me) => mxip::prefme(&ips, |ip| me.contains(&ip)),
+        match qmail_net::ipme::ipme() {
+            Ok(me) => mxip::prefme(&ips, |ip| me.contains(&Ip4::from(ip))),
             Err(_) => return rep.message(report::OSERR),
         }
     };
@@ -140,12 +140,12 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         recips: &recips,
         size: message_size(),
     };
-    let connect_timeout = Duration::from_secs(ctl.timeoutconnect.max(1));
+    let connect_timeout = ctl.timeoutconnect.max(1);
     for x in usable {
         if tcpto::is_timing_out(x.ip, now(), pid) {
             continue;
         }
-        match TcpStream::connect_timeout(&SocketAddr::from((x.ip, port)), connect_timeout) {
+        match qmail_net::timeoutio::connect(None, SocketAddr::from((x.ip, port)), connect_timeout) {
             Ok(sock) => {
                 tcpto::record_result(x.ip, false, now());
                 // The certificate must name the host connected to: the relay, or the
@@ -178,8 +178,11 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
                 // the same server is asked again in clear, as qmail would have spoken.
                 plan.try_tls = false;
                 rep.tls = b"TLS: handshake failed, sent without TLS.\n".to_vec();
-                let again =
-                    TcpStream::connect_timeout(&SocketAddr::from((x.ip, port)), connect_timeout);
+                let again = qmail_net::timeoutio::connect(
+                    None,
+                    SocketAddr::from((x.ip, port)),
+                    connect_timeout,
+                );
                 let Ok(conn) = again.and_then(|s| conn::Conn::new(s, ctl.timeout)) else {
                     return rep.message(report::NOCONN);
                 };

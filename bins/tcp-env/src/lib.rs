@@ -13,7 +13,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
-use std::time::Duration;
 
 use nix::sys::socket::{getpeername, getsockname, SockaddrStorage};
 
@@ -146,8 +145,7 @@ fn describe(cmd: &mut Command, o: &Options) -> Result<(), u8> {
     set_host(cmd, "TCPLOCALHOST", &resolver, local.ip());
     set_host(cmd, "TCPREMOTEHOST", &resolver, remote.ip());
     if o.remoteinfo {
-        let timeout = Duration::from_secs(o.timeout);
-        if let Some(info) = remoteinfo::get(remote, local, timeout) {
+        if let Some(info) = remoteinfo::get(remote, local, o.timeout) {
             cmd.env("TCPREMOTEINFO", std::ffi::OsStr::from_bytes(&info));
         }
     }

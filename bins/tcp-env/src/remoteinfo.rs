@@ -2,80 +2,30 @@
 //! port 113, send `<remote port> , <local port>` CR LF, read one line; the answer is what
 //! follows the third colon, without spaces, tabs and CRs, at most 998 bytes. Every step
 //! has the timeout; any failure means "no information".
+use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::time::Duration;
 
-use nix::errno::Errno;
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-use nix::sys::socket::{
-    bind, connect, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn,
-};
+use qmail_net::timeoutio::{connect, Timed};
 
 const IDENT_PORT: u16 = 113;
 /// qmail keeps the answer in a 999-byte C string.
 const INFO_MAX: usize = 998;
 
-fn wait(fd: &OwnedFd, flags: PollFlags, timeout: Duration) -> Option<()> {
-    let ms = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
-    loop {
-        let mut fds = [PollFd::new(fd.as_fd(), flags)];
-        match poll(&mut fds, ms) {
-            Ok(0) => return None,
-            Ok(_) => return Some(()),
-            Err(Errno::EINTR) => continue,
-            Err(_) => return None,
-        }
-    }
-}
-
 /// The ident answer for the connection `remote` → `local`, or None.
-pub fn get(remote: SocketAddr, local: SocketAddr, timeout: Duration) -> Option<Vec<u8>> {
+pub fn get(remote: SocketAddr, local: SocketAddr, secs: u64) -> Option<Vec<u8>> {
     let (IpAddr::V4(rip), IpAddr::V4(lip)) = (remote.ip(), local.ip()) else {
         return None;
     };
-    let s = socket(
-        AddressFamily::Inet,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )
-    .ok()?;
-    bind(
-        s.as_raw_fd(),
-        &SockaddrIn::from(std::net::SocketAddrV4::new(lip, 0)),
-    )
-    .ok()?;
-    let to = SockaddrIn::from(std::net::SocketAddrV4::new(rip, IDENT_PORT));
-    match connect(s.as_raw_fd(), &to) {
-        Ok(()) => {}
-        Err(Errno::EINPROGRESS) => {
-            wait(&s, PollFlags::POLLOUT, timeout)?;
-            if getsockopt(&s, sockopt::SocketError).ok()? != 0 {
-                return None;
-            }
-        }
-        Err(_) => return None,
-    }
+    let to = SocketAddr::from((rip, IDENT_PORT));
+    let mut s = Timed::new(connect(Some(IpAddr::V4(lip)), to, secs).ok()?, secs);
     let query = format!("{} , {}\r\n", remote.port(), local.port()).into_bytes();
-    let mut done = 0usize;
-    while let Some(rest) = query.get(done..).filter(|r| !r.is_empty()) {
-        wait(&s, PollFlags::POLLOUT, timeout)?;
-        match nix::unistd::write(&s, rest) {
-            Ok(n) if n > 0 => done = done.saturating_add(n),
-            Err(Errno::EINTR | Errno::EAGAIN) => {}
-            _ => return None,
-        }
-    }
+    s.write_all(&query).ok()?;
     let mut answer = Answer::default();
     let mut buf = [0u8; 256];
     loop {
-        wait(&s, PollFlags::POLLIN, timeout)?;
-        let n = match nix::unistd::read(s.as_raw_fd(), &mut buf) {
-            Ok(0) => return None,
+        let n = match s.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
             Ok(n) => n,
-            Err(Errno::EINTR | Errno::EAGAIN) => continue,
-            Err(_) => return None,
         };
         for &ch in buf.get(..n).unwrap_or_default() {
             if answer.byte(ch) {
