@@ -1,0 +1,571 @@
+//! qmail-rs delivering to Postfix 3.7 over STARTTLS, hosts in network namespaces with a
+//! real DNS server (dnsmasq), as in remote_netns.rs:
+//!
+//! ```text
+//!   hostA 10.56.0.2 (qmail-rs) ──veth──┐
+//!                                      br0 10.56.0.1 (dnsmasq)   [dns namespace]
+//!   hostP 10.56.0.4 ───────────veth──┘  Postfix, smtpd_tls_security_level=encrypt
+//!         10.56.0.5                     Postfix, smtpd_tls_security_level=may
+//!         10.56.0.6                     a man in the middle that strips STARTTLS from
+//!                                       the EHLO answer and relays to 10.56.0.5
+//! ```
+//! Postfix runs with its own configuration, queue and data directories bind-mounted over
+//! /etc/postfix, /var/spool/postfix and /var/lib/postfix in a private mount namespace,
+//! delivering every domain it takes into one Maildir. The certificates come from a test
+//! CA made with openssl; the system's CA store does not know it.
+//!
+//! Needs root, ip, dnsmasq, postfix, openssl and python3.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use qmail_e2e::{maildir_messages, wait_for, Daemon, Sandbox};
+
+const DNS_IP: &str = "10.56.0.1";
+const A_IP: &str = "10.56.0.2";
+const ENC_IP: &str = "10.56.0.4";
+const MAY_IP: &str = "10.56.0.5";
+const STRIP_IP: &str = "10.56.0.6";
+
+static WORLDS: AtomicU32 = AtomicU32::new(0);
+
+fn dns_config() -> String {
+    format!(
+        "no-resolv\nno-hosts\nno-poll\nbind-interfaces\nlisten-address={DNS_IP}\nlocal=/test/\n\
+         mx-host=a.test,mx.a.test,10\nhost-record=mx.a.test,{A_IP}\n\
+         host-record=mx.p.test,{ENC_IP}\nhost-record=may.p.test,{MAY_IP}\n\
+         host-record=strip.p.test,{STRIP_IP}\n\
+         mx-host=enc.test,mx.p.test,10\nmx-host=ver.test,mx.p.test,10\n\
+         mx-host=sys.test,mx.p.test,10\nmx-host=may.test,may.p.test,10\n\
+         mx-host=strip.test,strip.p.test,10\nmx-host=strip2.test,strip.p.test,10\n"
+    )
+}
+
+const DOMAINS: &str = "enc.test ver.test sys.test may.test strip.test strip2.test";
+
+/// Relays SMTP from the client to the `may` Postfix and removes STARTTLS from every
+/// EHLO answer on the way back: the attacker of RFC 3207 §6.
+const STRIPPER: &str = r#"
+import socket, sys, threading
+listen, target = sys.argv[1], sys.argv[2]
+def up(c, s):
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            s.sendall(b)
+    except OSError:
+        pass
+    try: s.shutdown(socket.SHUT_WR)
+    except OSError: pass
+def down(s, c):
+    f = s.makefile('rb')
+    pending = None
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        if line[4:].rstrip(b'\r\n').upper() == b'STARTTLS':
+            if line[3:4] == b' ' and pending is not None:
+                pending = pending[:3] + b' ' + pending[4:]
+            continue
+        if pending is not None:
+            c.sendall(pending)
+        pending = line if line[3:4] == b'-' else None
+        if pending is None:
+            c.sendall(line)
+    try: c.shutdown(socket.SHUT_WR)
+    except OSError: pass
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((listen, 25)); l.listen(20)
+print('listening', flush=True)
+while True:
+    c, _ = l.accept()
+    s = socket.create_connection((target, 25))
+    threading.Thread(target=up, args=(c, s), daemon=True).start()
+    threading.Thread(target=down, args=(s, c), daemon=True).start()
+"#;
+
+struct World {
+    ns_d: String,
+    ns_a: String,
+    ns_p: String,
+    dir: PathBuf,
+    children: Vec<Child>,
+    a: Sandbox,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl World {
+    fn new() -> World {
+        let n = WORLDS.fetch_add(1, Ordering::Relaxed);
+        let base = format!("qrt{}w{n}", std::process::id());
+        let dir = std::env::temp_dir().join(format!("qmail-e2e-tls.{base}"));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let mut w = World {
+            ns_d: format!("{base}d"),
+            ns_a: format!("{base}a"),
+            ns_p: format!("{base}p"),
+            dir,
+            children: Vec::new(),
+            a: Sandbox::new(),
+        };
+        w.network();
+        w.certificates();
+        w.start_dns();
+        w.start_postfix();
+        w.start_stripper();
+        w.a.control("me", &["a.test"]);
+        w.a.control("locals", &["a.test"]);
+        w.a.control("rcpthosts", &["a.test"]);
+        w
+    }
+
+    fn network(&self) {
+        let (d, a, p) = (&self.ns_d, &self.ns_a, &self.ns_p);
+        for ns in [d, a, p] {
+            ip(&["netns", "add", ns]);
+            ip(&["-n", ns, "link", "set", "lo", "up"]);
+        }
+        ip(&["-n", d, "link", "add", "br0", "type", "bridge"]);
+        ip(&[
+            "-n",
+            d,
+            "addr",
+            "add",
+            &format!("{DNS_IP}/24"),
+            "dev",
+            "br0",
+        ]);
+        ip(&["-n", d, "link", "set", "br0", "up"]);
+        for (ns, peer, addrs) in [
+            (a, "pa", vec![A_IP]),
+            (p, "pp", vec![ENC_IP, MAY_IP, STRIP_IP]),
+        ] {
+            ip(&[
+                "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer, "netns", d,
+            ]);
+            ip(&["-n", d, "link", "set", peer, "master", "br0"]);
+            ip(&["-n", d, "link", "set", peer, "up"]);
+            for addr in addrs {
+                ip(&[
+                    "-n",
+                    ns,
+                    "addr",
+                    "add",
+                    &format!("{addr}/24"),
+                    "dev",
+                    "eth0",
+                ]);
+            }
+            ip(&["-n", ns, "link", "set", "eth0", "up"]);
+        }
+        fs::write(
+            self.dir.join("resolv.conf"),
+            format!("nameserver {DNS_IP}\noptions timeout:2 attempts:2\n"),
+        )
+        .unwrap();
+    }
+
+    /// A test CA and a certificate it signed for Postfix's three names.
+    fn certificates(&self) {
+        let c = self.dir.join("certs");
+        fs::create_dir_all(&c).unwrap();
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509"];
+        ca.extend_from_slice(&ec);
+        ca.extend_from_slice(&[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=qmail-rs test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ]);
+        openssl(&c, &ca);
+        let mut req = vec!["req"];
+        req.extend_from_slice(&ec);
+        req.extend_from_slice(&[
+            "-keyout",
+            "mx.key",
+            "-out",
+            "mx.csr",
+            "-subj",
+            "/CN=mx.p.test",
+        ]);
+        openssl(&c, &req);
+        fs::write(
+            c.join("mx.ext"),
+            "subjectAltName=DNS:mx.p.test,DNS:may.p.test,DNS:strip.p.test\n\
+             basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(
+            &c,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "mx.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "30",
+                "-out",
+                "mx.pem",
+                "-extfile",
+                "mx.ext",
+            ],
+        );
+    }
+
+    fn ns_child(&mut self, ns: &str, argv: &[&str], log: &str) {
+        let out = fs::File::create(self.dir.join(log)).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(argv)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("ip netns exec");
+        self.children.push(child);
+    }
+
+    fn start_dns(&mut self) {
+        let conf = self.dir.join("dnsmasq.conf");
+        fs::write(&conf, dns_config()).unwrap();
+        let ns = self.ns_d.clone();
+        let conf = format!("--conf-file={}", conf.display());
+        self.ns_child(
+            &ns,
+            &[
+                "dnsmasq",
+                "--no-daemon",
+                &conf,
+                "--pid-file=",
+                "--log-queries",
+                "--user=root",
+            ],
+            "dnsmasq.log",
+        );
+    }
+
+    fn postfix_dir(&self) -> PathBuf {
+        self.dir.join("postfix")
+    }
+
+    fn start_postfix(&mut self) {
+        let pf = self.postfix_dir();
+        for d in ["etc", "spool", "lib", "mail"] {
+            fs::create_dir_all(pf.join(d)).unwrap();
+        }
+        let st = Command::new("cp")
+            .args([
+                "-a",
+                "/etc/postfix/.",
+                &pf.join("etc").display().to_string(),
+            ])
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let nobody = nix::unistd::User::from_name("nobody")
+            .unwrap()
+            .expect("nobody");
+        let st = Command::new("chown")
+            .arg(format!("{}:{}", nobody.uid, nobody.gid))
+            .arg(pf.join("mail"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let certs = self.dir.join("certs");
+        let domains = DOMAINS;
+        fs::write(
+            pf.join("etc/main.cf"),
+            format!(
+                "compatibility_level = 3.6\nmyhostname = mx.p.test\nmydomain = p.test\n\
+                 mydestination =\ninet_interfaces = all\ninet_protocols = ipv4\n\
+                 mynetworks = 127.0.0.0/8\nalias_maps =\nalias_database =\nbiff = no\n\
+                 maillog_file_prefixes = {pf}\nmaillog_file = {pf}/maillog\n\
+                 virtual_mailbox_domains = {domains}\nvirtual_mailbox_base = {pf}/mail\n\
+                 virtual_mailbox_maps = static:box/\nvirtual_uid_maps = static:{uid}\n\
+                 virtual_gid_maps = static:{gid}\n\
+                 smtpd_tls_cert_file = {certs}/mx.pem\nsmtpd_tls_key_file = {certs}/mx.key\n\
+                 smtpd_tls_received_header = yes\nmessage_size_limit = 100000\n",
+                pf = pf.display(),
+                certs = certs.display(),
+                uid = nobody.uid,
+                gid = nobody.gid,
+            ),
+        )
+        .unwrap();
+        // One smtpd per address, each with its own TLS level.
+        let master = fs::read_to_string(pf.join("etc/master.cf")).unwrap();
+        let mut out = String::new();
+        for line in master.lines() {
+            if line.starts_with("smtp ") && line.contains(" inet ") {
+                out.push_str(&format!(
+                    "{ENC_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=encrypt\n\
+                     {MAY_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n"
+                ));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        fs::write(pf.join("etc/master.cf"), out).unwrap();
+        let script = format!(
+            "mount --bind {pf}/etc /etc/postfix && mount --bind {pf}/spool /var/spool/postfix \
+             && mount --bind {pf}/lib /var/lib/postfix && chown postfix /var/lib/postfix \
+             && postconf -F '*/*/chroot = n' && exec postfix start-fg",
+            pf = pf.display()
+        );
+        let ns = self.ns_p.clone();
+        self.ns_child(
+            &ns,
+            &[
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "/bin/sh",
+                "-c",
+                &script,
+            ],
+            "postfix.out",
+        );
+        let ok = wait_for(20, || {
+            self.maillog().contains("daemon started")
+                && Command::new("ip")
+                    .args(["netns", "exec", &self.ns_p, "python3", "-c"])
+                    .arg(format!(
+                        "import socket; socket.create_connection(('{MAY_IP}', 25), 1).close()"
+                    ))
+                    .status()
+                    .is_ok_and(|s| s.success())
+        });
+        assert!(ok, "postfix did not start: {}", self.maillog());
+    }
+
+    fn start_stripper(&mut self) {
+        let script = self.dir.join("strip.py");
+        fs::write(&script, STRIPPER).unwrap();
+        let ns = self.ns_p.clone();
+        let s = script.display().to_string();
+        self.ns_child(&ns, &["python3", &s, STRIP_IP, MAY_IP], "strip.log");
+        let ok = wait_for(10, || {
+            fs::read_to_string(self.dir.join("strip.log"))
+                .unwrap_or_default()
+                .contains("listening")
+        });
+        assert!(ok, "the stripping proxy did not start");
+    }
+
+    fn maillog(&self) -> String {
+        fs::read_to_string(self.postfix_dir().join("maillog")).unwrap_or_default()
+    }
+
+    fn received(&self) -> Vec<String> {
+        maildir_messages(&self.postfix_dir().join("mail/box"))
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .collect()
+    }
+
+    /// The one message Postfix received with `subject`.
+    fn message(&self, subject: &str) -> Option<String> {
+        self.received()
+            .into_iter()
+            .find(|m| m.contains(&format!("\nSubject: {subject}\n")))
+    }
+
+    fn start_send(&self) -> Daemon {
+        let resolv = self.dir.join("resolv.conf");
+        let d = self.a.start(&format!(
+            "mount --bind {} /etc/resolv.conf || exit 97; exec ip netns exec {} /bin/bash -c \
+             'cd / && exec env - PATH=/var/qmail/bin:/usr/bin:/bin qmail-start ./Maildir/'",
+            resolv.display(),
+            self.ns_a
+        ));
+        assert!(d.wait_log("status: local", 1, 20), "{}", d.log_text());
+        d
+    }
+
+    fn inject(&self, to: &str, subject: &str, body_bytes: usize) {
+        let r = self.a.sh(&format!(
+            "{{ printf 'Subject: {subject}\\n\\n'; head -c {body_bytes} /dev/zero | tr '\\0' x | fold -w 70; echo; }} \
+             | /var/qmail/bin/qmail-inject -f alice@a.test {to}"
+        ));
+        assert_eq!(r.code, Some(0), "qmail-inject: {}", r.stderr_str());
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        for ns in [&self.ns_a, &self.ns_p, &self.ns_d] {
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                    if let Ok(p) = pid.parse::<i32>() {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(p),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+            }
+        }
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for ns in [&self.ns_a, &self.ns_p, &self.ns_d] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        if std::env::var_os("QMAIL_E2E_KEEP").is_none() {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+#[test]
+fn postfix_over_starttls_with_policies_and_a_stripping_attacker() {
+    let w = World::new();
+    let ca = w.dir.join("certs/ca.pem");
+    w.a.control(
+        "tlsdestinations",
+        &[
+            &format!("ver.test:{}", ca.display()),
+            "sys.test:",
+            &format!("strip.test:{}", ca.display()),
+        ],
+    );
+    let send = w.start_send();
+    w.inject("bob@enc.test", "opportunistic", 100);
+    w.inject("bob@ver.test", "verified", 100);
+    w.inject("bob@sys.test", "unknown-ca", 100);
+    w.inject("bob@may.test", "may-level", 100);
+    w.inject("bob@strip.test", "stripped-policy", 100);
+    w.inject("bob@strip2.test", "stripped-open", 100);
+    w.inject("bob@may.test", "too-big", 200_000);
+
+    let arrived = wait_for(90, || w.received().len() >= 4);
+    let log = send.log_text();
+    assert!(
+        arrived,
+        "{} arrived; log: {log}\nmaillog: {}",
+        w.received().len(),
+        w.maillog()
+    );
+
+    // Opportunistic to the `encrypt` Postfix: encrypted, the test CA unknown, said so.
+    let m = w.message("opportunistic").expect("opportunistic arrived");
+    assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+    assert!(
+        send.wait_log(
+            &format!(
+                "success: {ENC_IP}_accepted_message./Remote_host_said:_250_2.0.0_Ok:_queued_as_"
+            ),
+            2,
+            30
+        ),
+        "{log}"
+    );
+    let log = send.log_text();
+    assert!(
+        log.contains("/TLS:_TLSv1.3_TLS13_AES_256_GCM_SHA384,_certificate_not_verified_(invalid_peer_certificate:_UnknownIssuer)./"),
+        "{log}"
+    );
+    // Verified against the CA named in tlsdestinations, for the exchanger's name.
+    let m = w.message("verified").expect("verified arrived");
+    assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+    assert!(
+        log.contains("_certificate_verified_for_mx.p.test./"),
+        "{log}"
+    );
+    // Postfix at `may`: encrypted too.
+    let m = w.message("may-level").expect("may-level arrived");
+    assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+    // Through the attacker, a domain without a policy: delivered, in clear.
+    let m = w.message("stripped-open").expect("stripped-open arrived");
+    assert!(!m.contains("using TLS"), "{m}");
+
+    // Required and not verifiable: deferred, never sent.
+    assert!(
+        send.wait_log(
+            &format!("deferral: Connected_to_{ENC_IP}_but_its_certificate_did_not_verify:_invalid_peer_certificate:_UnknownIssuer._(#4.7.5)/"),
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    assert!(
+        send.wait_log(
+            &format!("deferral: Connected_to_{STRIP_IP}_but_it_does_not_offer_STARTTLS_and_TLS_is_required._(#4.7.5)/"),
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    // SIZE: Postfix's limit is 100000 bytes; the message is not sent, it bounces.
+    assert!(
+        send.wait_log(
+            &format!("failure: {MAY_IP}_accepts_messages_of_at_most_100000_bytes;_this_one_has_"),
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    assert!(w.message("unknown-ca").is_none());
+    assert!(w.message("stripped-policy").is_none());
+    assert!(w.message("too-big").is_none());
+    assert_eq!(w.received().len(), 4, "{}", w.maillog());
+    let maillog = w.maillog();
+    assert!(
+        !maillog.contains("Subject: stripped-policy"),
+        "nothing of the policy message reached Postfix"
+    );
+}
