@@ -5,15 +5,13 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::Write;
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::process::Command;
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+use nix::fcntl::OFlag;
 
 /// The checkpassword interface fixes the descriptor the child reads.
 const CHECKPASSWORD_FD: i32 = 3;
-const CLIENT_OUT: i32 = 1;
-const STDERR: i32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -33,26 +31,24 @@ pub enum Outcome {
     Fork,
 }
 
-/// The pipe's read end as descriptor 3 of this process, inheritable: a dup2 result is not
-/// close-on-exec, and if the pipe already landed on 3 the flag is cleared.
-fn pipe_on_fd3() -> Result<(std::os::fd::OwnedFd, File), Outcome> {
-    let (r, w) = nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|_| Outcome::Pipe)?;
-    let fd3 = qmail_sys::fd::move_to(r, CHECKPASSWORD_FD).map_err(|_| Outcome::Pipe)?;
-    fcntl(fd3.as_raw_fd(), FcntlArg::F_SETFD(FdFlag::empty())).map_err(|_| Outcome::Pipe)?;
-    Ok((fd3, File::from(w)))
-}
-
 /// Run `prog args` with the login data on descriptor 3 and wait for it.
 pub fn check(prog: &OsStr, args: &[OsString], user: &[u8], pass: &[u8], stamp: &[u8]) -> Outcome {
-    if qmail_sys::fd::copy_to(CLIENT_OUT, STDERR).is_err() {
+    let Ok((r, w)) = nix::unistd::pipe2(OFlag::O_CLOEXEC) else {
+        return Outcome::Pipe;
+    };
+    let mut w = File::from(w);
+    // The client's output is the child's stderr too.
+    let Ok(client_out) = std::io::stdout().as_fd().try_clone_to_owned() else {
+        return Outcome::Pipe;
+    };
+    let mut cmd = Command::new(prog);
+    cmd.args(args).stderr(client_out);
+    if qmail_sys::childfd::on_spawn_fd(&mut cmd, r, CHECKPASSWORD_FD).is_err() {
         return Outcome::Pipe;
     }
-    let (fd3, mut w) = match pipe_on_fd3() {
-        Ok(p) => p,
-        Err(o) => return o,
-    };
-    let spawned = Command::new(prog).args(args).spawn();
-    drop(fd3);
+    let spawned = cmd.spawn();
+    // the read end goes with the command: the child has the only copy
+    drop(cmd);
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {

@@ -3,17 +3,24 @@
 //! starts a logger as qmaill, and finally becomes qmail-send (uid qmails) with the fixed
 //! descriptor layout 0 = log, 1/2 lspawn, 3/4 rspawn, 5/6 qmail-clean. Any failure exits 111
 //! without a word.
+//!
+//! The programs are run by absolute path under the qmail home fixed at build time
+//! (`/var/qmail/bin/qmail-send`, …), not looked up in `$PATH` as qmail does: a root
+//! program must not let its environment choose what runs as root. Only the logger,
+//! named on the command line, is looked up in `$PATH`.
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use std::ffi::{CString, OsString};
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
-use qmail_core::ids;
+use nix::fcntl::OFlag;
+use qmail_core::{auto, ids};
 use qmail_sys::fd;
 
 /// The descriptors qmail-send expects.
@@ -33,9 +40,9 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)
 }
 
-fn cloexec(f: RawFd) -> io::Result<()> {
-    fcntl(f, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(io::Error::from)?;
-    Ok(())
+/// A program of the qmail home: `/var/qmail/bin/<name>`.
+fn bin(name: &str) -> PathBuf {
+    [auto::QMAIL, "bin", name].iter().collect()
 }
 
 /// Start a daemon child with `fd0`/`fd1` as its stdin/stdout and no stderr. A child that
@@ -59,12 +66,6 @@ pub fn run(args: &[OsString]) -> io::Result<()> {
     let uid_send = ids::qmails().map_err(err)?;
     nix::unistd::setgroups(&[gid_qmail]).map_err(io::Error::from)?;
     nix::unistd::setgid(gid_qmail).map_err(io::Error::from)?;
-    // Occupy 2..6 so every pipe below gets a number above 6 and no dup2 at the end can
-    // overwrite a descriptor still to be moved. Close-on-exec keeps them from the children.
-    for n in 2..=6 {
-        fd::copy_to(0, n)?;
-        cloexec(n)?;
-    }
     let mut rest = args.iter().skip(1);
     let defaultdelivery = rest
         .next()
@@ -82,11 +83,8 @@ pub fn run(args: &[OsString]) -> io::Result<()> {
             let _ = c.spawn();
             w
         }
-        None => nix::unistd::dup(1)
-            .map(fd::take)
-            .map_err(io::Error::from)??,
+        None => fd::take(1)?,
     };
-    cloexec(log.as_raw_fd())?;
 
     let (l_cmd_r, l_cmd_w) = pipe()?;
     let (l_rep_r, l_rep_w) = pipe()?;
@@ -95,36 +93,34 @@ pub fn run(args: &[OsString]) -> io::Result<()> {
     let (c_cmd_r, c_cmd_w) = pipe()?;
     let (c_rep_r, c_rep_w) = pipe()?;
 
-    let mut lspawn = Command::new("qmail-lspawn");
+    let mut lspawn = Command::new(bin("qmail-lspawn"));
     lspawn.arg(&defaultdelivery);
     daemon(lspawn, l_cmd_r, l_rep_w);
 
     // qmail-rspawn keeps qmailr's supplementary groups (notqmail's initgroups), so a site
     // can give qmail-remote access to, say, a TLS key group.
-    let mut rspawn = Command::new("qmail-rspawn");
+    let mut rspawn = Command::new(bin("qmail-rspawn"));
     let groups = remote_groups(gid_qmail).map_err(err)?;
     qmail_sys::prot::on_spawn(&mut rspawn, uid_remote, gid_qmail, &groups);
     daemon(rspawn, r_cmd_r, r_rep_w);
 
-    let mut clean = Command::new("qmail-clean");
+    let mut clean = Command::new(bin("qmail-clean"));
     clean.gid(gid_qmail.as_raw()).uid(uid_queue.as_raw());
     daemon(clean, c_cmd_r, c_rep_w);
 
     nix::unistd::setuid(uid_send).map_err(io::Error::from)?;
-    for (from, to) in [
-        (&log, SEND_LOG),
-        (&l_cmd_w, TO_LSPAWN),
-        (&l_rep_r, FROM_LSPAWN),
-        (&r_cmd_w, TO_RSPAWN),
-        (&r_rep_r, FROM_RSPAWN),
-        (&c_cmd_w, TO_CLEAN),
-        (&c_rep_r, FROM_CLEAN),
-    ] {
-        fd::copy_to(from.as_raw_fd(), to)?;
-    }
+    let path = CString::new(bin("qmail-send").as_os_str().as_bytes()).map_err(err)?;
     let argv = [CString::new("qmail-send").map_err(err)?];
-    nix::unistd::execvp(&argv[0], &argv).map_err(io::Error::from)?;
-    Ok(())
+    let moves = [
+        (log.as_fd(), SEND_LOG),
+        (l_cmd_w.as_fd(), TO_LSPAWN),
+        (l_rep_r.as_fd(), FROM_LSPAWN),
+        (r_cmd_w.as_fd(), TO_RSPAWN),
+        (r_rep_r.as_fd(), FROM_RSPAWN),
+        (c_cmd_w.as_fd(), TO_CLEAN),
+        (c_rep_r.as_fd(), FROM_CLEAN),
+    ];
+    fd::exec_with(&path, &argv, &moves, 111)
 }
 
 /// qmailr's groups with the qmail group first (initgroups(qmailr, qmail)).

@@ -1,25 +1,30 @@
-//! Black-box tests of qmail-start: the daemons it starts are stand-in scripts on PATH that
-//! record their ids, arguments and descriptors, and talk over the pipes qmail-start made.
+//! Black-box tests of qmail-start: the daemons it starts are stand-in scripts in the bin/
+//! of a temporary qmail home (bind-mounted over /var/qmail in a private mount namespace)
+//! that record their ids, arguments and descriptors, and talk over the pipes qmail-start
+//! made.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use qmail_e2e::{gid_of as gid, uid_of as uid, TempDir};
+use qmail_e2e::{gid_of as gid, uid_of as uid, Home};
 
 const BIN: &str = env!("CARGO_BIN_EXE_qmail-start");
 
+/// `bin/<name>` in the home; the script writes what it records into the home (`$O`).
 fn script(dir: &Path, name: &str, body: &str) {
     let text = format!("#!/bin/sh\nO={}\n{body}", dir.display());
-    qmail_e2e::script(dir.join(name), &text);
+    qmail_e2e::script(dir.join("bin").join(name), &text);
 }
 
 const IDS: &str = "printf '%s %s [%s] %s\\n' \"$(id -u)\" \"$(id -g)\" \"$(id -G)\" \"$*\"";
 
-fn setup(tag: &str) -> TempDir {
-    let dir = TempDir::new(&format!("qmail-start-{tag}"));
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+fn setup(tag: &str) -> Home {
+    let dir = Home::new(&format!("qmail-start-{tag}"));
+    dir.mkdir("bin");
+    std::fs::set_permissions(&*dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(dir.join("bin"), std::fs::Permissions::from_mode(0o755)).unwrap();
     for (name, letter) in [
         ("qmail-lspawn", "L"),
         ("qmail-rspawn", "R"),
@@ -63,11 +68,17 @@ fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
-fn start(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(args)
+fn start(dir: &Home, args: &[&str]) -> std::process::Output {
+    // the logger is looked up in $PATH
+    let path = format!("{}:/usr/bin:/bin", dir.join("bin").display());
+    start_with_path(dir, args, &path)
+}
+
+fn start_with_path(dir: &Home, args: &[&str], path: &str) -> std::process::Output {
+    let mut c: Command = dir.command(BIN);
+    c.args(args)
         .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", dir.display()))
+        .env("PATH", path)
         .stdin(Stdio::null())
         .output()
         .unwrap()
@@ -132,8 +143,41 @@ fn default_delivery_and_log_on_stdout() {
 #[test]
 fn no_qmail_send_is_111() {
     let dir = setup("nosend");
-    std::fs::remove_file(dir.join("qmail-send")).unwrap();
+    std::fs::remove_file(dir.join("bin/qmail-send")).unwrap();
     let out = start(&dir, &["./Maildir/"]);
     assert_eq!(out.status.code(), Some(111));
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
+}
+
+/// The programs come from /var/qmail/bin whatever $PATH says: a root program must not let
+/// its environment choose what runs as root. (The logger, named on the command line, is
+/// found through $PATH.)
+#[test]
+fn programs_come_from_the_qmail_home_not_path() {
+    let dir = setup("path");
+    let decoys = dir.join("decoys");
+    std::fs::create_dir(&decoys).unwrap();
+    for name in ["qmail-lspawn", "qmail-rspawn", "qmail-clean", "qmail-send"] {
+        qmail_e2e::script(
+            decoys.join(name),
+            &format!("#!/bin/sh\ntouch {}/decoy-{name}\n", dir.display()),
+        );
+    }
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        decoys.display(),
+        dir.join("bin").display()
+    );
+    let out = start_with_path(&dir, &["./Maildir/", "logger"], &path);
+    assert_eq!(out.status.code(), Some(0));
+    for n in ["qmail-lspawn", "qmail-rspawn", "qmail-clean", "logger"] {
+        wait_for(&dir.join(format!("{n}.done")));
+    }
+    assert_eq!(read(&dir, "send.got"), "LRC");
+    for name in ["qmail-lspawn", "qmail-rspawn", "qmail-clean", "qmail-send"] {
+        assert!(
+            !dir.join(format!("decoy-{name}")).exists(),
+            "{name} came from $PATH"
+        );
+    }
 }

@@ -1,8 +1,14 @@
 //! File descriptors whose numbers are fixed by a protocol (qmail-queue's fd 0 and 1, the
-//! spawn pipes of qmail-send). A program takes ownership of such a descriptor once, after
-//! checking that it is open.
+//! spawn pipes of qmail-send).
+//!
+//! Nothing here claims or overwrites a descriptor that something else in the process may
+//! own: [`take`] returns a new descriptor (a duplicate), never an owner of the number it
+//! was given, and [`exec_with`] places descriptors on fixed numbers only on the way to
+//! `execve`, after which no destructor of this process runs. So no input makes two
+//! owners of one descriptor (a double close).
+use std::ffi::{CStr, CString};
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::cvt::cvt;
 
@@ -13,37 +19,65 @@ pub fn is_open(fd: RawFd) -> bool {
     r != -1
 }
 
-/// Take ownership of a protocol descriptor. Fails with EBADF when it is not open, so a
-/// caller that closed fd 1 cannot make us write into a file opened later.
+/// A close-on-exec duplicate of `fd` at a number of at least `min`.
+fn dup_at_least(fd: RawFd, min: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC with an integer argument makes a new descriptor or fails
+    // (EBADF when `fd` is not open); it does not touch `fd` itself.
+    let new = cvt(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, min) })?;
+    // SAFETY: `new` was made just now by fcntl; nothing else in the process has it.
+    Ok(unsafe { OwnedFd::from_raw_fd(new) })
+}
+
+/// Our own descriptor for the inherited protocol descriptor `fd`: a close-on-exec
+/// duplicate. Fails with EBADF when `fd` is not open, so a caller that closed fd 1 cannot
+/// make us write into a file opened later. `fd` itself is marked close-on-exec (no child
+/// inherits it) and stays open until exit: it has no owner, so nothing closes it twice,
+/// however often it is taken.
 pub fn take(fd: RawFd) -> io::Result<OwnedFd> {
-    if fd < 0 || !is_open(fd) {
+    if fd < 0 {
         return Err(io::Error::from_raw_os_error(libc::EBADF));
     }
-    // SAFETY: fd is open (checked just above) and the caller gives up any other owner of
-    // this number: each protocol descriptor is taken once, at start-up.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let ours = dup_at_least(fd, 0)?;
+    // SAFETY: F_SETFD with an integer flag only sets the flags of an open descriptor
+    // (checked by the dup above); close-on-exec is already set on every descriptor that
+    // Rust code owns, so no owner sees a change.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) })?;
+    Ok(ours)
 }
 
-/// `dup2(from, to)` and close `from` unless they are the same: qmail's fd_move.
-pub fn move_to(from: OwnedFd, to: RawFd) -> io::Result<OwnedFd> {
-    use std::os::fd::AsRawFd;
-    if from.as_raw_fd() == to {
-        return Ok(from);
-    }
-    // SAFETY: from is an open owned descriptor and to is a plain descriptor number;
-    // dup2 replaces whatever `to` was, which is the purpose of this call.
-    cvt(unsafe { libc::dup2(from.as_raw_fd(), to) })?;
-    drop(from);
-    // SAFETY: dup2 succeeded, so `to` is now open and owned by nobody else in this process.
-    Ok(unsafe { OwnedFd::from_raw_fd(to) })
+/// Become `path` with `argv`, each `(from, to)` of `moves` giving the new program `from`
+/// as descriptor `to` (not close-on-exec). On failure the process exits with `fail`: it
+/// never returns, because the descriptors at the `to` numbers have been replaced and an
+/// object that owned one must not close it later. For a single-threaded process (another
+/// thread could use a descriptor while it is being replaced), which is what qmail-start is.
+pub fn exec_with(path: &CStr, argv: &[CString], moves: &[(BorrowedFd<'_>, RawFd)], fail: i32) -> ! {
+    let _ = place(moves);
+    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    // SAFETY: path and each argv entry are NUL-terminated C strings that outlive the call,
+    // and ptrs ends with a null pointer, as execv requires; it returns only on failure.
+    unsafe { libc::execv(path.as_ptr(), ptrs.as_ptr()) };
+    std::process::exit(fail)
 }
 
-/// `dup2(from, to)` keeping `from` open: qmail's fd_copy.
-pub fn copy_to(from: RawFd, to: RawFd) -> io::Result<()> {
-    if from == to {
-        return Ok(());
+/// Put each `from` on its `to`: first copies above every `to` (so placing one cannot
+/// overwrite a `from` still to be placed), then dup2 onto the targets.
+fn place(moves: &[(BorrowedFd<'_>, RawFd)]) -> io::Result<()> {
+    let top = moves
+        .iter()
+        .map(|&(_, to)| to)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1);
+    let mut copies = Vec::with_capacity(moves.len());
+    for &(from, to) in moves {
+        copies.push((dup_at_least(from.as_raw_fd(), top)?, to));
     }
-    // SAFETY: both are descriptor numbers; dup2 validates `from` and replaces `to`.
-    cvt(unsafe { libc::dup2(from, to) })?;
+    for (copy, to) in &copies {
+        // SAFETY: `copy` is open (owned above); dup2 replaces `to`, which may belong to
+        // an object of this process: exec_with, the only caller, never returns, so that
+        // object is never used or dropped again. The copies close on exec.
+        cvt(unsafe { libc::dup2(copy.as_raw_fd(), *to) })?;
+    }
     Ok(())
 }
