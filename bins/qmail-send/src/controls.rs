@@ -3,12 +3,13 @@
 use qmail_core::constmap::ConstMap;
 use qmail_core::control::{self, ControlError, Me};
 
+use crate::chan::PerChannel;
 use crate::rewrite::Rewrite;
 
 pub struct Controls {
     pub me: Me,
     pub lifetime: i64,
-    pub concurrency: [u64; 2],
+    pub concurrency: PerChannel<u64>,
     pub bouncefrom: Vec<u8>,
     pub bouncehost: Vec<u8>,
     /// `doublebounceto@doublebouncehost`.
@@ -28,10 +29,10 @@ pub fn read() -> Result<Controls, ControlsError> {
     let me = Me::init()?;
     let lifetime =
         i64::try_from(control::readint("control/queuelifetime", 604_800)?).unwrap_or(i64::MAX);
-    let concurrency = [
+    let concurrency = PerChannel::new(
         control::readint("control/concurrencylocal", 10)?,
         control::readint("control/concurrencyremote", 20)?,
-    ];
+    );
     let envnoathost = me.rldef("control/envnoathost", b"envnoathost")?;
     let bouncefrom = control::rldef("control/bouncefrom", b"MAILER-DAEMON")?;
     let bouncehost = me.rldef("control/bouncehost", b"bouncehost")?;

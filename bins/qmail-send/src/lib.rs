@@ -4,19 +4,24 @@
 
 pub mod bounce;
 pub mod chan;
+mod cleanup;
 pub mod comm;
 pub mod controls;
-pub mod daemon;
-pub mod done;
+mod daemon;
+mod done;
 pub mod log;
-pub mod queue;
-pub mod records;
+mod pass;
+mod queue;
+mod records;
+mod requeue;
 pub mod rewrite;
-pub mod scan;
+mod scan;
 pub mod sched;
+mod shared;
 mod smoke;
-pub mod todo;
-pub mod trigger;
+mod spawn;
+mod todo;
+mod trigger;
 pub mod verp;
 
 use std::fs::{File, OpenOptions};
@@ -28,7 +33,7 @@ use nix::sys::signal::Signal;
 use qmail_core::auto;
 use qmail_sys::sig;
 
-use crate::chan::Channel;
+use crate::chan::{Channel, PerChannel};
 use crate::daemon::{now, Daemon};
 
 /// Start-up failed; the reason has been logged. qmail-send exits 111.
@@ -116,65 +121,17 @@ pub fn run() -> Result<(), SendError> {
     ) else {
         return Err(alert(&mut logf, nofire));
     };
-    let mut conc = [0usize; 2];
+    let mut conc = PerChannel::default();
     for (c, rep) in [(Channel::Local, &mut lrep), (Channel::Remote, &mut rrep)] {
         let limit = spawn_limit(rep).ok_or_else(|| alert(&mut logf, nofire))?;
-        let want = ctl.concurrency[c.idx()].min(u64::from(limit));
-        conc[c.idx()] = usize::try_from(want).unwrap_or(0);
+        let want = ctl.concurrency[c].min(u64::from(limit));
+        conc[c] = usize::try_from(want).unwrap_or(0);
     }
     nonblock(&lcmd);
     nonblock(&rcmd);
-    let n = now();
-    let mut d = Daemon {
-        log: logf,
-        cmd: [lcmd, rcmd],
-        rep: [lrep, rrep],
-        clean_w: cw,
-        clean_r: cr,
-        clean_alive: true,
-        trigger: None,
-        sched: sched::Sched::new(conc, ctl.lifetime),
-        ctl,
-        passes: [None, None],
-        cmdbuf: [Vec::new(), Vec::new()],
-        reports: Default::default(),
-        todo: scan::TodoScan { dir: None, next: n },
-        cleanup: scan::CleanupScan {
-            walk: None,
-            next: n,
-        },
-    };
-    let status = d.sched.status();
-    d.log(&status);
-    d.trigger_reset();
-    d.pqstart();
-    d.run();
+    let sched = sched::Sched::new(conc, ctl.lifetime);
+    let shared = shared::Shared::new(logf, shared::Clean::new(cw, cr), sched, ctl);
+    let spawns = spawn::Spawns::new(PerChannel::new(lcmd, rcmd), PerChannel::new(lrep, rrep));
+    Daemon::new(shared, spawns, now()).run();
     Ok(())
-}
-
-impl Daemon {
-    /// SIGHUP: read control/locals and control/virtualdomains again; keep the old maps
-    /// when a file cannot be read.
-    pub fn reread(&mut self) {
-        if std::env::set_current_dir(auto::QMAIL).is_err() {
-            self.log(&log::alert(
-                "unable to reread controls: unable to switch to home directory",
-            ));
-            return;
-        }
-        match controls::locals(&self.ctl.me) {
-            Ok(m) => self.ctl.rewrite.locals = m,
-            Err(_) => self.log(&log::alert("unable to reread control/locals")),
-        }
-        match controls::vdoms() {
-            Ok(m) => self.ctl.rewrite.vdoms = m,
-            Err(_) => self.log(&log::alert("unable to reread control/virtualdomains")),
-        }
-        while std::env::set_current_dir(qmail_core::queue::dirs::QUEUE).is_err() {
-            self.log(&log::alert(
-                "unable to switch back to queue directory; HELP! sleeping...",
-            ));
-            std::thread::sleep(std::time::Duration::from_secs(10));
-        }
-    }
 }

@@ -1,6 +1,6 @@
 //! Every line qmail-send writes to its log, built in one place. Addresses and
 //! report texts pass through `logsafe`; nothing else in the program formats log text.
-use crate::chan::Channel;
+use crate::chan::{Channel, PerChannel};
 
 /// `\n` becomes `/`; bytes below 33, above 126, and `%` become `_`.
 pub fn logsafe(s: &[u8]) -> Vec<u8> {
@@ -20,10 +20,10 @@ fn line(parts: &[&[u8]]) -> Vec<u8> {
     v
 }
 
-pub fn status(used: [usize; 2], conc: [usize; 2], exitasap: bool) -> Vec<u8> {
+pub fn status(used: PerChannel<usize>, conc: PerChannel<usize>, exitasap: bool) -> Vec<u8> {
     let mut s = format!(
         "status: local {}/{} remote {}/{}",
-        used[0], conc[0], used[1], conc[1]
+        used.local, conc.local, used.remote, conc.remote
     )
     .into_bytes();
     if exitasap {
@@ -117,11 +117,11 @@ mod tests {
     fn exact_texts() {
         assert_eq!(logsafe(b"a b%c\nd\x7f\x01~!"), b"a_b_c/d__~!");
         assert_eq!(
-            status([0, 0], [10, 20], false),
+            status(PerChannel::new(0, 0), PerChannel::new(10, 20), false),
             b"status: local 0/10 remote 0/20\n"
         );
         assert_eq!(
-            status([1, 2], [3, 4], true),
+            status(PerChannel::new(1, 2), PerChannel::new(3, 4), true),
             b"status: local 1/3 remote 2/4 exitasap\n"
         );
         assert_eq!(

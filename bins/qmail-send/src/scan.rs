@@ -1,11 +1,9 @@
-//! Walking the queue directories one entry per main-loop iteration: todo/, and the split
-//! directories info/ (at start) and mess/ (the periodic sweep).
+//! Walking a split directory one message at a time: info/ (at start) and mess/ (the
+//! periodic sweep).
 use std::io;
 
 use qmail_core::auto;
 use qmail_core::queue::{self, Dir};
-
-use crate::sched::Timestamp;
 
 /// Directories split by id: walked one entry at a time.
 pub struct SubdirWalk {
@@ -40,41 +38,6 @@ impl SubdirWalk {
                 .collect();
             self.ids = ids.into_iter();
             self.sub += 1;
-        }
-    }
-}
-
-/// State of the periodic sweep of mess/.
-pub struct CleanupScan {
-    pub walk: Option<SubdirWalk>,
-    pub next: Timestamp,
-}
-
-impl CleanupScan {
-    pub fn wakeup(&self) -> Timestamp {
-        if self.walk.is_some() {
-            0
-        } else {
-            self.next
-        }
-    }
-}
-
-/// State of the scan of todo/.
-pub struct TodoScan {
-    pub dir: Option<std::fs::ReadDir>,
-    pub next: Timestamp,
-}
-
-impl TodoScan {
-    pub fn scanning(&self) -> bool {
-        self.dir.is_some()
-    }
-    pub fn wakeup(&self) -> Timestamp {
-        if self.scanning() {
-            0
-        } else {
-            self.next
         }
     }
 }

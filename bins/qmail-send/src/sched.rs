@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use crate::chan::{Channel, CHANNELS};
+use crate::chan::{Channel, PerChannel, CHANNELS};
 use crate::log;
 
 /// A message id: the inode number of its mess file.
@@ -110,17 +110,17 @@ struct Del {
 type PrioQ = BinaryHeap<Reverse<(Timestamp, MsgId)>>;
 
 pub struct Sched {
-    conc: [usize; 2],
-    used: [usize; 2],
+    conc: PerChannel<usize>,
+    used: PerChannel<usize>,
     lifetime: Timestamp,
-    pq: [PrioQ; 2],
+    pq: PerChannel<PrioQ>,
     done: PrioQ,
     fail: PrioQ,
     jobs: Vec<Job>,
-    pass: [Option<Pass>; 2],
-    dels: [Vec<Option<Del>>; 2],
-    spawn_alive: [bool; 2],
-    cmd_pending: [bool; 2],
+    pass: PerChannel<Option<Pass>>,
+    dels: PerChannel<Vec<Option<Del>>>,
+    spawn_alive: PerChannel<bool>,
+    cmd_pending: PerChannel<bool>,
     next_delid: u64,
     exitasap: bool,
 }
@@ -158,30 +158,27 @@ fn min_due(q: &PrioQ) -> Option<Timestamp> {
 impl Sched {
     /// `conc` = effective concurrency per channel (control value capped by the spawn's
     /// limit); `lifetime` = queuelifetime.
-    pub fn new(conc: [usize; 2], lifetime: Timestamp) -> Sched {
-        let numjobs = conc[0].saturating_add(conc[1]);
+    pub fn new(conc: PerChannel<usize>, lifetime: Timestamp) -> Sched {
+        let numjobs = conc.local.saturating_add(conc.remote);
         Sched {
             conc,
-            used: [0, 0],
+            used: PerChannel::default(),
             lifetime,
-            pq: [PrioQ::new(), PrioQ::new()],
+            pq: PerChannel::default(),
             done: PrioQ::new(),
             fail: PrioQ::new(),
             jobs: (0..numjobs).map(|_| Job::default()).collect(),
-            pass: [None, None],
-            dels: [
-                (0..conc[0]).map(|_| None).collect(),
-                (0..conc[1]).map(|_| None).collect(),
-            ],
-            spawn_alive: [true, true],
-            cmd_pending: [false, false],
+            pass: PerChannel::default(),
+            dels: PerChannel::from_fn(|c| (0..conc[c]).map(|_| None).collect()),
+            spawn_alive: PerChannel::new(true, true),
+            cmd_pending: PerChannel::default(),
             next_delid: 1,
             exitasap: false,
         }
     }
 
     pub fn insert(&mut self, chan: Channel, msg: MsgId, due: Timestamp) {
-        self.pq[chan.idx()].push(Reverse((due, msg)));
+        self.pq[chan].push(Reverse((due, msg)));
     }
     pub fn insert_done(&mut self, msg: MsgId, due: Timestamp) {
         self.done.push(Reverse((due, msg)));
@@ -206,12 +203,12 @@ impl Sched {
         self.exitasap
             && CHANNELS
                 .iter()
-                .all(|c| !self.spawn_alive[c.idx()] || self.used[c.idx()] == 0)
+                .all(|&c| !self.spawn_alive[c] || self.used[c] == 0)
     }
 
     /// SIGALRM: everything queued on a channel is due now.
     pub fn alarm(&mut self, now: Timestamp) {
-        for q in &mut self.pq {
+        for q in self.pq.iter_mut() {
             let ids: Vec<MsgId> = q.drain().map(|Reverse((_, id))| id).collect();
             q.extend(ids.into_iter().map(|id| Reverse((now, id))));
         }
@@ -219,7 +216,7 @@ impl Sched {
 
     /// The channel queue's entries, for saving the schedule in channel-file mtimes at exit.
     pub fn queued(&self, chan: Channel) -> Vec<(MsgId, Timestamp)> {
-        self.pq[chan.idx()]
+        self.pq[chan]
             .iter()
             .map(|Reverse((t, id))| (*id, *t))
             .collect()
@@ -227,7 +224,7 @@ impl Sched {
 
     /// The spawn's pipe broke or hit EOF.
     pub fn spawn_died(&mut self, chan: Channel) -> Vec<Action> {
-        self.spawn_alive[chan.idx()] = false;
+        self.spawn_alive[chan] = false;
         self.exitasap = true;
         vec![Action::Log(log::alert(
             "oh no! lost spawn connection! dying...",
@@ -235,12 +232,12 @@ impl Sched {
     }
 
     pub fn spawn_alive(&self, chan: Channel) -> bool {
-        self.spawn_alive[chan.idx()]
+        self.spawn_alive[chan]
     }
 
     /// The last command for `chan` has been written completely.
     pub fn command_sent(&mut self, chan: Channel) {
-        self.cmd_pending[chan.idx()] = false;
+        self.cmd_pending[chan] = false;
     }
 
     fn job_avail(&self) -> Option<usize> {
@@ -248,7 +245,7 @@ impl Sched {
     }
 
     fn del_avail(&self, chan: Channel) -> bool {
-        let c = chan.idx();
+        let c = chan;
         self.spawn_alive[c] && !self.cmd_pending[c] && self.used[c] < self.conc[c]
     }
 
@@ -262,14 +259,14 @@ impl Sched {
         };
         if !self.exitasap {
             for c in CHANNELS {
-                if self.pass[c.idx()].as_ref().is_some_and(|p| p.ready) && self.del_avail(c) {
+                if self.pass[c].as_ref().is_some_and(|p| p.ready) && self.del_avail(c) {
                     return Some(now);
                 }
             }
             if self.job_avail().is_some() {
                 for c in CHANNELS {
-                    if self.pass[c.idx()].is_none() {
-                        consider(min_due(&self.pq[c.idx()]));
+                    if self.pass[c].is_none() {
+                        consider(min_due(&self.pq[c]));
                     }
                 }
             }

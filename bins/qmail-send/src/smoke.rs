@@ -32,7 +32,7 @@ fn parsers_never_panic() {
             let _ = records::next_record(&mut cur);
         }
         for r in reports.feed(&a) {
-            let mut sch = crate::sched::Sched::new([3, 3], 10);
+            let mut sch = crate::sched::Sched::new(crate::chan::PerChannel::new(3, 3), 10);
             let _ = sch.on_report(crate::chan::Channel::Local, &r);
         }
         let _ = verp::expand(&a, &b);

@@ -13,7 +13,7 @@ impl Sched {
         recip: Vec<u8>,
         acts: &mut Vec<Action>,
     ) {
-        let c = chan.idx();
+        let c = chan;
         if !self.del_avail(chan) {
             return;
         }
@@ -62,7 +62,7 @@ impl Sched {
     /// A complete report from the spawn of `chan`: delnum byte, letter, text (the
     /// terminating NUL may be present or cut off by the length limit).
     pub fn on_report(&mut self, chan: Channel, report: &[u8]) -> Vec<Action> {
-        let c = chan.idx();
+        let c = chan;
         let mut acts = Vec::new();
         let slot = usize::from(report.first().copied().unwrap_or(0));
         let Some(del) = self.dels[c].get_mut(slot).and_then(Option::take) else {

@@ -8,7 +8,7 @@ use crate::log;
 
 impl Sched {
     pub(super) fn pass_dochan(&mut self, chan: Channel, now: Timestamp, acts: &mut Vec<Action>) {
-        let c = chan.idx();
+        let c = chan;
         match &self.pass[c] {
             None => {
                 let Some(j) = self.job_avail() else { return };
@@ -47,7 +47,7 @@ impl Sched {
         birth: Timestamp,
         now: Timestamp,
     ) {
-        let Some(p) = self.pass[chan.idx()].as_mut() else {
+        let Some(p) = self.pass[chan].as_mut() else {
             return;
         };
         p.ready = true;
@@ -60,7 +60,7 @@ impl Sched {
 
     /// The channel file or the info could not be read: try again later.
     pub fn pass_failed(&mut self, chan: Channel, now: Timestamp) -> Vec<Action> {
-        let Some(p) = self.pass[chan.idx()].take() else {
+        let Some(p) = self.pass[chan].take() else {
             return Vec::new();
         };
         if let Some(job) = self.jobs.get_mut(p.job) {
@@ -76,7 +76,7 @@ impl Sched {
 
     /// The record `ReadRecord` produced.
     pub fn on_record(&mut self, chan: Channel, rec: Record, now: Timestamp) -> Vec<Action> {
-        let c = chan.idx();
+        let c = chan;
         let mut acts = Vec::new();
         let Some(p) = self.pass[c].as_mut() else {
             return acts;

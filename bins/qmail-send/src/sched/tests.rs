@@ -1,5 +1,6 @@
 use super::*;
 use crate::chan::Channel::{Local, Remote};
+use crate::chan::PerChannel;
 
 const DAY: Timestamp = 86400;
 
@@ -59,7 +60,7 @@ fn retry_schedule_is_quadratic() {
 #[test]
 fn one_local_success_then_finish() {
     let now = 5000;
-    let mut s = Sched::new([10, 20], 604800);
+    let mut s = Sched::new(PerChannel::new(10, 20), 604800);
     s.insert(Local, 42, now);
     open(&mut s, Local, 42, b"a@b", now, now);
     let acts = read(&mut s, Local, Record::Todo(b"u@x".to_vec()), now);
@@ -107,7 +108,7 @@ fn one_local_success_then_finish() {
 fn deferral_reschedules_at_retry_time() {
     let birth = 10_000;
     let now = birth + 150;
-    let mut s = Sched::new([10, 20], 604800);
+    let mut s = Sched::new(PerChannel::new(10, 20), 604800);
     s.insert(Local, 7, now);
     open(&mut s, Local, 7, b"", birth, now);
     read(&mut s, Local, Record::Todo(b"u@x".to_vec()), now);
@@ -134,7 +135,7 @@ fn deferral_after_queuelifetime_becomes_failure() {
     let birth = 100 * DAY;
     let lifetime = 2;
     let now = birth + 3;
-    let mut s = Sched::new([10, 20], lifetime);
+    let mut s = Sched::new(PerChannel::new(10, 20), lifetime);
     s.insert(Remote, 9, now);
     open(&mut s, Remote, 9, b"s@y", birth, now);
     read(&mut s, Remote, Record::Todo(b"r@z".to_vec()), now);
@@ -173,7 +174,7 @@ fn deferral_after_queuelifetime_becomes_failure() {
 #[test]
 fn not_dying_exactly_at_lifetime() {
     let birth = 1000;
-    let mut s = Sched::new([1, 1], 50);
+    let mut s = Sched::new(PerChannel::new(1, 1), 50);
     s.insert(Local, 1, birth + 50);
     open(&mut s, Local, 1, b"", birth, birth + 50);
     read(&mut s, Local, Record::Todo(b"u@x".to_vec()), birth + 50);
@@ -184,7 +185,7 @@ fn not_dying_exactly_at_lifetime() {
 #[test]
 fn bounce_waits_for_every_recipient() {
     let now = 777;
-    let mut s = Sched::new([10, 20], 604800);
+    let mut s = Sched::new(PerChannel::new(10, 20), 604800);
     s.insert(Local, 5, now);
     open(&mut s, Local, 5, b"s@y", now, now);
     read(&mut s, Local, Record::Todo(b"a@x".to_vec()), now);
@@ -238,7 +239,7 @@ fn bounce_waits_for_every_recipient() {
 #[test]
 fn one_deferral_keeps_the_channel() {
     let now = 50_000;
-    let mut s = Sched::new([10, 20], 604800);
+    let mut s = Sched::new(PerChannel::new(10, 20), 604800);
     s.insert(Local, 5, now);
     open(&mut s, Local, 5, b"", now, now);
     read(&mut s, Local, Record::Todo(b"a@x".to_vec()), now);
@@ -262,7 +263,7 @@ fn one_deferral_keeps_the_channel() {
 #[test]
 fn both_channels_run_in_parallel() {
     let now = 1_000;
-    let mut s = Sched::new([10, 20], 604800);
+    let mut s = Sched::new(PerChannel::new(10, 20), 604800);
     s.insert(Local, 3, now);
     s.insert(Remote, 3, now);
     let acts = s.poll(now);
@@ -316,7 +317,7 @@ fn both_channels_run_in_parallel() {
 #[test]
 fn concurrency_limit_holds_back_recipients() {
     let now = 1_000;
-    let mut s = Sched::new([2, 20], 604800);
+    let mut s = Sched::new(PerChannel::new(2, 20), 604800);
     s.insert(Local, 8, now);
     open(&mut s, Local, 8, b"", now, now);
     for (i, r) in [b"a@x", b"b@x"].iter().enumerate() {
@@ -341,7 +342,7 @@ fn concurrency_limit_holds_back_recipients() {
 #[test]
 fn jobs_are_limited_by_total_concurrency() {
     let now = 1_000;
-    let mut s = Sched::new([1, 0], 604800);
+    let mut s = Sched::new(PerChannel::new(1, 0), 604800);
     s.insert(Local, 1, now);
     s.insert(Remote, 2, now);
     // One job slot in all: the local pass takes it, the remote queue waits.
@@ -359,7 +360,7 @@ fn jobs_are_limited_by_total_concurrency() {
 #[test]
 fn mangled_and_out_of_range_reports() {
     let now = 1_000;
-    let mut s = Sched::new([2, 2], 604800);
+    let mut s = Sched::new(PerChannel::new(2, 2), 604800);
     assert_eq!(
         logs(&s.on_report(Local, &report(0, b'K', b"x"))),
         ["warning: internal error: delivery report out of range\n"]
@@ -378,7 +379,7 @@ fn mangled_and_out_of_range_reports() {
 #[test]
 fn pass_failures_and_unknown_records() {
     let now = 1_000;
-    let mut s = Sched::new([2, 2], 604800);
+    let mut s = Sched::new(PerChannel::new(2, 2), 604800);
     s.insert(Local, 46, now);
     assert_eq!(
         s.poll(now),
@@ -406,7 +407,7 @@ fn pass_failures_and_unknown_records() {
 
 #[test]
 fn alarm_makes_everything_due() {
-    let mut s = Sched::new([2, 2], 604800);
+    let mut s = Sched::new(PerChannel::new(2, 2), 604800);
     s.insert(Local, 1, 5000);
     s.insert(Remote, 2, 9000);
     s.alarm(10);
@@ -417,7 +418,7 @@ fn alarm_makes_everything_due() {
 #[test]
 fn exit_waits_for_running_deliveries_of_live_spawns() {
     let now = 1_000;
-    let mut s = Sched::new([2, 2], 604800);
+    let mut s = Sched::new(PerChannel::new(2, 2), 604800);
     s.insert(Local, 1, now);
     open(&mut s, Local, 1, b"", now, now);
     read(&mut s, Local, Record::Todo(b"a@x".to_vec()), now);
@@ -454,12 +455,12 @@ fn round(s: &mut Sched, now: Timestamp, written: bool, open: &mut OpenPasses) ->
                     Vec::new()
                 }
                 Action::OpenPass { chan, msg } => {
-                    open[chan.idx()] = Some((msg, false));
+                    open[chan] = Some((msg, false));
                     s.pass_opened(chan, b"s@y".to_vec(), now, now);
                     Vec::new()
                 }
                 Action::ReadRecord { chan } => {
-                    let p = open[chan.idx()].as_mut().expect("pass open");
+                    let p = open[chan].as_mut().expect("pass open");
                     let rec = if p.1 {
                         Record::Eof
                     } else {
@@ -485,7 +486,7 @@ fn round(s: &mut Sched, now: Timestamp, written: bool, open: &mut OpenPasses) ->
     lines
 }
 
-type OpenPasses = [Option<(MsgId, bool)>; 2];
+type OpenPasses = PerChannel<Option<(MsgId, bool)>>;
 
 fn starts(lines: &[String]) -> Vec<&str> {
     lines
@@ -498,8 +499,8 @@ fn starts(lines: &[String]) -> Vec<&str> {
 #[test]
 fn one_round_fills_every_free_slot() {
     let now = 1_000;
-    let mut open: OpenPasses = [None, None];
-    let mut s = Sched::new([3, 2], 604800);
+    let mut open = OpenPasses::default();
+    let mut s = Sched::new(PerChannel::new(3, 2), 604800);
     for id in 1..=5 {
         s.insert(Local, id, now);
     }
@@ -536,8 +537,8 @@ fn one_round_fills_every_free_slot() {
 #[test]
 fn one_round_stops_while_a_command_is_unwritten() {
     let now = 1_000;
-    let mut open: OpenPasses = [None, None];
-    let mut s = Sched::new([5, 0], 604800);
+    let mut open = OpenPasses::default();
+    let mut s = Sched::new(PerChannel::new(5, 0), 604800);
     for id in 1..=3 {
         s.insert(Local, id, now);
     }
@@ -557,8 +558,8 @@ fn one_round_stops_while_a_command_is_unwritten() {
 #[test]
 fn round_steps_suffice_to_fill_the_larger_channel() {
     let now = 1_000;
-    let mut open: OpenPasses = [None, None];
-    let mut s = Sched::new([2, 4], 604800);
+    let mut open = OpenPasses::default();
+    let mut s = Sched::new(PerChannel::new(2, 4), 604800);
     assert_eq!(s.round_steps(), 15);
     for id in 1..=100 {
         s.insert(Remote, id, now);
