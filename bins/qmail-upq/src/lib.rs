@@ -4,8 +4,6 @@
 //! stopped; it refuses while qmail-send holds lock/sendmutex.
 #![forbid(unsafe_code)]
 
-mod upq;
-
 use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io::{self, Write};
@@ -15,7 +13,7 @@ use nix::fcntl::{Flock, FlockArg};
 use qmail_core::auto;
 use qmail_core::errstr::errstr;
 
-pub use upq::{upq, Moved, Trouble};
+pub use qmail_hier::resplit::{Moved, Trouble};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpqError {
@@ -28,7 +26,7 @@ pub enum UpqError {
     #[error("unable to lock {}: {}", path.display(), errstr(err))]
     Lock { path: PathBuf, err: io::Error },
     #[error("{0}")]
-    Trouble(#[from] upq::Trouble),
+    Trouble(#[from] qmail_hier::resplit::Trouble),
     #[error("{0} files could not be moved, see above")]
     Warnings(usize),
 }
@@ -82,7 +80,8 @@ pub fn run() -> Result<(), UpqError> {
     }
     let _lock = lock(&queue)?;
     let mut err = io::stderr().lock();
-    let moved = upq(&queue, u64::from(auto::SPLIT.max(1)), &mut err)?;
+    let moved =
+        qmail_hier::resplit::resplit(&queue, u64::from(auto::SPLIT.max(1)), "qmail-upq", &mut err)?;
     match moved.warnings {
         0 => Ok(()),
         n => Err(UpqError::Warnings(n)),

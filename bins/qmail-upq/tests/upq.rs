@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use qmail_core::auto;
-use qmail_upq::{upq, Moved};
+use qmail_upq::Moved;
 
 static N: AtomicUsize = AtomicUsize::new(0);
 
@@ -109,7 +109,7 @@ fn seven_to_twenty_three_and_back() {
     let before = files(&q);
     assert_eq!(before.keys().cloned().collect::<Vec<_>>(), want(7));
     let mut warn = Vec::new();
-    let m = upq(&q, 23, &mut warn).unwrap();
+    let m = qmail_hier::resplit::resplit(&q, 23, "qmail-upq", &mut warn).unwrap();
     assert_eq!(String::from_utf8(warn).unwrap(), "");
     let after = files(&q);
     assert_eq!(after.keys().cloned().collect::<Vec<_>>(), want(23));
@@ -146,11 +146,11 @@ fn seven_to_twenty_three_and_back() {
         assert_eq!(st.mode() & 0o7777, mode, "{d}/22");
     }
     // a second run has nothing to do
-    let m = upq(&q, 23, &mut Vec::new()).unwrap();
+    let m = qmail_hier::resplit::resplit(&q, 23, "qmail-upq", &mut Vec::new()).unwrap();
     assert_eq!(m, Moved::default());
 
     // and back to 7: the emptied subdirectories 7..22 go away
-    let m = upq(&q, 7, &mut Vec::new()).unwrap();
+    let m = qmail_hier::resplit::resplit(&q, 7, "qmail-upq", &mut Vec::new()).unwrap();
     assert_eq!(files(&q).keys().cloned().collect::<Vec<_>>(), want(7));
     assert_eq!(m.dirs_removed, 4 * 16);
     assert_eq!(m.files, expect_moved);
@@ -170,7 +170,7 @@ fn strangers_and_collisions_are_left_and_reported() {
     // a file straight in remote/ is placed too
     fs::write(q.join("remote/101"), "loose").unwrap();
     let mut warn = Vec::new();
-    let m = upq(&q, 23, &mut warn).unwrap();
+    let m = qmail_hier::resplit::resplit(&q, 23, "qmail-upq", &mut warn).unwrap();
     let warn = String::from_utf8(warn).unwrap();
     assert_eq!(
         warn,

@@ -7,6 +7,7 @@
 mod check;
 mod ids;
 mod install;
+pub mod resplit;
 mod table;
 
 use std::path::{Path, PathBuf};

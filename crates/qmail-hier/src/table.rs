@@ -95,6 +95,7 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("instcheck", Owner::Root, 0o755),
     // moves queue files after a change of conf-split; only root may touch the queue
     ("qmail-upq", Owner::Root, 0o700),
+    ("qmail-qfix", Owner::Root, 0o700),
 ];
 
 /// Example start scripts and service files (`boot/` of the source tree), installed with

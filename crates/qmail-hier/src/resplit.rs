@@ -1,4 +1,5 @@
-//! The move itself, for any split (the tests use others than the compiled-in one).
+//! Changing a queue's split (qmail-upq, qmail-qfix -s): every file of mess/, info/, local/
+//! and remote/ moves into the subdirectory its message number selects, for any split.
 use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
@@ -62,11 +63,25 @@ fn names(dir: &Path) -> Result<Vec<String>, Trouble> {
 }
 
 /// Move one file to where `split` wants it, unless it is there already.
-fn place(dir: &Path, from: &Path, name: &str, split: u64, m: &mut Moved, warn: &mut impl Write) {
+/// Warnings go to `warn`, each line prefixed with `prog`.
+struct Warn<'a, W: Write> {
+    prog: &'a str,
+    out: &'a mut W,
+}
+
+fn place<W: Write>(
+    dir: &Path,
+    from: &Path,
+    name: &str,
+    split: u64,
+    m: &mut Moved,
+    w: &mut Warn<W>,
+) {
+    let (prog, warn) = (w.prog, &mut *w.out);
     let Some(id) = parse_id(name.as_bytes()) else {
         let _ = writeln!(
             warn,
-            "qmail-upq: warning: leaving {}: not a queue file name",
+            "{prog}: warning: leaving {}: not a queue file name",
             from.display()
         );
         m.warnings = m.warnings.saturating_add(1);
@@ -80,7 +95,7 @@ fn place(dir: &Path, from: &Path, name: &str, split: u64, m: &mut Moved, warn: &
     if fs::symlink_metadata(&to).is_ok() {
         let _ = writeln!(
             warn,
-            "qmail-upq: warning: leaving {}: {} exists",
+            "{prog}: warning: leaving {}: {} exists",
             from.display(),
             to.display()
         );
@@ -92,7 +107,7 @@ fn place(dir: &Path, from: &Path, name: &str, split: u64, m: &mut Moved, warn: &
         Err(e) => {
             let _ = writeln!(
                 warn,
-                "qmail-upq: warning: unable to move {} to {}: {}",
+                "{prog}: warning: unable to move {} to {}: {}",
                 from.display(),
                 to.display(),
                 qmail_core::errstr::errstr(&e)
@@ -102,8 +117,15 @@ fn place(dir: &Path, from: &Path, name: &str, split: u64, m: &mut Moved, warn: &
     }
 }
 
-/// Reorganize `queue` for `split` subdirectories; warnings go to `warn`.
-pub fn upq(queue: &Path, split: u64, warn: &mut impl Write) -> Result<Moved, Trouble> {
+/// Reorganize `queue` for `split` subdirectories; warnings go to `warn`, each line
+/// prefixed with the program's name `prog`.
+pub fn resplit(
+    queue: &Path,
+    split: u64,
+    prog: &str,
+    warn: &mut impl Write,
+) -> Result<Moved, Trouble> {
+    let mut warn = Warn { prog, out: warn };
     let split = split.max(1);
     let mut m = Moved::default();
     for d in Dir::SPLIT.map(Dir::name) {
@@ -116,7 +138,7 @@ pub fn upq(queue: &Path, split: u64, warn: &mut impl Write) -> Result<Moved, Tro
             };
             if st.is_file() {
                 // a file straight in the directory: put it where it belongs too
-                place(&dir, &path, &sub, split, &mut m, warn);
+                place(&dir, &path, &sub, split, &mut m, &mut warn);
                 continue;
             }
             if !st.is_dir() {
@@ -125,7 +147,7 @@ pub fn upq(queue: &Path, split: u64, warn: &mut impl Write) -> Result<Moved, Tro
             for name in names(&path)? {
                 let from = path.join(&name);
                 if fs::symlink_metadata(&from).is_ok_and(|s| s.is_file()) {
-                    place(&dir, &from, &name, split, &mut m, warn);
+                    place(&dir, &from, &name, split, &mut m, &mut warn);
                 }
             }
             // An old subdirectory beyond the new split, emptied: gone.
