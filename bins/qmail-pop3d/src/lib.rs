@@ -6,10 +6,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
-pub mod blast;
-pub mod fuzzing;
 pub mod maildir;
-pub mod pop3;
 
 use std::ffi::OsStr;
 use std::fs::File;
@@ -17,10 +14,11 @@ use std::io::{self, BufReader, BufWriter, Stdout, Write};
 use std::os::unix::ffi::OsStrExt;
 
 use qmail_net::timeoutio::Timed;
-use qmail_popup::commands::{getline, split};
-use qmail_popup::TIMEOUT_SECS;
+use qmail_pop3::blast;
+use qmail_pop3::commands::{getline, split};
+use qmail_pop3::TIMEOUT_SECS;
 
-use pop3::{err, Mailbox, Step, OK};
+use qmail_pop3::state::{err, Mailbox, Step, OK};
 
 /// Sessions end with 0, whatever happens once they have started.
 const EXIT: u8 = 0;

@@ -8,7 +8,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 
-use crate::pop3::Message;
+use qmail_pop3::state::Message;
 
 pub use qmail_core::maildir::{clean, TMP_MAX_AGE};
 

@@ -9,18 +9,15 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod checkpassword;
-pub mod commands;
 
 use std::ffi::OsString;
 use std::io::{BufReader, BufWriter, Stdout, Write};
 use std::os::unix::ffi::OsStrExt;
 
 use checkpassword::Outcome;
-use commands::{getline, split};
 use qmail_net::timeoutio::Timed;
-
-/// POP3 sessions wait this long for each read or write.
-pub const TIMEOUT_SECS: u64 = 1200;
+use qmail_pop3::commands::{getline, split};
+use qmail_pop3::TIMEOUT_SECS;
 
 /// Every way qmail-popup ends.
 const EXIT: u8 = 1;

@@ -9,11 +9,11 @@
 
 use nix::sys::signal::Signal;
 use qmail_core::date822::{date822, now};
+use qmail_core::exit::QmtpExit;
 use qmail_core::{auto, qmail::Qmail};
 use qmail_net::client::Client;
 use qmail_net::timeoutio::FOREVER;
 use qmail_netstring::{Error as NsError, Reader};
-use qmail_qmtpd::Fatal;
 use qmail_smtp::received::{peer_from_env, received_with};
 
 /// Addresses must be shorter than this, and may not contain NUL.
@@ -26,8 +26,8 @@ pub const SESSION_SECS: u32 = 3600;
 pub const BAD_ADDRESS: &[u8] = b"Dsorry, I can't accept addresses like that (#5.1.3)";
 
 pub fn run() -> u8 {
-    if qmail_sys::sig::catch_exit(Signal::SIGALRM, Fatal::Resources.code()).is_err() {
-        return Fatal::Resources.code();
+    if qmail_sys::sig::catch_exit(Signal::SIGALRM, QmtpExit::Resources.code()).is_err() {
+        return QmtpExit::Resources.code();
     }
     qmail_sys::sig::alarm(SESSION_SECS);
     // No limit per read: the session alarm bounds the whole connection.
@@ -37,7 +37,7 @@ pub fn run() -> u8 {
             r.get_mut().put(&qmail_netstring::encode(&answer));
             match r.get_mut().flush() {
                 Ok(()) => 0,
-                Err(_) => Fatal::Gone.code(),
+                Err(_) => QmtpExit::Gone.code(),
             }
         }
         Err(f) => f.code(),
@@ -51,13 +51,13 @@ fn address(r: &mut Reader<Client>) -> Result<Option<Vec<u8>>, NsError> {
 }
 
 /// Read the request and queue it; the answer.
-fn request(r: &mut Reader<Client>) -> Result<Vec<u8>, Fatal> {
+fn request(r: &mut Reader<Client>) -> Result<Vec<u8>, QmtpExit> {
     r.set_budget(Some(HEADER_MAX));
     let total = r.length()?;
     r.set_budget(Some(total));
     let len = r.length()?;
-    std::env::set_current_dir(auto::QMAIL).map_err(|_| Fatal::Resources)?;
-    let mut qq = Qmail::open().map_err(|_| Fatal::Resources)?;
+    std::env::set_current_dir(auto::QMAIL).map_err(|_| QmtpExit::Resources)?;
+    let mut qq = Qmail::open().map_err(|_| QmtpExit::Resources)?;
     let qp = qq.qp();
     qq.put(&received_with(
         &peer_from_env(),

@@ -4,7 +4,7 @@ use qmail_core::{auto, control};
 use qmail_smtp::load;
 use qmail_smtp::rcpthosts::RcptHosts;
 
-use crate::Fatal;
+use qmail_core::exit::QmtpExit;
 use qmail_smtp::received::{peer_from_env, Peer};
 
 pub struct Controls {
@@ -17,12 +17,12 @@ pub struct Controls {
 }
 
 /// Change to the qmail home and read everything. Any failure is a resource problem.
-pub fn load() -> Result<Controls, Fatal> {
-    std::env::set_current_dir(auto::QMAIL).map_err(|_| Fatal::Resources)?;
-    control::Me::init().map_err(|_| Fatal::Resources)?;
-    let rcpthosts = load::rcpthosts().map_err(|_| Fatal::Resources)?;
+pub fn load() -> Result<Controls, QmtpExit> {
+    std::env::set_current_dir(auto::QMAIL).map_err(|_| QmtpExit::Resources)?;
+    control::Me::init().map_err(|_| QmtpExit::Resources)?;
+    let rcpthosts = load::rcpthosts().map_err(|_| QmtpExit::Resources)?;
     let relayclient = load::relayclient();
-    let databytes = load::databytes().map_err(|_| Fatal::Resources)?;
+    let databytes = load::databytes().map_err(|_| QmtpExit::Resources)?;
     Ok(Controls {
         rcpthosts,
         databytes,

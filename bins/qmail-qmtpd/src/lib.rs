@@ -14,8 +14,9 @@ pub mod message;
 
 use nix::sys::signal::Signal;
 use qmail_core::date822::{date822, now};
+use qmail_core::exit::QmtpExit;
 use qmail_core::qmail::Qmail;
-use qmail_netstring::{Error as NsError, Reader};
+use qmail_netstring::Reader;
 use qmail_smtp::received::received_with;
 
 use answer::Refusal;
@@ -29,44 +30,13 @@ pub const ADDR_LIMIT: u64 = 1000;
 /// The whole session may last this long; then exit 111.
 pub const SESSION_SECS: u32 = 3600;
 
-/// Why a session ends early.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Fatal {
-    /// The client went away (EOF, read or write error): exit 0.
-    Gone,
-    /// Not QMTP: exit 100.
-    Proto,
-    /// Out of some resource (qmail-queue, controls, a length beyond the limit): exit 111.
-    Resources,
-}
-
-impl Fatal {
-    pub fn code(self) -> u8 {
-        match self {
-            Fatal::Gone => 0,
-            Fatal::Proto => 100,
-            Fatal::Resources => 111,
-        }
-    }
-}
-
-impl From<NsError> for Fatal {
-    fn from(e: NsError) -> Fatal {
-        match e {
-            NsError::Eof | NsError::Io(_) => Fatal::Gone,
-            NsError::Proto => Fatal::Proto,
-            NsError::TooLarge => Fatal::Resources,
-        }
-    }
-}
-
 pub fn run() -> u8 {
-    if qmail_sys::sig::catch_exit(Signal::SIGALRM, Fatal::Resources.code()).is_err() {
-        return Fatal::Resources.code();
+    if qmail_sys::sig::catch_exit(Signal::SIGALRM, QmtpExit::Resources.code()).is_err() {
+        return QmtpExit::Resources.code();
     }
     qmail_sys::sig::alarm(SESSION_SECS);
     let Ok(ctl) = controls::load() else {
-        return Fatal::Resources.code();
+        return QmtpExit::Resources.code();
     };
     // No limit per read: the session alarm bounds the whole connection.
     let mut r = Reader::new(Client::new(FOREVER));
@@ -81,12 +51,12 @@ pub fn run() -> u8 {
 }
 
 /// Read one message, queue it, and queue the answers (written before the next read).
-fn message(ctl: &Controls, r: &mut Reader<Client>) -> Result<(), Fatal> {
+fn message(ctl: &Controls, r: &mut Reader<Client>) -> Result<(), QmtpExit> {
     let len = r.length()?;
-    let len = len.checked_sub(1).ok_or(Fatal::Proto)?;
-    let mut qq = Qmail::open().map_err(|_| Fatal::Resources)?;
+    let len = len.checked_sub(1).ok_or(QmtpExit::Proto)?;
+    let mut qq = Qmail::open().map_err(|_| QmtpExit::Resources)?;
     let qp = qq.qp();
-    let mut body = Body::new(r.byte()?, len, ctl.databytes).ok_or(Fatal::Proto)?;
+    let mut body = Body::new(r.byte()?, len, ctl.databytes).ok_or(QmtpExit::Proto)?;
     qq.put(&received_with(&ctl.peer, None, "QMTP", &date822(now())));
     if body.over() {
         qq.fail();
@@ -154,7 +124,7 @@ fn recipients(
     ctl: &Controls,
     r: &mut Reader<Client>,
     qq: &mut Qmail,
-) -> Result<(Vec<Option<Refusal>>, bool), Fatal> {
+) -> Result<(Vec<Option<Refusal>>, bool), QmtpExit> {
     let big = r.length()?;
     r.set_budget(Some(big));
     let relaylen = ctl
@@ -167,7 +137,7 @@ fn recipients(
         let n = r.length()?;
         // The recipient and its comma must fit in what is left of the list.
         if n >= r.budget().unwrap_or(0) {
-            return Err(Fatal::Proto);
+            return Err(QmtpExit::Proto);
         }
         let refusal = if n.saturating_add(relaylen) >= ADDR_LIMIT {
             r.copy(n, |_| {})?;
@@ -181,7 +151,7 @@ fn recipients(
                 None => match ctl.rcpthosts.allowed(&addr) {
                     Ok(true) => {}
                     Ok(false) => refusal = Some(Refusal::Domain),
-                    Err(_) => return Err(Fatal::Resources),
+                    Err(_) => return Err(QmtpExit::Resources),
                 },
             }
             if refusal.is_none() {

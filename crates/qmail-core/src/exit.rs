@@ -110,6 +110,25 @@ impl LocalExit {
     }
 }
 
+/// Exit codes of the netstring servers, qmail-qmtpd and qmail-qmqpd. They say nothing on
+/// the way out: the code is all.
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QmtpExit {
+    /// The client went away (EOF, a read or write error).
+    Gone = 0,
+    /// Not QMTP/QMQP: a malformed netstring.
+    Proto = 100,
+    /// Out of some resource (qmail-queue, controls, a length beyond the limit, time).
+    Resources = 111,
+}
+
+impl QmtpExit {
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
 /// Exit codes of the qmail-lspawn child before and while exec'ing qmail-local (qlx.h).
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

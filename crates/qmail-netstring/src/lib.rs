@@ -38,6 +38,18 @@ pub enum Error {
     TooLarge,
 }
 
+/// How the netstring servers (qmail-qmtpd, qmail-qmqpd) end on each error.
+impl From<Error> for qmail_core::exit::QmtpExit {
+    fn from(e: Error) -> qmail_core::exit::QmtpExit {
+        use qmail_core::exit::QmtpExit;
+        match e {
+            Error::Eof | Error::Io(_) => QmtpExit::Gone,
+            Error::Proto => QmtpExit::Proto,
+            Error::TooLarge => QmtpExit::Resources,
+        }
+    }
+}
+
 /// One more digit of a length, with qmail's limit and checked arithmetic.
 pub fn push_digit(len: u64, b: u8) -> Result<u64, Error> {
     if !b.is_ascii_digit() {

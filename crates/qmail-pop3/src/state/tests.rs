@@ -1,5 +1,5 @@
 use super::*;
-use qmail_popup::commands::split;
+use crate::commands::split;
 
 fn mailbox() -> Mailbox {
     Mailbox::new(vec![

@@ -2,10 +2,10 @@
 //! a property fails.
 use std::io::BufReader;
 
-use qmail_popup::commands::{getline, split, LINE_MAX};
+use crate::commands::{getline, split, LINE_MAX};
 
 use crate::blast::blast;
-use crate::pop3::{Mailbox, Message, Step};
+use crate::state::{Mailbox, Message, Step};
 
 /// Feed `data` as a client's command stream to the command reader and a mailbox of five
 /// messages. Every reply must be CRLF-terminated, every line kept must be bounded, a

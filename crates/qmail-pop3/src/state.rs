@@ -1,7 +1,7 @@
 //! The transaction state of a POP3 session as qmail-pop3d keeps it, with no I/O: each
 //! command gives a [`Step`] — a reply to send, a message to send, or the end. Deletions
 //! are only marks until QUIT; numbers count from 1 over the list made at login.
-use qmail_popup::commands::Command;
+use crate::commands::Command;
 
 /// One message of the listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
