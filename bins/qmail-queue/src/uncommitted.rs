@@ -13,10 +13,15 @@
 //!    bytes and the todo/ entry are on disk.
 //!
 //! Two fsync calls per message, as many as qmail makes, and unlike qmail's the todo/
-//! entry is durable before exit 0. Before step 2's fsync the todo file is complete in the
-//! page cache, so a qmail-send scanning early reads the whole envelope; a crash before
-//! exit 0 can leave a todo/ entry whose submitter saw a failure (a possible duplicate,
-//! never a loss).
+//! entry is durable before exit 0. Before the link into todo/ everything qmail-send will
+//! read is complete in the page cache (the message synced, the envelope written), so a
+//! qmail-send scanning early reads a whole message.
+//!
+//! The link is the point of no return: qmail-send may see the entry at once, so after it
+//! nothing is truncated or unlinked, whatever fails. If step 2's fsync fails, the
+//! submitter hears of a failure while a complete message stays queued (a possible
+//! duplicate, never a loss and never a queued message with its body taken away); a crash
+//! before exit 0 does the same. Only a failure before the link removes the files.
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -111,19 +116,16 @@ impl Uncommitted {
         self.state = State::Abandoned;
     }
 
-    /// Link intd into todo and make both durable. The message is queued after this.
+    /// Link intd into todo and make both durable. The message is queued once the link is
+    /// made, even if the fsync after it fails (see the module comment).
     pub fn commit(&mut self) -> Result<(), QueueExit> {
         let (intd_path, w) = self.intd.as_mut().ok_or(QueueExit::Bug)?;
         w.flush().map_err(|_| QueueExit::WriteErr)?;
         let todo = Dir::Todo.path(self.id);
         fs::hard_link(&*intd_path, &todo).map_err(|_| QueueExit::TodoFile)?;
-        if w.get_ref().sync_all().is_err() {
-            // Not durable: take the todo entry back so the caller's retry is the only copy.
-            let _ = fs::remove_file(&todo);
-            return Err(QueueExit::WriteErr);
-        }
+        // qmail-send may read todo/<id> from now on: nothing may be taken back.
         self.state = State::Committed;
-        Ok(())
+        w.get_ref().sync_all().map_err(|_| QueueExit::WriteErr)
     }
 }
 

@@ -270,3 +270,61 @@ fn trigger_is_pulled() {
     assert!(out.contains("code=0"), "{out} {}", r.stderr_str());
     assert!(out.contains("\\0"), "one NUL byte in the trigger: {out}");
 }
+
+/// A failed final fsync (the second one, after intd is linked into todo/) must not take
+/// back what qmail-send may already have seen: after the link nothing is unlinked or
+/// truncated, and the entry stays complete; the submitter hears of the failure (exit 53)
+/// and may send again (a possible duplicate, never a queued message with its body gone).
+///
+/// The failure is injected with strace (`inject=fsync:error=EIO:when=2`): the product has
+/// no test knob, and a real failing device cannot fail exactly this fsync while letting
+/// the link before it succeed (the journal aborts first, so the link fails instead). The
+/// trace of fsync, link, unlink and ftruncate shows the order of operations.
+#[test]
+fn failed_final_fsync_takes_nothing_back() {
+    let sb = Sandbox::new();
+    let trace = sb.scratch().join("trace");
+    let trace_s = trace.to_str().unwrap();
+    let env = text0::build(b"s@x", &[b"r@y"]);
+    let r = sb.run_fd01(
+        None,
+        &[
+            "strace",
+            "-f",
+            "-o",
+            trace_s,
+            "-e",
+            "trace=fsync,fdatasync,link,linkat,unlink,unlinkat,ftruncate,truncate",
+            "-e",
+            "inject=fsync:error=EIO:when=2",
+            QQ,
+        ],
+        b"Subject: x\n\nbody\n",
+        &env,
+    );
+    let t = fs::read_to_string(&trace).unwrap();
+    assert_eq!(r.code, Some(53), "{t}");
+    let lines: Vec<&str> = t.lines().collect();
+    let link = lines
+        .iter()
+        .position(|l| l.contains("link") && l.contains("todo/"))
+        .unwrap_or_else(|| panic!("no link into todo/: {t}"));
+    let fsyncs: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("fsync("))
+        .collect();
+    assert_eq!(fsyncs.len(), 2, "two fsync calls: {t}");
+    assert!(
+        lines[fsyncs[1]].contains("EIO"),
+        "the second one failed: {t}"
+    );
+    for l in &lines[link + 1..] {
+        assert!(
+            !l.contains("unlink") && !l.contains("truncate"),
+            "after the link into todo/, {l:?} takes back what qmail-send may have seen:\n{t}"
+        );
+    }
+    // the entry is whole
+    let (mess, todo) = one_entry(&sb);
+    assert!(String::from_utf8_lossy(&mess).ends_with("Subject: x\n\nbody\n"));
+    assert!(todo.ends_with(b"Fs@x\0Tr@y\0"));
+}
