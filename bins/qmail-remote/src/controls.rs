@@ -1,7 +1,10 @@
 //! The control files qmail-remote reads at each run (relative to the qmail home).
 use qmail_core::constmap::ConstMap;
 use qmail_core::control::{self, ControlError, Me};
+use qmail_remote_core::auth::{self, Credentials};
 use qmail_remote_core::tlspolicy::{self, Policy};
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
 
 pub const TIMEOUT_REMOTE: u64 = 1200;
 pub const TIMEOUT_CONNECT: u64 = 60;
@@ -48,4 +51,32 @@ impl Controls {
             tls,
         })
     }
+}
+
+/// Passwords for relays, readable by qmailr alone.
+pub const SMTPAUTH: &str = "control/smtpauth";
+
+/// The credentials control/smtpauth holds for `relay`. The file must not be readable by
+/// group or others: a password in a file anyone may read is refused, not used. Lines are
+/// taken as they are (a password may end in a blank).
+pub fn smtpauth(relay: &[u8]) -> Result<Option<Credentials>, String> {
+    let mut f = match std::fs::File::open(SMTPAUTH) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("Unable to read {SMTPAUTH}: {e}.")),
+    };
+    let meta = f
+        .metadata()
+        .map_err(|e| format!("Unable to read {SMTPAUTH}: {e}."))?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return Err(format!(
+            "{SMTPAUTH} may be read by others than its owner; it holds passwords (chmod 600)."
+        ));
+    }
+    let mut data = Vec::new();
+    f.read_to_end(&mut data)
+        .map_err(|e| format!("Unable to read {SMTPAUTH}: {e}."))?;
+    let lines: Vec<Vec<u8>> = data.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    auth::lookup(&lines, relay)
+        .map_err(|auth::BadLine(n)| format!("Unable to parse {SMTPAUTH}: line {n} is not valid."))
 }

@@ -95,6 +95,13 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
     };
     let domain = host.clone();
     let route = route::lookup(&ctl.routes, host);
+    let credentials = match &route {
+        Some(r) => match controls::smtpauth(&r.relay) {
+            Ok(c) => c,
+            Err(why) => return rep.message(&format!("Z{why} (#4.3.0)\n")),
+        },
+        None => None,
+    };
     let (host, port) = match &route {
         Some(r) => (r.relay.as_slice(), r.port),
         None => (host.as_slice(), route::SMTP_PORT),
@@ -167,6 +174,7 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
                     name: &name,
                     cert: cert.as_ref(),
                     try_tls: true,
+                    auth: credentials.as_ref(),
                 };
                 let Ok(conn) = conn::Conn::new(sock, ctl.timeout) else {
                     return rep.message(report::OSERR);

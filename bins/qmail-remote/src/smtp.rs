@@ -5,6 +5,7 @@
 //! server is tried.
 use crate::conn::{Conn, Died, TlsDied};
 use crate::tls::{self, ClientCert};
+use qmail_remote_core::auth::{self, Credentials};
 use qmail_remote_core::blast::Blast;
 use qmail_remote_core::ehlo::{self, Extensions};
 use qmail_remote_core::reply::{self, Reply};
@@ -41,6 +42,9 @@ pub struct TlsPlan<'a> {
     pub cert: Option<&'a ClientCert>,
     /// False on the second connection after an opportunistic handshake failed.
     pub try_tls: bool,
+    /// The relay's credentials from control/smtpauth: TLS becomes a must, and AUTH
+    /// follows it.
+    pub auth: Option<&'a Credentials>,
 }
 
 /// How a session ended.
@@ -128,7 +132,16 @@ impl Session<'_> {
         plan: &TlsPlan<'_>,
         ext: Extensions,
     ) -> Result<AfterTls, Died> {
-        let required = matches!(plan.level, Level::Verified { .. });
+        let required = matches!(plan.level, Level::Verified { .. }) || plan.auth.is_some();
+        if plan.auth.is_some() && matches!(plan.level, Level::Never) {
+            let _ = self.conn.command(&[b"QUIT\r\n"]);
+            self.rep.tls_failed(
+                self.ip,
+                "control/tlsdestinations says no TLS and a password is never sent in clear",
+                b"",
+            );
+            return Ok(AfterTls::Ended(Ended::Done));
+        }
         if matches!(plan.level, Level::Never) || !plan.try_tls {
             return Ok(AfterTls::Go(ext));
         }
@@ -211,8 +224,47 @@ impl Session<'_> {
             AfterTls::Go(ext) => ext,
             AfterTls::Ended(e) => return Ok(e),
         };
+        if let Some(c) = plan.auth {
+            if !self.authenticate(c, &ext)? {
+                return Ok(Ended::Done);
+            }
+        }
         self.transaction(env, &ext, msg)?;
         Ok(Ended::Done)
+    }
+
+    /// AUTH PLAIN, or LOGIN when PLAIN is not offered (RFC 4954), inside TLS. False: the
+    /// session has ended (reported as a temporary failure with the server's reply).
+    fn authenticate(&mut self, c: &Credentials, ext: &Extensions) -> Result<bool, Died> {
+        let r = if ext.auth_plain {
+            self.conn
+                .command(&[b"AUTH PLAIN ", &auth::plain(c), b"\r\n"])?;
+            self.reply()?
+        } else if ext.auth_login {
+            self.conn.command(&[b"AUTH LOGIN\r\n"])?;
+            let mut r = self.reply()?;
+            for secret in [&c.user, &c.password] {
+                if r.code != 334 {
+                    break;
+                }
+                self.conn.command(&[&auth::base64(secret), b"\r\n"])?;
+                r = self.reply()?;
+            }
+            r
+        } else {
+            let _ = self.conn.command(&[b"QUIT\r\n"]);
+            self.rep.tls_failed(
+                self.ip,
+                "it offers neither AUTH PLAIN nor AUTH LOGIN and control/smtpauth has a password for it",
+                b"",
+            );
+            return Ok(false);
+        };
+        if r.code != 235 {
+            self.quit(quit::AUTH, &r.text)?;
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// A permanent failure decided before MAIL: QUIT, and the message report.

@@ -131,8 +131,17 @@ impl TlsServer {
         TlsServer { child, log, port }
     }
 
+    /// The server's log once it has served all its connections (qmail-remote does not
+    /// wait for the answer to QUIT), or after 10 seconds.
     fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
+        let start = Instant::now();
+        loop {
+            let text = fs::read_to_string(&self.log).unwrap_or_default();
+            if text.ends_with("done\n") || start.elapsed() > Duration::from_secs(10) {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 
@@ -363,5 +372,76 @@ fn client_certificate_is_presented() {
     assert!(
         out.starts_with("ZNo private key in control/clientcert.pem"),
         "{out}"
+    );
+}
+
+fn smtpauth(h: &Home, text: &str, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let p = h.home.write("control/smtpauth", text);
+    fs::set_permissions(p, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn auth_plain_and_login_inside_tls_only() {
+    let (h, dir) = setup();
+    smtpauth(&h, "# relay|user|password\n127.0.0.1|alice|s3cr|t\n", 0o600);
+    let srv = TlsServer::start(&dir, "good", "auth", 1);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert!(
+        text(&out).starts_with("r\0K127.0.0.1 accepted message."),
+        "{}",
+        text(&out)
+    );
+    let log = srv.log();
+    assert!(
+        log.contains("[tls] AUTH PLAIN AGFsaWNlAHMzY3J8dA==\nauth plain ok\n[tls] MAIL FROM:"),
+        "{log}"
+    );
+
+    let srv = TlsServer::start(&dir, "good", "authlogin", 1);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert!(
+        text(&out).starts_with("r\0K127.0.0.1 accepted message."),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        srv.log()
+            .contains("[tls] AUTH LOGIN\nauth login ok\n[tls] MAIL FROM:"),
+        "{}",
+        srv.log()
+    );
+
+    // A wrong password: a temporary failure with the server's reply, no MAIL.
+    smtpauth(&h, "127.0.0.1|alice|wrong\n", 0o600);
+    let srv = TlsServer::start(&dir, "good", "auth", 1);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    let out = text(&out);
+    assert!(
+        out.starts_with("ZConnected to 127.0.0.1 but authentication was rejected.\nRemote host said: 535 5.7.8 bad credentials\nTLS: TLSv1.3 "),
+        "{out}"
+    );
+    assert!(!srv.log().contains("MAIL"));
+
+    // No STARTTLS (stripped): the password is not sent in clear.
+    smtpauth(&h, "127.0.0.1|alice|s3cr|t\n", 0o600);
+    let srv = TlsServer::start(&dir, "good", "strip", 1);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert_eq!(
+        text(&out),
+        "ZConnected to 127.0.0.1 but it does not offer STARTTLS and TLS is required. (#4.7.5)\n\0"
+    );
+    assert!(!srv.log().contains("AUTH"));
+
+    // A password file others may read is refused before any connection.
+    smtpauth(&h, "127.0.0.1|alice|s3cr|t\n", 0o644);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert_eq!(
+        text(&out),
+        "Zcontrol/smtpauth may be read by others than its owner; it holds passwords (chmod 600). (#4.3.0)\n\0"
     );
 }

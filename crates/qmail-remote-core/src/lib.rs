@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod addr;
+pub mod auth;
 pub mod blast;
 pub mod ehlo;
 pub mod fuzzing;

@@ -124,6 +124,8 @@ impl Report {
 pub mod quit {
     pub const GREETING: (&str, &str) = ("ZConnected to ", " but greeting failed");
     pub const HELO: (&str, &str) = ("ZConnected to ", " but my name was rejected");
+    /// A wrong password may be fixed: a temporary failure, with the server's reply.
+    pub const AUTH: (&str, &str) = ("ZConnected to ", " but authentication was rejected");
     pub const SENDER_PERM: (&str, &str) = ("DConnected to ", " but sender was rejected");
     pub const SENDER_TEMP: (&str, &str) = ("ZConnected to ", " but sender was rejected");
     pub const NO_RCPT: (&str, &str) = ("DGiving up on ", "");

@@ -6,7 +6,9 @@
 #       garbage  offer STARTTLS, answer 220, then send bytes that are not TLS and close
 #       inject   offer STARTTLS, send "220" and a second reply in the same packet
 #       size     offer STARTTLS and SIZE 1000
-import os, socket, ssl, sys
+#       auth     offer STARTTLS; inside TLS offer AUTH PLAIN LOGIN (alice, password s3cr|t)
+#       authlogin  the same with AUTH LOGIN alone
+import base64, os, socket, ssl, sys
 portfile, logname, cert, key, mode, count = sys.argv[1:7]
 
 def log(s):
@@ -33,6 +35,10 @@ def serve(c):
                 ext.append(b'250-SIZE 1000')
             if mode != 'strip' and not tls:
                 ext.append(b'250-STARTTLS')
+            if tls and mode == 'auth':
+                ext.append(b'250-AUTH PLAIN LOGIN')
+            if tls and mode == 'authlogin':
+                ext.append(b'250-AUTH=LOGIN')
             ext.append(b'250 ENHANCEDSTATUSCODES')
             say(b'\r\n'.join(ext) + b'\r\n')
         elif u.startswith('HELO'):
@@ -64,6 +70,18 @@ def serve(c):
                 log('client certificate ' + str(peer.get('subjectAltName')))
             f = c.makefile('rb')
             tls = True
+        elif u.startswith('AUTH PLAIN ') and tls:
+            ok = base64.b64decode(cmd[11:]) == b'\0alice\0s3cr|t'
+            log('auth plain ' + ('ok' if ok else 'bad'))
+            say(b'235 2.7.0 ok\r\n' if ok else b'535 5.7.8 bad credentials\r\n')
+        elif u == 'AUTH LOGIN' and tls:
+            say(b'334 VXNlcm5hbWU6\r\n')
+            user = base64.b64decode(f.readline().strip())
+            say(b'334 UGFzc3dvcmQ6\r\n')
+            pw = base64.b64decode(f.readline().strip())
+            ok = (user, pw) == (b'alice', b's3cr|t')
+            log('auth login ' + ('ok' if ok else 'bad'))
+            say(b'235 2.7.0 ok\r\n' if ok else b'535 5.7.8 bad credentials\r\n')
         elif u.startswith('MAIL FROM:'):
             say(b'250 ok\r\n')
         elif u.startswith('RCPT TO:'):
