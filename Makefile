@@ -13,8 +13,10 @@ all: build
 build:
 	$(CARGO) build --release --workspace
 
+# POSTMASTER=address: where mail to postmaster, root and mailer-daemon goes (default
+# ~alias/Maildir/), when setup creates those aliases.
 setup: build
-	DESTDIR="$(DESTDIR)" $(REL)/qmail-setup --bindir $(REL) --srcdir .
+	DESTDIR="$(DESTDIR)" $(REL)/qmail-setup --bindir $(REL) --srcdir . $(if $(POSTMASTER),--postmaster $(POSTMASTER))
 
 # instcheck prints one warning per difference and exits 1 if it printed any.
 check:

@@ -1,6 +1,6 @@
 #![forbid(unsafe_code)]
 fn main() {
-    let code = match config_fast::run() {
+    let code = match qmail_install::config::run() {
         Ok(()) => 0,
         Err(e) => e.report(),
     };

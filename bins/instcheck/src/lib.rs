@@ -1,6 +1,7 @@
 //! instcheck: stat everything the installer put under the qmail home (honouring DESTDIR)
 //! and print `instcheck: warning: PATH has wrong owner|group|permissions|type` or
-//! `... does not exist` for each difference from the qmail-hier table.
+//! `... does not exist` for each difference from the qmail-hier table; on a live tree also
+//! one warning when mail to postmaster, root or mailer-daemon has nowhere to go.
 #![forbid(unsafe_code)]
 
 use std::io::{self, Write};
@@ -43,7 +44,15 @@ pub fn run() -> Result<usize, InstcheckError> {
         Some(_) => None,
         None => Some(Ids::lookup()?),
     };
-    check(&root, ids, &mut io::stderr().lock())
+    let mut err = io::stderr().lock();
+    let mut n = check(&root, ids, &mut err)?;
+    if ids.is_some() {
+        for w in qmail_install::postmaster::problems(&root) {
+            let _ = writeln!(err, "instcheck: warning: {w}");
+            n = n.saturating_add(1);
+        }
+    }
+    Ok(n)
 }
 
 /// Check the tree at `root`, writing one warning line per problem to `out`.

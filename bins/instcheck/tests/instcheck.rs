@@ -14,14 +14,18 @@ fn image(tag: &str) -> (PathBuf, PathBuf) {
     fs::create_dir_all(&bin).unwrap();
     fs::write(bin.join("qmail-queue"), "x").unwrap();
     let root = top.join("dest").join(qmail_core_home());
-    let opts = qmail_setup::Options {
+    let opts = qmail_install::setup::Options {
         root: root.clone(),
         bindir: bin,
         srcdir: None,
         packaging: true,
+        postmaster: None,
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    assert_eq!(qmail_setup::setup(&opts, &mut out, &mut err).unwrap(), 0);
+    assert_eq!(
+        qmail_install::setup::setup(&opts, &mut out, &mut err).unwrap(),
+        0
+    );
     (top, root)
 }
 

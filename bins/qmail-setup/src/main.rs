@@ -1,6 +1,6 @@
 #![forbid(unsafe_code)]
 fn main() {
-    let code = match qmail_setup::run() {
+    let code = match qmail_install::setup::run() {
         Ok(()) => 0,
         Err(e) => e.report(),
     };

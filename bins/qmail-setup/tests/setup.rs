@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use qmail_hier::Ids;
-use qmail_setup::{setup, Options};
+use qmail_install::setup::{setup, Options};
 
 static N: AtomicUsize = AtomicUsize::new(0);
 
@@ -79,7 +79,7 @@ fn listing(root: &Path) -> BTreeMap<PathBuf, (String, u32, u32, u32, u64, u64, i
 
 fn warnings(root: &Path, ids: Option<Ids>) -> Vec<String> {
     let mut out = Vec::new();
-    qmail_setup::check(root, ids, &mut out).unwrap();
+    qmail_install::setup::check(root, ids, &mut out).unwrap();
     String::from_utf8(out)
         .unwrap()
         .lines()
@@ -102,6 +102,7 @@ fn install_check_damage_repair() {
         bindir: bin.clone(),
         srcdir: Some(src.clone()),
         packaging: false,
+        postmaster: None,
     };
     let (n, err) = run_setup(&opts);
     assert_eq!((n, err.as_str()), (0, ""));
@@ -141,7 +142,9 @@ fn install_check_damage_repair() {
     );
     let me = fs::read_to_string(root.join("control/me")).unwrap();
     assert!(!me.trim().is_empty());
-    assert_eq!(fs::read_to_string(root.join("control/locals")).unwrap(), me);
+    let locals = fs::read_to_string(root.join("control/locals")).unwrap();
+    assert!(locals.lines().any(|l| l == me.trim()), "{locals}");
+    assert!(locals.lines().any(|l| l == "localhost"), "{locals}");
 
     // a second run changes nothing, and keeps the queue's state
     fs::write(root.join("queue/lock/tcpto"), vec![7u8; 1024]).unwrap();
@@ -252,6 +255,7 @@ fn package_image_without_chown() {
         bindir: bin.clone(),
         srcdir: Some(src.clone()),
         packaging: true,
+        postmaster: None,
     };
     let (n, err) = run_setup(&opts);
     assert_eq!((n, err.as_str()), (0, ""));
@@ -274,8 +278,12 @@ fn binary_usage_and_destdir() {
     assert_eq!(o.status.code(), Some(100));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "qmail-setup: usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ] [ --home-only ]\n"
+        "qmail-setup: usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ] [ --home-only ] [ --postmaster ADDRESS ]\n"
     );
+    for bad in [&["--postmaster"][..], &["--postmaster", "|rm"][..]] {
+        let o = Command::new(exe).args(bad).output().unwrap();
+        assert_eq!(o.status.code(), Some(100), "{bad:?}");
+    }
     let o = Command::new(exe).arg("--bindir").output().unwrap();
     assert_eq!(o.status.code(), Some(100));
 
@@ -300,6 +308,71 @@ fn binary_usage_and_destdir() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("not built yet, not installed: "));
     assert!(!String::from_utf8_lossy(&o.stdout).contains("qmail-queue"));
     for d in [top, bin, src] {
+        fs::remove_dir_all(d).unwrap();
+    }
+}
+
+/// The aliases every mail system needs: made when absent, delivering to ~alias/Maildir/
+/// (made, owned by alias) or to the administrator named; a site's own never overwritten;
+/// a postmaster with nowhere to deliver is reported.
+#[test]
+fn postmaster_aliases() {
+    let (bin, src) = sources();
+    let root = tmp("pm").join("var/qmail");
+    let opts = Options {
+        root: root.clone(),
+        bindir: bin.clone(),
+        srcdir: Some(src.clone()),
+        packaging: false,
+        postmaster: None,
+    };
+    let (n, err) = run_setup(&opts);
+    assert_eq!((n, err.as_str()), (0, ""));
+    let ids = Ids::lookup().unwrap();
+    let alias = root.join("alias");
+    for n in ["postmaster", "root", "mailer-daemon"] {
+        let p = alias.join(format!(".qmail-{n}"));
+        assert_eq!(fs::read_to_string(&p).unwrap(), "./Maildir/\n", "{n}");
+        assert_eq!(fs::metadata(&p).unwrap().mode() & 0o7777, 0o644);
+    }
+    for d in ["Maildir", "Maildir/new", "Maildir/cur", "Maildir/tmp"] {
+        let st = fs::metadata(alias.join(d)).unwrap();
+        assert_eq!(
+            (st.uid(), st.mode() & 0o7777),
+            (ids.alias.as_raw(), 0o700),
+            "{d}"
+        );
+    }
+
+    // a site's own alias stays; the missing ones come back
+    fs::write(alias.join(".qmail-root"), "&admin@example.org\n").unwrap();
+    fs::remove_file(alias.join(".qmail-mailer-daemon")).unwrap();
+    let opts = Options {
+        postmaster: Some("alice".to_string()),
+        ..opts
+    };
+    let (n, err) = run_setup(&opts);
+    assert_eq!((n, err.as_str()), (0, ""));
+    let read = |n: &str| fs::read_to_string(alias.join(format!(".qmail-{n}"))).unwrap();
+    assert_eq!(read("root"), "&admin@example.org\n");
+    assert_eq!(read("postmaster"), "./Maildir/\n");
+    assert_eq!(read("mailer-daemon"), "&alice\n");
+
+    // nowhere to go: reported by setup's check and by instcheck's
+    fs::remove_dir_all(alias.join("Maildir")).unwrap();
+    fs::remove_file(alias.join(".qmail-mailer-daemon")).unwrap();
+    let v = qmail_install::postmaster::problems(&root);
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert!(
+        v[0].contains(".qmail-postmaster delivers to") && v[0].contains("does not exist"),
+        "{v:?}"
+    );
+    assert!(
+        v[1].ends_with(".qmail-mailer-daemon does not exist: mail to mailer-daemon bounces (qmail-setup creates it)"),
+        "{v:?}"
+    );
+    fs::remove_dir_all(root.parent().unwrap().parent().unwrap()).unwrap();
+    for d in [bin, src] {
         fs::remove_dir_all(d).unwrap();
     }
 }

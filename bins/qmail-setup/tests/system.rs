@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use qmail_hier::Ids;
-use qmail_setup::{setup_system, Options};
+use qmail_install::setup::{setup_system, Options};
 
 static N: AtomicUsize = AtomicUsize::new(0);
 
@@ -49,7 +49,7 @@ fn run_sys(opts: &Options, system: Option<&Path>) -> (usize, String, String) {
 
 fn check(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    qmail_setup::check(root, Some(Ids::lookup().unwrap()), &mut out).unwrap();
+    qmail_install::setup::check(root, Some(Ids::lookup().unwrap()), &mut out).unwrap();
     String::from_utf8(out)
         .unwrap()
         .lines()
@@ -67,6 +67,7 @@ fn boot_files_from_the_source_tree() {
         bindir: bin.clone(),
         srcdir: Some(repo()),
         packaging: false,
+        postmaster: None,
     };
     let (n, _, err) = run(&opts);
     assert_eq!((n, err.as_str()), (0, ""));
@@ -133,6 +134,7 @@ fn smtp_rules_created_once_and_compiled() {
         bindir: bin.clone(),
         srcdir: None,
         packaging: false,
+        postmaster: None,
     };
     let (n, out, err) = run(&opts);
     assert_eq!((n, err.as_str()), (0, ""));
@@ -187,6 +189,7 @@ fn smtp_rules_created_once_and_compiled() {
         bindir: bin.clone(),
         srcdir: None,
         packaging: true,
+        postmaster: None,
     });
     assert_eq!((n, err.as_str()), (0, ""));
     assert!(!img.join("control/tcp.smtp").exists());
@@ -205,7 +208,7 @@ fn system() -> PathBuf {
     let sys = tmp("system");
     fs::create_dir_all(sys.join("usr/sbin")).unwrap();
     fs::create_dir_all(sys.join("usr/bin")).unwrap();
-    fs::create_dir_all(sys.join("etc")).unwrap();
+    fs::create_dir_all(sys.join("etc/skel")).unwrap();
     fs::write(sys.join("usr/bin/mailq"), "#!/bin/sh\necho other MTA\n").unwrap();
     fs::write(
         sys.join("etc/manpath.config"),
@@ -231,9 +234,19 @@ fn links_and_manpath_idempotent_and_polite() {
         bindir: bin.clone(),
         srcdir: None,
         packaging: false,
+        postmaster: None,
     };
     let (n, out, err) = run_sys(&opts, Some(&sys));
     assert_eq!((n, err.as_str()), (0, ""));
+    // new accounts get a Maildir (useradd copies /etc/skel)
+    for d in ["", "new", "cur", "tmp"] {
+        let st = fs::metadata(sys.join("etc/skel/Maildir").join(d)).unwrap();
+        assert!(st.is_dir() && st.mode() & 0o7777 == 0o700, "{d}");
+    }
+    assert!(
+        out.contains("/etc/skel/Maildir/: new accounts get a Maildir\n"),
+        "{out}"
+    );
     let target = root.join("bin/sendmail");
     assert_eq!(
         fs::read_link(sys.join("usr/sbin/sendmail")).unwrap(),
@@ -334,6 +347,7 @@ fn no_sendmail_built_no_links() {
             bindir: bin.clone(),
             srcdir: None,
             packaging: false,
+            postmaster: None,
         },
         Some(&sys),
     );

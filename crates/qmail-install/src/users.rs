@@ -8,7 +8,7 @@ use std::process::Command;
 use nix::unistd::{Group, User};
 use qmail_core::auto;
 
-use crate::SetupError;
+use crate::setup::SetupError;
 
 /// (user, its primary group, its home relative to the qmail home), as in qmail's INSTALL.ids.
 const USERS: &[(&str, &str, &str)] = &[

@@ -1,16 +1,8 @@
-//! qmail-setup [--bindir DIR] [--srcdir DIR] [--home-only]: create the qmail users and
-//! groups, install the qmail-hier table under $DESTDIR + the qmail home with its owners and
-//! modes, configure control/ for this host if it has no control/me, install the SMTP relay
-//! rules, make the sendmail links and tell man-db about man/, and check the result.
-#![forbid(unsafe_code)]
-
-mod hostname;
-mod links;
-mod manpath;
-mod pages;
-mod smtp;
-mod users;
-
+//! qmail-setup [--bindir DIR] [--srcdir DIR] [--home-only] [--postmaster ADDRESS]: create
+//! the qmail users and groups, install the qmail-hier table under $DESTDIR + the qmail home
+//! with its owners and modes, configure control/ for this host if it has no control/me,
+//! create the postmaster aliases, install the SMTP relay rules, make the sendmail links,
+//! give /etc/skel a Maildir, tell man-db about man/, and check the result.
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -18,9 +10,13 @@ use std::path::{Path, PathBuf};
 
 use qmail_hier::{Apply, Check, Entry, HierError, Ids, Install};
 
+use crate::{config, hostname, links, manpath, pages, postmaster, smtp, users};
+
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    #[error("usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ] [ --home-only ]")]
+    #[error(
+        "usage: qmail-setup [ --bindir DIR ] [ --srcdir DIR ] [ --home-only ] [ --postmaster ADDRESS ]"
+    )]
     Usage,
     #[error("must be run as root (or with DESTDIR set, to build a package image)")]
     NotRoot,
@@ -31,7 +27,7 @@ pub enum SetupError {
     #[error("{0}")]
     Hier(#[from] HierError),
     #[error("{0}")]
-    Config(#[from] config_fast::ConfigError),
+    Config(#[from] config::ConfigError),
     #[error("unable to find the host name; run config-fast yourself")]
     Hostname,
     #[error("{0} problems, see above")]
@@ -64,12 +60,16 @@ pub struct Options {
     /// DESTDIR was given: build a package image; create no users, chown nothing and write
     /// no control files.
     pub packaging: bool,
+    /// Where mail to postmaster, root and mailer-daemon goes when their aliases are made:
+    /// this address, or else ~alias/Maildir/.
+    pub postmaster: Option<String>,
 }
 
 struct Args {
     bindir: Option<PathBuf>,
     srcdir: Option<PathBuf>,
     home_only: bool,
+    postmaster: Option<String>,
 }
 
 fn parse(args: &[OsString]) -> Result<Args, SetupError> {
@@ -77,6 +77,7 @@ fn parse(args: &[OsString]) -> Result<Args, SetupError> {
         bindir: None,
         srcdir: None,
         home_only: false,
+        postmaster: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -85,6 +86,17 @@ fn parse(args: &[OsString]) -> Result<Args, SetupError> {
             Some("--srcdir") => &mut a.srcdir,
             Some("--home-only") => {
                 a.home_only = true;
+                continue;
+            }
+            Some("--postmaster") => {
+                let admin = it
+                    .next()
+                    .and_then(|v| v.to_str())
+                    .ok_or(SetupError::Usage)?;
+                if !postmaster::valid_admin(admin) {
+                    return Err(SetupError::Usage);
+                }
+                a.postmaster = Some(admin.to_string());
                 continue;
             }
             _ => return Err(SetupError::Usage),
@@ -100,6 +112,7 @@ pub fn run() -> Result<(), SetupError> {
         bindir,
         srcdir,
         home_only,
+        postmaster,
     } = parse(&args)?;
     let bindir = match bindir {
         Some(b) => b,
@@ -114,6 +127,7 @@ pub fn run() -> Result<(), SetupError> {
         bindir,
         srcdir,
         packaging: destdir.is_some(),
+        postmaster,
     };
     // Packagers make the links in their package's own way.
     let system = (destdir.is_none() && !home_only).then(|| PathBuf::from("/"));
@@ -189,17 +203,33 @@ pub fn setup_system(
 
     if !opts.packaging && !opts.root.join("control/me").exists() {
         let fqdn = hostname::fqdn().ok_or(SetupError::Hostname)?;
-        config_fast::configure(&opts.root, &fqdn, out)?;
+        config::configure(&opts.root, &fqdn, out)?;
+        // Mail to user@localhost (qmail-smtpd takes the name as it comes) is local too.
+        config::add_local(&opts.root, "localhost", out)?;
     }
     if !opts.packaging {
+        problems = problems.saturating_add(postmaster::ensure(
+            &opts.root,
+            opts.postmaster.as_deref(),
+            ids,
+            out,
+            err,
+        ));
         problems = problems.saturating_add(smtp::rules(&opts.root, ids, out, err));
     }
     if let Some(system) = system {
         problems = problems.saturating_add(links::make(system, &opts.root, out, err));
+        problems = problems.saturating_add(postmaster::skel(system, out, err));
         problems = problems.saturating_add(manpath::add(system, &opts.root, out, err));
     }
 
     problems = problems.saturating_add(check(&opts.root, ids, err)?);
+    if !opts.packaging {
+        for w in postmaster::problems(&opts.root) {
+            let _ = writeln!(err, "qmail-setup: warning: {w}");
+            problems = problems.saturating_add(1);
+        }
+    }
     Ok(problems)
 }
 
