@@ -10,7 +10,18 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use nix::sys::signal::Signal;
+use qmail_core::exit::LocalExit;
+use qmail_sys::sig;
+
 use crate::die::{is_temp, Die};
+
+/// The longest a Maildir delivery may take (notqmail's 24 hours): a file system that
+/// hangs must not hold the delivery slot for ever.
+pub const TIMEOUT_SECS: u32 = 86_400;
+
+/// What qmail-local says when the time is up (a temporary failure).
+pub const TIMEOUT_TEXT: &[u8] = b"Timeout on maildir delivery. (#4.3.0)\n";
 
 /// Attempts at a fresh unique name when the previous one already existed.
 const NAME_TRIES: u32 = 3;
@@ -127,8 +138,26 @@ fn deliver_in(dir: &Path, msg: &File, rpline: &[u8], dtline: &[u8]) -> Result<()
     result
 }
 
+/// Run `f` with a limit of `secs` seconds: when SIGALRM comes, qmail-local says
+/// TIMEOUT_TEXT and exits 111 at once, leaving the tmp file for the Maildir's readers to
+/// clean up (as notqmail's child does). A blocked write or fsync on a file system that
+/// lets signals through is interrupted; one that does not is ended when it returns.
+pub fn within<T>(secs: u32, f: impl FnOnce() -> T) -> T {
+    let armed = sig::catch_exit_saying(Signal::SIGALRM, LocalExit::Temp.code(), TIMEOUT_TEXT);
+    if armed.is_ok() {
+        sig::alarm(secs);
+    }
+    let r = f();
+    sig::alarm(0);
+    let _ = sig::default(Signal::SIGALRM);
+    r
+}
+
 pub fn deliver(msg: &File, path: &[u8], rpline: &[u8], dtline: &[u8]) -> Result<(), Die> {
-    deliver_in(Path::new(OsStr::from_bytes(path)), msg, rpline, dtline).map_err(|f| match f {
+    within(TIMEOUT_SECS, || {
+        deliver_in(Path::new(OsStr::from_bytes(path)), msg, rpline, dtline)
+    })
+    .map_err(|f| match f {
         Fail::Chdir => Die::maildir_chdir(),
         Fail::Read => Die::maildir_read(),
         Fail::Temp => Die::maildir_temp(),
@@ -138,6 +167,72 @@ pub fn deliver(msg: &File, path: &[u8], rpline: &[u8], dtline: &[u8]) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mechanism with a 1-second limit, in a child (it exits): the test binary runs
+    /// itself with QMAIL_LOCAL_TIMEOUT_CHILD set, and the child blocks reading a pipe
+    /// nobody writes, as a write to a hung file system would block.
+    #[test]
+    fn timeout_child() {
+        let Some(mode) = std::env::var_os("QMAIL_LOCAL_TIMEOUT_CHILD") else {
+            return;
+        };
+        if mode == "hang" {
+            let (r, _w) = nix::unistd::pipe().unwrap();
+            within(1, || {
+                let mut b = [0u8; 1];
+                let _ = nix::unistd::read(std::os::fd::AsRawFd::as_raw_fd(&r), &mut b);
+            });
+        } else {
+            assert_eq!(within(1, || 7), 7);
+            // past the limit: the alarm was cancelled, so the process lives on
+            std::thread::sleep(Duration::from_millis(1500));
+        }
+        std::process::exit(0);
+    }
+
+    /// Run `timeout_child` in a child process in `mode`: (exit code, stderr). A child
+    /// still running after 20 seconds is killed and the test fails (never hangs).
+    fn child(mode: &str) -> (Option<i32>, Vec<u8>) {
+        let mut c = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "maildir::tests::timeout_child", "--nocapture"])
+            .env("QMAIL_LOCAL_TIMEOUT_CHILD", mode)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(st) = c.try_wait().unwrap() {
+                break st;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = c.kill();
+                let _ = c.wait();
+                panic!("the delivery was never cut off");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut err = Vec::new();
+        c.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+        (status.code(), err)
+    }
+
+    #[test]
+    fn a_hung_delivery_times_out_with_notqmails_text() {
+        let (code, err) = child("hang");
+        assert_eq!(code, Some(111));
+        assert!(
+            err.ends_with(TIMEOUT_TEXT),
+            "{}",
+            String::from_utf8_lossy(&err)
+        );
+        assert_eq!(TIMEOUT_SECS, 24 * 60 * 60);
+    }
+
+    #[test]
+    fn the_limit_is_lifted_after_the_delivery() {
+        assert_eq!(child("quick").0, Some(0));
+    }
 
     #[test]
     fn name_shape() {
