@@ -4,6 +4,7 @@ use qmail_core::control::{self, ControlError, Me};
 use qmail_remote_core::auth::{self, Credentials};
 use qmail_remote_core::tlspolicy::{self, Policy};
 use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::fs::PermissionsExt;
 
 pub const TIMEOUT_REMOTE: u64 = 1200;
@@ -16,6 +17,20 @@ pub struct Controls {
     pub helohost: Vec<u8>,
     pub routes: ConstMap,
     pub tls: Policy,
+    /// The source addresses of connections (control/outgoingip, control/outgoingip6).
+    pub outgoingip: Option<Ipv4Addr>,
+    pub outgoingip6: Option<Ipv6Addr>,
+}
+
+/// A control file holding one address; a line that is not one is trouble, not ignored.
+fn address<T: std::str::FromStr>(path: &str) -> Result<Option<T>, Trouble> {
+    match control::readline(path)? {
+        None => Ok(None),
+        Some(line) => {
+            let text = std::str::from_utf8(&line).map_err(|_| Trouble::Any)?;
+            text.trim().parse().map(Some).map_err(|_| Trouble::Any)
+        }
+    }
 }
 
 /// Any control trouble, including "no helohost and no me", is reported the same way;
@@ -32,6 +47,14 @@ impl From<ControlError> for Trouble {
 }
 
 impl Controls {
+    /// The address to connect from for a server at `to`, by its family.
+    pub fn source(&self, to: IpAddr) -> Option<IpAddr> {
+        match to {
+            IpAddr::V4(_) => self.outgoingip.map(IpAddr::V4),
+            IpAddr::V6(_) => self.outgoingip6.map(IpAddr::V6),
+        }
+    }
+
     pub fn read() -> Result<Controls, Trouble> {
         let me = Me::init()?;
         let timeout = control::readint("control/timeoutremote", TIMEOUT_REMOTE)?;
@@ -49,6 +72,8 @@ impl Controls {
             helohost,
             routes: ConstMap::new(&lines, true),
             tls,
+            outgoingip: address("control/outgoingip")?,
+            outgoingip6: address("control/outgoingip6")?,
         })
     }
 }

@@ -19,7 +19,7 @@ use qmail_remote_core::{addr, route, tcpto};
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStringExt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -47,6 +47,21 @@ fn message() -> Box<dyn Read> {
     match std::io::stdin().as_fd().try_clone_to_owned() {
         Ok(fd) => Box::new(File::from(fd)),
         Err(e) => Box::new(Unreadable(Some(e))),
+    }
+}
+
+/// lock/tcpto holds IPv4 addresses only (its format is qmail's): an IPv6 address is
+/// never skipped, and its timeouts are not recorded.
+fn timing_out(ip: IpAddr, pid: u32) -> bool {
+    match ip {
+        IpAddr::V4(a) => tcpto::is_timing_out(a, now(), pid),
+        IpAddr::V6(_) => false,
+    }
+}
+
+fn record_result(ip: IpAddr, timeout: bool) {
+    if let IpAddr::V4(a) = ip {
+        tcpto::record_result(a, timeout, now());
     }
 }
 
@@ -115,7 +130,11 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
     let recips: Vec<Vec<u8>> = recips.iter().map(|r| addr::mangle(r)).collect();
 
     let pid = std::process::id();
+    // ipme for IPv6, and whether IPv6 is worth asking DNS for at all: a host with only
+    // loopback and link-local addresses cannot reach an IPv6 exchanger.
+    let me6 = qmail_net::ipme::ipme6().unwrap_or_default();
     let mut lookups = dns::SysDns::default();
+    lookups.ipv6 = qmail_net::ipme::has_ipv6_route(&me6);
     let found = match route {
         Some(_) => mxip::ip(&mut lookups, host, 0),
         None => mxip::mxip(&mut lookups, host, &mut Lcg::seed(now(), pid)),
@@ -132,7 +151,10 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         mxip::PREFME_RELAY
     } else {
         match qmail_net::ipme::ipme() {
-            Ok(me) => mxip::prefme(&ips, |ip| me.contains(&Ip4::from(ip))),
+            Ok(me) => mxip::prefme(&ips, |ip| match ip {
+                IpAddr::V4(a) => me.contains(&Ip4::from(a)),
+                IpAddr::V6(a) => me6.contains(&a),
+            }),
             Err(_) => return rep.message(report::OSERR),
         }
     };
@@ -149,12 +171,16 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
     };
     let connect_timeout = ctl.timeoutconnect.max(1);
     for x in usable {
-        if tcpto::is_timing_out(x.ip, now(), pid) {
+        if timing_out(x.ip, pid) {
             continue;
         }
-        match qmail_net::timeoutio::connect(None, SocketAddr::from((x.ip, port)), connect_timeout) {
+        match qmail_net::timeoutio::connect(
+            ctl.source(x.ip),
+            SocketAddr::from((x.ip, port)),
+            connect_timeout,
+        ) {
             Ok(sock) => {
-                tcpto::record_result(x.ip, false, now());
+                record_result(x.ip, false);
                 // The certificate must name the host connected to: the relay, or the
                 // exchanger the address came from.
                 let name = match (&route, lookups.name_of(x.ip)) {
@@ -187,7 +213,7 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
                 plan.try_tls = false;
                 rep.tls = b"TLS: handshake failed, sent without TLS.\n".to_vec();
                 let again = qmail_net::timeoutio::connect(
-                    None,
+                    ctl.source(x.ip),
                     SocketAddr::from((x.ip, port)),
                     connect_timeout,
                 );
@@ -199,7 +225,7 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
             }
             Err(e) => {
                 let timeout = e.kind() == std::io::ErrorKind::TimedOut;
-                tcpto::record_result(x.ip, timeout, now());
+                record_result(x.ip, timeout);
             }
         }
     }

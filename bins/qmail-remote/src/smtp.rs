@@ -12,7 +12,7 @@ use qmail_remote_core::reply::{self, Reply};
 use qmail_remote_core::report::{self, quit, Report};
 use qmail_remote_core::tlspolicy::Level;
 use std::io::{self, Read};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// Message bytes read from fd 0 per step.
 const INBUF: usize = 64 * 1024;
@@ -65,7 +65,7 @@ enum AfterTls {
 
 struct Session<'a> {
     conn: Conn,
-    ip: Ipv4Addr,
+    ip: IpAddr,
     rep: &'a mut Report,
     /// The final dot has gone out and its answer is not in: the server may have the
     /// message already.
@@ -74,7 +74,7 @@ struct Session<'a> {
 
 pub fn smtp(
     conn: Conn,
-    ip: Ipv4Addr,
+    ip: IpAddr,
     env: &Envelope<'_>,
     plan: &TlsPlan<'_>,
     msg: &mut dyn Read,

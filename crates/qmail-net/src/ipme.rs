@@ -22,6 +22,33 @@ pub fn ipme() -> nix::Result<Vec<Ip4>> {
     Ok(list)
 }
 
+/// The IPv6 addresses of this host's interfaces that are up, plus `::`; qmail-remote
+/// uses it as `ipme` for IPv6 exchangers.
+pub fn ipme6() -> nix::Result<Vec<std::net::Ipv6Addr>> {
+    let mut list = vec![std::net::Ipv6Addr::UNSPECIFIED];
+    for ifa in nix::ifaddrs::getifaddrs()? {
+        if !ifa.flags.contains(InterfaceFlags::IFF_UP) {
+            continue;
+        }
+        let Some(sin6) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in6()) else {
+            continue;
+        };
+        let ip = sin6.ip();
+        if !list.contains(&ip) {
+            list.push(ip);
+        }
+    }
+    Ok(list)
+}
+
+/// Whether the host can reach IPv6 destinations beyond its own links: an address that is
+/// not loopback, unspecified or link-local (fe80::/10).
+pub fn has_ipv6_route(list: &[std::net::Ipv6Addr]) -> bool {
+    list.iter().any(|ip| {
+        !ip.is_loopback() && !ip.is_unspecified() && (ip.segments()[0] & 0xffc0) != 0xfe80
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! (refused permanently) or `s…` (refused temporarily); then one message report `K…`
 //! (delivered), `Z…` (try again later) or `D…` (give up). The texts are interface data:
 //! qmail-send logs them and bounce messages quote them, so they live here and only here.
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 pub const USAGE: &str = "DI (qmail-remote) was invoked improperly. (#5.3.5)\n";
 pub const CHDIR: &str = "ZUnable to switch to home directory. (#4.3.0)\n";
@@ -37,7 +37,7 @@ impl Report {
     /// A temporary failure of TLS on a connected session: `ZConnected to IP but WHY.`
     /// and the server's text, if any. A policy failure is never a bounce: the
     /// certificate or the path may be fixed before the queue lifetime runs out.
-    pub fn tls_failed(&mut self, ip: Ipv4Addr, why: &str, text: &[u8]) {
+    pub fn tls_failed(&mut self, ip: IpAddr, why: &str, text: &[u8]) {
         self.out.extend_from_slice(b"ZConnected to ");
         self.out.extend_from_slice(ip.to_string().as_bytes());
         self.out.extend_from_slice(b" but ");
@@ -86,7 +86,7 @@ impl Report {
     }
 
     /// One recipient refused: `h` (permanent) or `s` (temporary).
-    pub fn rcpt_refused(&mut self, perm: bool, ip: Ipv4Addr, text: &[u8]) {
+    pub fn rcpt_refused(&mut self, perm: bool, ip: IpAddr, text: &[u8]) {
         self.out.push(if perm { b'h' } else { b's' });
         self.out.extend_from_slice(ip.to_string().as_bytes());
         self.out.extend_from_slice(b" does not like recipient.\n");
@@ -95,7 +95,7 @@ impl Report {
     }
 
     /// The end of an SMTP session: `PREPEND IP APPEND.\n` and the server's text.
-    pub fn quit(&mut self, prepend: &str, ip: Ipv4Addr, append: &str, text: &[u8]) {
+    pub fn quit(&mut self, prepend: &str, ip: IpAddr, append: &str, text: &[u8]) {
         self.out.extend_from_slice(prepend.as_bytes());
         self.out.extend_from_slice(ip.to_string().as_bytes());
         self.out.extend_from_slice(append.as_bytes());
@@ -107,7 +107,7 @@ impl Report {
 
     /// The connection died (EOF, error or timeout). After the final dot the server may
     /// have the message already, which the report says.
-    pub fn dropped(&mut self, ip: Ipv4Addr, critical: bool) {
+    pub fn dropped(&mut self, ip: IpAddr, critical: bool) {
         self.out.extend_from_slice(b"ZConnected to ");
         self.out.extend_from_slice(ip.to_string().as_bytes());
         self.out.extend_from_slice(b" but connection died. ");
@@ -140,7 +140,7 @@ pub mod quit {
 mod tests {
     use super::*;
 
-    const IP: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
+    const IP: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 1));
 
     #[test]
     fn spec_examples() {

@@ -4,7 +4,8 @@
 //! to shortest, then the empty key (a default route); the first key present decides. An
 //! empty relay means "no route: look up MX records as usual". The port is the decimal
 //! prefix of what follows the second colon (qmail's `scan_ulong`, so a port with no digits
-//! is 0 and numbers wrap at 16 bits), 25 when there is no second colon.
+//! is 0 and numbers wrap at 16 bits), 25 when there is no second colon. A relay that
+//! starts with `[` runs to its `]`, so `[IPv6:2001:db8::25]:2525` keeps its colons.
 use qmail_core::constmap::ConstMap;
 
 pub const SMTP_PORT: u16 = 25;
@@ -28,7 +29,16 @@ pub fn lookup(routes: &ConstMap, host: &[u8]) -> Option<Route> {
     if value.is_empty() {
         return None;
     }
-    Some(match memchr::memchr(b':', value) {
+    // A bracketed literal: the colons inside it are not the port's.
+    let from = match value.first() {
+        Some(b'[') => memchr::memchr(b']', value).unwrap_or(0),
+        _ => 0,
+    };
+    let colon = value
+        .get(from..)
+        .and_then(|v| memchr::memchr(b':', v))
+        .map(|i| i.saturating_add(from));
+    Some(match colon {
         None => Route {
             relay: value.to_vec(),
             port: SMTP_PORT,
@@ -76,6 +86,8 @@ mod tests {
             "wrap.example:h:65561",
             "old.example:a",
             "old.example:b",
+            "six.example:[IPv6:2001:db8::25]:2525",
+            "six2.example:[IPv6:::1]",
         ]);
         let r = |h: &str| lookup(&m, h.as_bytes());
         let route = |relay: &str, port| {
@@ -92,6 +104,8 @@ mod tests {
         assert_eq!(r("odd.example"), route("1.2.3.4", 0));
         assert_eq!(r("wrap.example"), route("h", 25));
         assert_eq!(r("old.example"), route("b", 25));
+        assert_eq!(r("six.example"), route("[IPv6:2001:db8::25]", 2525));
+        assert_eq!(r("six2.example"), route("[IPv6:::1]", 25));
         assert_eq!(lookup(&map(&["a.b:x"]), b"c.d"), None);
     }
 }

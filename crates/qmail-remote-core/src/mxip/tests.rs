@@ -7,6 +7,7 @@ type MxAnswer = Result<Vec<(u16, Vec<u8>)>, DnsFail>;
 struct Fake {
     mx: HashMap<&'static str, MxAnswer>,
     a: HashMap<&'static str, Result<Vec<Ipv4Addr>, DnsFail>>,
+    aaaa: HashMap<&'static str, Result<Vec<std::net::Ipv6Addr>, DnsFail>>,
     asked: Vec<String>,
 }
 
@@ -27,9 +28,24 @@ impl Dns for Fake {
             .cloned()
             .unwrap_or(Err(DnsFail::Hard))
     }
+    fn ip6(&mut self, host: &[u8]) -> Result<Vec<std::net::Ipv6Addr>, DnsFail> {
+        let h = String::from_utf8_lossy(host).into_owned();
+        match self.aaaa.get(h.as_str()) {
+            Some(r) => {
+                self.asked.push(format!("AAAA {h}"));
+                r.clone()
+            }
+            // Hosts the test gives no AAAA answer behave as with IPv6 off.
+            None => Ok(Vec::new()),
+        }
+    }
 }
 
 fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn ipa(s: &str) -> std::net::IpAddr {
     s.parse().unwrap()
 }
 
@@ -42,8 +58,8 @@ fn mxs(list: &[(u16, &str)]) -> MxAnswer {
 
 #[test]
 fn literals() {
-    assert_eq!(literal(b"192.0.2.1"), Some(ip("192.0.2.1")));
-    assert_eq!(literal(b"[10.1.2.3]"), Some(ip("10.1.2.3")));
+    assert_eq!(literal(b"192.0.2.1"), Some(ipa("192.0.2.1")));
+    assert_eq!(literal(b"[10.1.2.3]"), Some(ipa("10.1.2.3")));
     for bad in [
         &b"1.2.3"[..],
         b"1.2.3.4.",
@@ -62,7 +78,7 @@ fn literals() {
     assert_eq!(
         got,
         vec![IpPref {
-            ip: ip("127.0.0.1"),
+            ip: ipa("127.0.0.1"),
             pref: 0
         }]
     );
@@ -90,19 +106,19 @@ fn mx_order_and_failures() {
         got,
         vec![
             IpPref {
-                ip: ip("192.0.2.1"),
+                ip: ipa("192.0.2.1"),
                 pref: 10
             },
             IpPref {
-                ip: ip("192.0.2.2"),
+                ip: ipa("192.0.2.2"),
                 pref: 10
             },
             IpPref {
-                ip: ip("192.0.2.3"),
+                ip: ipa("192.0.2.3"),
                 pref: 20
             },
             IpPref {
-                ip: ip("1.2.3.4"),
+                ip: ipa("1.2.3.4"),
                 pref: 40
             },
         ]
@@ -125,14 +141,14 @@ fn no_mx_falls_back_to_a() {
     assert_eq!(
         mxip(&mut f, b"cname-only.example", &mut Lcg(1)).unwrap(),
         vec![IpPref {
-            ip: ip("192.0.2.9"),
+            ip: ipa("192.0.2.9"),
             pref: 0
         }]
     );
     assert_eq!(
         mxip(&mut f, b"nomx.example", &mut Lcg(1)).unwrap(),
         vec![IpPref {
-            ip: ip("192.0.2.8"),
+            ip: ipa("192.0.2.8"),
             pref: 0
         }]
     );
@@ -178,19 +194,87 @@ fn equal_preferences_are_shuffled() {
 fn prefme_cuts_off() {
     let list = [
         IpPref {
-            ip: ip("192.0.2.1"),
+            ip: ipa("192.0.2.1"),
             pref: 10,
         },
         IpPref {
-            ip: ip("127.0.0.1"),
+            ip: ipa("127.0.0.1"),
             pref: 20,
         },
         IpPref {
-            ip: ip("192.0.2.3"),
+            ip: ipa("192.0.2.3"),
             pref: 30,
         },
     ];
-    let me = |a: Ipv4Addr| a.is_loopback();
+    let me = |a: std::net::IpAddr| a.is_loopback();
     assert_eq!(prefme(&list, me), 20);
     assert_eq!(prefme(&list[2..], me), PREFME_NONE);
+}
+
+#[test]
+fn ipv6_literals_and_records() {
+    assert_eq!(literal(b"[IPv6:2001:db8::1]"), Some(ipa("2001:db8::1")));
+    assert_eq!(literal(b"[ipv6:::1]"), Some(ipa("::1")));
+    for bad in [
+        &b"[IPv6:2001:db8::1"[..],
+        b"IPv6:2001:db8::1",
+        b"[IPv6:]",
+        b"[IPv6:2001:db8::g]",
+        b"[IPv6:1.2.3.4]",
+        b"[IPv4:1.2.3.4]",
+        b"[2001:db8::1]",
+    ] {
+        assert_eq!(literal(bad), None, "{:?}", String::from_utf8_lossy(bad));
+    }
+    let six = |s: &str| s.parse::<std::net::Ipv6Addr>().unwrap();
+    let mut f = Fake::default();
+    f.mx.insert(
+        "dual.test",
+        mxs(&[(10, "mx.dual.test"), (20, "v6only.test")]),
+    );
+    f.aaaa.insert("mx.dual.test", Ok(vec![six("fd00::3")]));
+    f.a.insert("mx.dual.test", Ok(vec![ip("192.0.2.3")]));
+    f.aaaa.insert("v6only.test", Ok(vec![six("fd00::4")]));
+    f.a.insert("v6only.test", Err(DnsFail::Hard));
+    let got = mxip(&mut f, b"dual.test", &mut Lcg(1)).unwrap();
+    // Each exchanger's IPv6 addresses first, then its IPv4 ones; preferences kept.
+    assert_eq!(
+        got,
+        vec![
+            IpPref {
+                ip: ipa("fd00::3"),
+                pref: 10
+            },
+            IpPref {
+                ip: ipa("192.0.2.3"),
+                pref: 10
+            },
+            IpPref {
+                ip: ipa("fd00::4"),
+                pref: 20
+            },
+        ]
+    );
+    // One family failing softly does not hide the other; both failing is soft if either was.
+    let mut f = Fake::default();
+    f.aaaa.insert("h.test", Err(DnsFail::Soft));
+    f.a.insert("h.test", Ok(vec![ip("192.0.2.9")]));
+    assert_eq!(
+        ip_of(&mut f, "h.test"),
+        Ok(vec![IpPref {
+            ip: ipa("192.0.2.9"),
+            pref: 0
+        }])
+    );
+    f.a.insert("h.test", Err(DnsFail::Hard));
+    assert_eq!(ip_of(&mut f, "h.test"), Err(DnsFail::Soft));
+    f.aaaa.insert("h.test", Err(DnsFail::Hard));
+    assert_eq!(ip_of(&mut f, "h.test"), Err(DnsFail::Hard));
+    f.aaaa.insert("h.test", Ok(vec![]));
+    f.a.insert("h.test", Ok(vec![]));
+    assert_eq!(ip_of(&mut f, "h.test"), Ok(vec![]));
+}
+
+fn ip_of(f: &mut Fake, h: &str) -> Result<Vec<IpPref>, DnsFail> {
+    super::ip(f, h.as_bytes(), 0)
 }
