@@ -8,7 +8,10 @@
 //!         10.56.0.5                     Postfix, smtpd_tls_security_level=may
 //!         10.56.0.6                     a man in the middle that strips STARTTLS from
 //!                                       the EHLO answer and relays to 10.56.0.5
+//!         fd56::4                       Postfix at `may` for an IPv6-only exchanger
 //! ```
+//! Host A has fd56::2 too. dual.p.test has 10.56.0.5 and fd56::99, an IPv6 address
+//! nobody has: qmail-remote tries it first and falls back to IPv4.
 //! Postfix runs with its own configuration, queue and data directories bind-mounted over
 //! /etc/postfix, /var/spool/postfix and /var/lib/postfix in a private mount namespace,
 //! delivering every domain it takes into one Maildir. The certificates come from a test
@@ -28,6 +31,9 @@ const A_IP: &str = "10.56.0.2";
 const ENC_IP: &str = "10.56.0.4";
 const MAY_IP: &str = "10.56.0.5";
 const STRIP_IP: &str = "10.56.0.6";
+const A_IP6: &str = "fd56::2";
+const V6_IP: &str = "fd56::4";
+const DEAD_IP6: &str = "fd56::99";
 
 static WORLDS: AtomicU32 = AtomicU32::new(0);
 
@@ -39,11 +45,14 @@ fn dns_config() -> String {
          host-record=strip.p.test,{STRIP_IP}\n\
          mx-host=enc.test,mx.p.test,10\nmx-host=ver.test,mx.p.test,10\n\
          mx-host=sys.test,mx.p.test,10\nmx-host=may.test,may.p.test,10\n\
-         mx-host=strip.test,strip.p.test,10\nmx-host=strip2.test,strip.p.test,10\n"
+         mx-host=strip.test,strip.p.test,10\nmx-host=strip2.test,strip.p.test,10\n\
+         host-record=v6.p.test,{V6_IP}\nmx-host=v6only.test,v6.p.test,10\n\
+         host-record=dual.p.test,{MAY_IP},{DEAD_IP6}\nmx-host=dual.test,dual.p.test,10\n"
     )
 }
 
-const DOMAINS: &str = "enc.test ver.test sys.test may.test strip.test strip2.test";
+const DOMAINS: &str =
+    "enc.test ver.test sys.test may.test strip.test strip2.test v6only.test dual.test";
 
 /// Relays SMTP from the client to the `may` Postfix and removes STARTTLS from every
 /// EHLO answer on the way back: the attacker of RFC 3207 §6.
@@ -164,9 +173,9 @@ impl World {
             "br0",
         ]);
         ip(&["-n", d, "link", "set", "br0", "up"]);
-        for (ns, peer, addrs) in [
-            (a, "pa", vec![A_IP]),
-            (p, "pp", vec![ENC_IP, MAY_IP, STRIP_IP]),
+        for (ns, peer, addrs, addrs6) in [
+            (a, "pa", vec![A_IP], vec![A_IP6]),
+            (p, "pp", vec![ENC_IP, MAY_IP, STRIP_IP], vec![V6_IP]),
         ] {
             ip(&[
                 "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer, "netns", d,
@@ -182,6 +191,20 @@ impl World {
                     &format!("{addr}/24"),
                     "dev",
                     "eth0",
+                ]);
+            }
+            // nodad: usable at once, not after duplicate address detection.
+            for addr in addrs6 {
+                ip(&[
+                    "-n",
+                    ns,
+                    "-6",
+                    "addr",
+                    "add",
+                    &format!("{addr}/64"),
+                    "dev",
+                    "eth0",
+                    "nodad",
                 ]);
             }
             ip(&["-n", ns, "link", "set", "eth0", "up"]);
@@ -234,7 +257,7 @@ impl World {
         openssl(&c, &req);
         fs::write(
             c.join("mx.ext"),
-            "subjectAltName=DNS:mx.p.test,DNS:may.p.test,DNS:strip.p.test\n\
+            "subjectAltName=DNS:mx.p.test,DNS:may.p.test,DNS:strip.p.test,DNS:v6.p.test,DNS:dual.p.test\n\
              basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
         )
         .unwrap();
@@ -325,7 +348,7 @@ impl World {
             pf.join("etc/main.cf"),
             format!(
                 "compatibility_level = 3.6\nmyhostname = mx.p.test\nmydomain = p.test\n\
-                 mydestination =\ninet_interfaces = all\ninet_protocols = ipv4\n\
+                 mydestination =\ninet_interfaces = all\ninet_protocols = all\n\
                  mynetworks = 127.0.0.0/8\nalias_maps =\nalias_database =\nbiff = no\n\
                  maillog_file_prefixes = {pf}\nmaillog_file = {pf}/maillog\n\
                  virtual_mailbox_domains = {domains}\nvirtual_mailbox_base = {pf}/mail\n\
@@ -347,7 +370,8 @@ impl World {
             if line.starts_with("smtp ") && line.contains(" inet ") {
                 out.push_str(&format!(
                     "{ENC_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=encrypt\n\
-                     {MAY_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n"
+                     {MAY_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n\
+                     [{V6_IP}]:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n"
                 ));
             } else {
                 out.push_str(line);
@@ -480,6 +504,8 @@ fn postfix_over_starttls_with_policies_and_a_stripping_attacker() {
             &format!("strip.test:{}", ca.display()),
         ],
     );
+    // The dead IPv6 address of dual.p.test: give up on it after 2 seconds.
+    w.a.control("timeoutconnect", &["2"]);
     let send = w.start_send();
     w.inject("bob@enc.test", "opportunistic", 100);
     w.inject("bob@ver.test", "verified", 100);
@@ -488,8 +514,10 @@ fn postfix_over_starttls_with_policies_and_a_stripping_attacker() {
     w.inject("bob@strip.test", "stripped-policy", 100);
     w.inject("bob@strip2.test", "stripped-open", 100);
     w.inject("bob@may.test", "too-big", 200_000);
+    w.inject("bob@v6only.test", "ipv6-only", 100);
+    w.inject("bob@dual.test", "dual-dead-v6", 100);
 
-    let arrived = wait_for(90, || w.received().len() >= 4);
+    let arrived = wait_for(90, || w.received().len() >= 6);
     let log = send.log_text();
     assert!(
         arrived,
@@ -562,7 +590,25 @@ fn postfix_over_starttls_with_policies_and_a_stripping_attacker() {
     assert!(w.message("unknown-ca").is_none());
     assert!(w.message("stripped-policy").is_none());
     assert!(w.message("too-big").is_none());
-    assert_eq!(w.received().len(), 4, "{}", w.maillog());
+    // An IPv6-only exchanger: over IPv6, from A's IPv6 address, with TLS.
+    let m = w.message("ipv6-only").expect("ipv6-only arrived");
+    assert!(m.contains(&format!("[IPv6:{A_IP6}]")), "{m}");
+    assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+    let log = send.log_text();
+    assert!(
+        log.contains(&format!("success: {V6_IP}_accepted_message./")),
+        "{log}"
+    );
+    // Dual stack with a dead IPv6 address: delivered over IPv4.
+    let m = w.message("dual-dead-v6").expect("dual-dead-v6 arrived");
+    assert!(m.contains(&format!("[{A_IP}]")), "{m}");
+    assert!(
+        log.matches(&format!("success: {MAY_IP}_accepted_message./"))
+            .count()
+            >= 2,
+        "{log}"
+    );
+    assert_eq!(w.received().len(), 6, "{}", w.maillog());
     let maillog = w.maillog();
     assert!(
         !maillog.contains("Subject: stripped-policy"),
