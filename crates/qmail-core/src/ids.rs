@@ -48,6 +48,10 @@ pub fn qmailr() -> Result<Uid, IdError> {
 pub fn qmails() -> Result<Uid, IdError> {
     uid(auto::USER_SEND)
 }
+/// qmail-tlsd's user: the only one that may read the TLS key.
+pub fn qmailt() -> Result<Uid, IdError> {
+    uid(auto::USER_TLS)
+}
 pub fn gid_qmail() -> Result<Gid, IdError> {
     gid(auto::GROUP_QMAIL)
 }

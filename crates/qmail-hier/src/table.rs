@@ -64,6 +64,8 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("splogger", Owner::Root, 0o711),
     ("qmail-pw2u", Owner::Root, 0o711),
     ("qmail-popup", Owner::Root, 0o711),
+    // started as root by tcpserver; runs qmail-smtpd as qmaild and itself as qmailt
+    ("qmail-tlsd", Owner::Root, 0o711),
     // user programs
     ("qmail-inject", Owner::Root, 0o755),
     ("predate", Owner::Root, 0o755),

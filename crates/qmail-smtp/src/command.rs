@@ -5,8 +5,8 @@
 //! qmail handles the line as a C string, so a NUL byte ends it; we cut the line at the
 //! first NUL to get the same verb and argument.
 
-/// The commands qmail-smtpd knows. Everything else (EXPN, TURN, AUTH, STARTTLS, an empty
-/// line…) is `Unknown` and gets 502.
+/// The commands qmail-smtpd knows. Everything else (EXPN, TURN, an empty line…) is
+/// `Unknown` and gets 502; so does STARTTLS without qmail-tlsd in front.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
     Helo,
@@ -19,6 +19,7 @@ pub enum Verb {
     Vrfy,
     Help,
     Quit,
+    Starttls,
     Unknown,
 }
 
@@ -33,6 +34,7 @@ const VERBS: &[(&[u8], Verb)] = &[
     (b"help", Verb::Help),
     (b"noop", Verb::Noop),
     (b"vrfy", Verb::Vrfy),
+    (b"starttls", Verb::Starttls),
 ];
 
 /// One command line, split.

@@ -18,6 +18,9 @@ pub const QP: u32 = 4242;
 /// What the simulated qmail-queue says after the submission was failed.
 pub const QQ_FAILED: &[u8] = b"Zqq write error or disk full (#4.3.0)";
 
+/// The TLS version and cipher the simulated qmail-tlsd reports.
+pub const TLS: &[u8] = b"TLSv1.3 TLS13_AES_256_GCM_SHA384";
+
 /// A message handed to the simulated qmail-queue.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Submission {
@@ -64,6 +67,16 @@ pub fn test_config() -> Config {
             local: b"cmp.example".to_vec(),
             ..Peer::default()
         },
+        starttls: false,
+        tls: None,
+    }
+}
+
+/// [`test_config`] behind qmail-tlsd: STARTTLS offered.
+pub fn tls_config() -> Config {
+    Config {
+        starttls: true,
+        ..test_config()
     }
 }
 
@@ -117,6 +130,7 @@ pub fn carry_out(session: &mut Session, acts: Vec<Action>, t: &mut Transcript, f
                 }
                 Vec::new()
             }
+            Action::StartTls => session.on_tls(Some(TLS.to_vec())),
             Action::Exit(c) => {
                 t.exit = Some(c);
                 Vec::new()
@@ -148,13 +162,17 @@ pub fn drive(cfg: Config, chunks: &[&[u8]], eof: bool) -> Transcript {
 }
 
 /// Command loop target: any input never panics, and cutting it in two anywhere gives the
-/// same transcript as feeding it at once.
+/// same transcript as feeding it at once. Behind qmail-tlsd (STARTTLS offered) the cut
+/// matters, as it should: what follows STARTTLS in the same read is dropped. There the
+/// target checks that nothing panics and that the session ends.
 pub fn fuzz_command(data: &[u8]) {
     let whole = drive(test_config(), &[data], true);
     let cut = usize::from(data.first().copied().unwrap_or(0)) % data.len().saturating_add(1);
     let (a, b) = data.split_at(cut);
     let split = drive(test_config(), &[a, b], true);
     assert_eq!(whole, split, "split at {cut} changed the session");
+    let tls = drive(tls_config(), &[a, b], true);
+    assert!(tls.exit.is_some(), "a session behind qmail-tlsd did not end");
 }
 
 /// What a correct client sends for message `m`: LF → CR LF, leading dots doubled, end

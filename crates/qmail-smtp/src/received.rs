@@ -55,9 +55,24 @@ fn safe_put(out: &mut Vec<u8>, field: &[u8]) {
     out.extend(field.iter().map(|&b| if is_safe(b) { b } else { b'?' }));
 }
 
-/// qmail-smtpd's line: [`received_with`] `SMTP`.
-pub fn received(peer: &Peer, helo: Option<&[u8]>, date: &str) -> Vec<u8> {
-    received_with(peer, helo, "SMTP", date)
+/// qmail-smtpd's line: [`received_with`] `SMTP`, or, when the session is encrypted,
+/// `(TLSv1.3 TLS13_AES_256_GCM_SHA384 encrypted) SMTP` (the form of the qmail TLS patch).
+pub fn received(peer: &Peer, helo: Option<&[u8]>, tls: Option<&[u8]>, date: &str) -> Vec<u8> {
+    match tls {
+        None => received_with(peer, helo, "SMTP", date),
+        Some(t) => {
+            let mut p = String::from("(");
+            p.extend(t.iter().map(|&b| {
+                if is_safe(b) || b" _".contains(&b) {
+                    char::from(b)
+                } else {
+                    '?'
+                }
+            }));
+            p.push_str(" encrypted) SMTP");
+            received_with(peer, helo, &p, date)
+        }
+    }
 }
 
 /// The whole line, LF-terminated. `helo` is the HELO/EHLO argument when it differs from
@@ -103,7 +118,7 @@ mod tests {
             local: b"mx.cmp.example".to_vec(),
         };
         assert_eq!(
-            received(&peer, None, DATE),
+            received(&peer, None, None, DATE),
             b"Received: from client.example (identuser@192.0.2.7)\n  by mx.cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }
@@ -116,19 +131,32 @@ mod tests {
             ..Peer::default()
         };
         assert_eq!(
-            received(&peer, Some(b"weird<name>(x)_\"q\"[1.2.3.4]"), DATE),
+            received(&peer, Some(b"weird<name>(x)_\"q\"[1.2.3.4]"), None, DATE),
             b"Received: from unknown (HELO weird?name??x???q?[1.2.3.4]) (127.0.0.1)\n  by cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
         assert_eq!(
-            received(&peer, Some(b"a\r\nX-Injected: y\xff"), DATE),
+            received(&peer, Some(b"a\r\nX-Injected: y\xff"), None, DATE),
             b"Received: from unknown (HELO a??X-Injected:?y?) (127.0.0.1)\n  by cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+    }
+
+    #[test]
+    fn encrypted() {
+        let peer = Peer {
+            remoteip: b"192.0.2.7".to_vec(),
+            local: b"mx.example".to_vec(),
+            ..Peer::default()
+        };
+        assert_eq!(
+            received(&peer, Some(b"c"), Some(b"TLSv1.3 TLS13_AES_128_GCM_SHA256\n"), DATE),
+            b"Received: from unknown (HELO c) (192.0.2.7)\n  by mx.example with (TLSv1.3 TLS13_AES_128_GCM_SHA256? encrypted) SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }
 
     #[test]
     fn nothing_known() {
         assert_eq!(
-            received(&Peer::default(), Some(b"Client.Example"), DATE),
+            received(&Peer::default(), Some(b"Client.Example"), None, DATE),
             b"Received: from unknown (HELO Client.Example) (unknown)\n  by unknown with SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }

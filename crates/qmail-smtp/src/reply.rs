@@ -23,6 +23,12 @@ pub const TOO_MANY_RCPTS: &[u8] = b"452 too many recipients (#4.5.3)\r\n";
 pub const TIMEOUT: &[u8] = b"451 timeout (#4.4.2)\r\n";
 pub const CONTROL: &[u8] = b"421 unable to read controls (#4.3.0)\r\n";
 pub const IPME: &[u8] = b"421 unable to figure out my IP addresses (#4.3.0)\r\n";
+/// STARTTLS while qmail-tlsd has no usable certificate (RFC 3207).
+pub const TLS_UNAVAILABLE: &[u8] = b"454 TLS not available due to temporary reason (#4.3.0)\r\n";
+/// A second STARTTLS.
+pub const TLS_ACTIVE: &[u8] = b"503 TLS already active (#5.5.1)\r\n";
+/// STARTTLS takes no parameter (RFC 3207).
+pub const TLS_SYNTAX: &[u8] = b"501 Syntax error (no parameters allowed) (#5.5.4)\r\n";
 pub const NOMEM: &[u8] = b"421 out of memory (#4.3.0)\r\n";
 
 fn line(parts: &[&[u8]]) -> Vec<u8> {
@@ -43,9 +49,22 @@ pub fn helo(greeting: &[u8]) -> Vec<u8> {
     line(&[b"250 ", greeting, b"\r\n"])
 }
 
-/// The EHLO answer: qmail advertises exactly PIPELINING and 8BITMIME.
-pub fn ehlo(greeting: &[u8]) -> Vec<u8> {
-    line(&[b"250-", greeting, b"\r\n250-PIPELINING\r\n250 8BITMIME\r\n"])
+/// The EHLO answer: the greeting, then one line per extension (qmail's are PIPELINING
+/// and 8BITMIME).
+pub fn ehlo(greeting: &[u8], extensions: &[&[u8]]) -> Vec<u8> {
+    let mut v = line(&[
+        b"250",
+        if extensions.is_empty() { b" " } else { b"-" },
+        greeting,
+        b"\r\n",
+    ]);
+    for (i, e) in extensions.iter().enumerate() {
+        let last = i.saturating_add(1) == extensions.len();
+        v.extend_from_slice(if last { b"250 " } else { b"250-" });
+        v.extend_from_slice(e);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
 }
 
 /// `221 <greeting>` (QUIT)
@@ -77,7 +96,7 @@ mod tests {
         assert_eq!(greet(b"mx.example"), b"220 mx.example ESMTP\r\n");
         assert_eq!(helo(b"mx.example"), b"250 mx.example\r\n");
         assert_eq!(
-            ehlo(b"mx.example"),
+            ehlo(b"mx.example", &[b"PIPELINING", b"8BITMIME"]),
             b"250-mx.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
         );
         assert_eq!(quit(b"mx.example"), b"221 mx.example\r\n");

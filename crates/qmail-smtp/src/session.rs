@@ -38,6 +38,10 @@ pub struct Config {
     /// $RELAYCLIENT: appended to every recipient, and rcpthosts is not consulted.
     pub relayclient: Option<Vec<u8>>,
     pub peer: Peer,
+    /// qmail-tlsd is in front ($TLSCTLFD): STARTTLS is offered while not encrypted.
+    pub starttls: bool,
+    /// The connection is encrypted from the start (implicit TLS): version and cipher.
+    pub tls: Option<Vec<u8>>,
 }
 
 /// One step for the program to carry out.
@@ -58,6 +62,8 @@ pub enum Action {
     },
     /// The connection is going away mid-message: make sure nothing is queued.
     QueueAbort,
+    /// Flush the replies and tell qmail-tlsd to switch; then call [`Session::on_tls`].
+    StartTls,
     /// Flush the replies and exit with this status (0 after QUIT, 1 otherwise).
     Exit(u8),
 }
@@ -68,6 +74,7 @@ enum Mode {
     WaitOpen,
     Data { blast: Blast, failed: bool },
     WaitClose { hops: bool, overflow: bool },
+    WaitTls,
     Done,
 }
 
@@ -92,12 +99,13 @@ pub struct Session {
     /// The HELO argument when it differs from the remote host name.
     fakehelo: Option<Vec<u8>>,
     qp: u32,
+    /// Encrypted: the TLS version and cipher.
+    tls: Option<Vec<u8>>,
 }
 
 impl Session {
     pub fn new(cfg: Config) -> Session {
         Session {
-            cfg,
             mode: Mode::Commands,
             input: Vec::new(),
             scanned: 0,
@@ -109,6 +117,8 @@ impl Session {
             rcpt_bytes: 0,
             fakehelo: None,
             qp: 0,
+            tls: cfg.tls.clone(),
+            cfg,
         }
     }
 
@@ -176,7 +186,12 @@ impl Session {
                 self.qp = qp;
                 acts.push(Action::Reply(reply::GO_AHEAD.to_vec()));
                 let date = qmail_core::date822::date822(now);
-                let line = received(&self.cfg.peer, self.fakehelo.as_deref(), &date);
+                let line = received(
+                    &self.cfg.peer,
+                    self.fakehelo.as_deref(),
+                    self.tls.as_deref(),
+                    &date,
+                );
                 acts.push(Action::QueuePut(line));
                 self.mode = Mode::Data {
                     blast: Blast::new(self.cfg.databytes),
@@ -205,6 +220,35 @@ impl Session {
         self.mode = Mode::Commands;
         self.run(&mut acts);
         acts
+    }
+
+    /// qmail-tlsd's answer to [`Action::StartTls`]: TLS is on (version and cipher), or
+    /// not available (the session goes on in clear text with a 454).
+    pub fn on_tls(&mut self, tls: Option<Vec<u8>>) -> Vec<Action> {
+        let mut acts = Vec::new();
+        if !matches!(self.mode, Mode::WaitTls) {
+            return acts;
+        }
+        self.mode = Mode::Commands;
+        match tls {
+            Some(desc) => {
+                // RFC 3207 4.2: forget everything learnt in clear text, above all what
+                // the client sent after STARTTLS before the handshake (CVE-2011-0411).
+                self.input.clear();
+                self.scanned = 0;
+                self.seen_mail = false;
+                self.fakehelo = None;
+                self.tls = Some(desc);
+            }
+            None => acts.push(Action::Reply(reply::TLS_UNAVAILABLE.to_vec())),
+        }
+        self.run(&mut acts);
+        acts
+    }
+
+    /// Encrypted: the TLS version and cipher.
+    pub fn tls(&self) -> Option<&[u8]> {
+        self.tls.as_deref()
     }
 
     fn end(&mut self, acts: &mut Vec<Action>, code: u8) {
@@ -278,7 +322,7 @@ impl Session {
                         }
                     }
                 }
-                Mode::WaitOpen | Mode::WaitClose { .. } => break,
+                Mode::WaitOpen | Mode::WaitClose { .. } | Mode::WaitTls => break,
                 Mode::Done => return,
             }
         }

@@ -14,7 +14,11 @@ impl Session {
             }
             Verb::Ehlo => {
                 self.helo(cmd.arg);
-                reply::ehlo(&self.cfg.greeting)
+                let mut ext: Vec<&[u8]> = vec![b"PIPELINING", b"8BITMIME"];
+                if self.cfg.starttls && self.tls.is_none() {
+                    ext.push(b"STARTTLS");
+                }
+                reply::ehlo(&self.cfg.greeting, &ext)
             }
             Verb::Mail => self.mail(cmd.arg),
             Verb::Rcpt => match self.rcpt(cmd.arg) {
@@ -48,6 +52,21 @@ impl Session {
                 acts.push(Action::Reply(reply::quit(&self.cfg.greeting)));
                 self.end(acts, 0);
                 return;
+            }
+            Verb::Starttls => {
+                if !self.cfg.starttls && self.tls.is_none() {
+                    reply::UNIMPL.to_vec()
+                } else if self.tls.is_some() {
+                    reply::TLS_ACTIVE.to_vec()
+                } else if !cmd.arg.is_empty() {
+                    reply::TLS_SYNTAX.to_vec()
+                } else {
+                    // The rest of the input waits for qmail-tlsd's answer; with TLS on it
+                    // is dropped (on_tls).
+                    self.mode = Mode::WaitTls;
+                    acts.push(Action::StartTls);
+                    return;
+                }
             }
             Verb::Unknown => reply::UNIMPL.to_vec(),
         };

@@ -632,3 +632,101 @@ proptest::proptest! {
         crate::fuzzing::fuzz_data(&data);
     }
 }
+
+fn run_tls(input: &str) -> Transcript {
+    drive(crate::fuzzing::tls_config(), &[input.as_bytes()], true)
+}
+
+#[test]
+fn starttls_offered_only_behind_the_engine_and_only_once() {
+    let t = drive(
+        crate::fuzzing::tls_config(),
+        &[b"EHLO x\r\nSTARTTLS\r\n", b"EHLO x\r\nSTARTTLS\r\nQUIT\r\n"],
+        true,
+    );
+    assert_eq!(
+        replies(&t),
+        format!(
+            "{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 STARTTLS\r\n\
+             250-cmp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n\
+             503 TLS already active (#5.5.1)\r\n221 cmp.example\r\n"
+        )
+    );
+    let t = run_tls("STARTTLS now\r\nQUIT\r\n");
+    assert_eq!(
+        replies(&t),
+        format!("{GREET}501 Syntax error (no parameters allowed) (#5.5.4)\r\n221 cmp.example\r\n")
+    );
+}
+
+#[test]
+fn clear_text_pipelined_after_starttls_is_never_executed() {
+    // CVE-2011-0411: the RSET and MAIL came in clear text before the handshake.
+    let t = run_tls("EHLO x\r\nMAIL FROM:<a@b>\r\nSTARTTLS\r\nRSET\r\nMAIL FROM:<evil@x>\r\n");
+    let r = replies(&t);
+    assert!(!r.contains("flushed"), "{r}");
+    assert_eq!(r.matches("250 ok").count(), 1, "{r}");
+    // And the MAIL before STARTTLS is forgotten: RCPT needs a new MAIL.
+    let t = run_tls("MAIL FROM:<a@b>\r\nSTARTTLS\r\n");
+    let mut s = Session::new(crate::fuzzing::tls_config());
+    let mut t2 = Transcript::default();
+    let acts = s.on_bytes(b"MAIL FROM:<a@b>\r\nSTARTTLS\r\nRCPT TO:<c@cmp.example>\r\n");
+    carry_out(&mut s, acts, &mut t2, false);
+    let acts = s.on_bytes(b"RCPT TO:<c@cmp.example>\r\n");
+    carry_out(&mut s, acts, &mut t2, false);
+    assert!(
+        replies(&t2).ends_with("503 MAIL first (#5.5.1)\r\n"),
+        "{}",
+        replies(&t2)
+    );
+    assert_eq!(s.tls(), Some(crate::fuzzing::TLS));
+    assert!(replies(&t).ends_with("250 ok\r\n"));
+}
+
+#[test]
+fn tls_unavailable_goes_on_in_clear_text() {
+    let mut s = Session::new(crate::fuzzing::tls_config());
+    let acts = s.on_bytes(b"STARTTLS\r\nNOOP\r\n");
+    assert_eq!(acts, vec![Action::StartTls]);
+    let acts = s.on_tls(None);
+    assert_eq!(
+        acts,
+        vec![
+            Action::Reply(reply::TLS_UNAVAILABLE.to_vec()),
+            Action::Reply(reply::OK.to_vec())
+        ]
+    );
+    assert_eq!(s.tls(), None);
+}
+
+#[test]
+fn received_line_says_encrypted() {
+    let t = drive(
+        crate::fuzzing::tls_config(),
+        &[
+            b"EHLO x\r\nSTARTTLS\r\n",
+            b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nhi\r\n.\r\n",
+        ],
+        true,
+    );
+    let q = t.queued();
+    assert_eq!(q.len(), 1);
+    let m = String::from_utf8_lossy(&q[0].message).into_owned();
+    assert!(
+        m.starts_with("Received: from unknown (HELO c) (127.0.0.1)\n  by cmp.example with (TLSv1.3 TLS13_AES_256_GCM_SHA384 encrypted) SMTP; "),
+        "{m}"
+    );
+}
+
+#[test]
+fn implicit_tls_offers_no_starttls() {
+    let cfg = Config {
+        tls: Some(b"TLSv1.2 X".to_vec()),
+        ..crate::fuzzing::tls_config()
+    };
+    let t = drive(cfg, &[b"EHLO x\r\nSTARTTLS\r\n"], true);
+    assert_eq!(
+        replies(&t),
+        format!("{GREET}250-cmp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n503 TLS already active (#5.5.1)\r\n")
+    );
+}

@@ -1,0 +1,7 @@
+//! qmail-tlsd: TLS for qmail-smtpd, in a process of its own. See qmail-tlsd(8).
+#![forbid(unsafe_code)]
+
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    std::process::exit(i32::from(qmail_tlsd::run(&args)));
+}
