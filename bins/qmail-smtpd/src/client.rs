@@ -29,6 +29,8 @@ pub struct Client {
     input: Timed<Stdin>,
     output: Timed<Stdout>,
     buf: Vec<u8>,
+    /// Bytes read from fd 0 so far (qmail-tlsd counts what it wrote there).
+    total: u64,
 }
 
 impl Client {
@@ -40,9 +42,15 @@ impl Client {
             input: Timed::new(io::stdin(), timeout_secs),
             output: Timed::new(io::stdout(), timeout_secs),
             buf: vec![0u8; READ_BUF],
+            total: 0,
         };
         c.set_timeout(timeout_secs);
         c
+    }
+
+    /// timeoutsmtpd.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub fn set_timeout(&mut self, secs: u64) {
@@ -75,14 +83,21 @@ impl Client {
 
     /// Wait for client bytes until the deadline of the line being read.
     pub fn read(&mut self) -> Input<'_> {
+        self.read_max(READ_BUF)
+    }
+
+    /// [`Client::read`], at most `max` bytes.
+    fn read_max(&mut self, max: usize) -> Input<'_> {
         let deadline = match self.deadline {
             Some(d) => d,
             None => *self.deadline.insert(self.after_timeout()),
         };
         self.input.set_deadline(Some(deadline));
-        match self.input.read(&mut self.buf) {
+        let max = max.min(self.buf.len());
+        match self.input.read(self.buf.get_mut(..max).unwrap_or_default()) {
             Ok(0) => Input::Eof,
             Ok(n) => {
+                self.total = self.total.saturating_add(n as u64);
                 let got = self.buf.get(..n).unwrap_or_default();
                 if memchr::memchr(b'\n', got).is_some() {
                     self.deadline = None;
@@ -92,5 +107,20 @@ impl Client {
             Err(e) if e.kind() == io::ErrorKind::TimedOut => Input::Timeout,
             Err(_) => Input::Eof,
         }
+    }
+
+    /// Read and drop fd 0's bytes until `total` have been read in all: the clear text
+    /// qmail-tlsd passed on before the TLS handshake that was not read yet. False when
+    /// the client is gone or the time is up first.
+    pub fn discard_to(&mut self, total: u64) -> bool {
+        // Exactly that many: what follows is the first bytes from inside TLS.
+        while self.total < total {
+            let want = usize::try_from(total.saturating_sub(self.total)).unwrap_or(usize::MAX);
+            match self.read_max(want) {
+                Input::Bytes(_) => {}
+                Input::Timeout | Input::Eof => return false,
+            }
+        }
+        self.total == total
     }
 }

@@ -7,6 +7,7 @@
 mod client;
 mod queue;
 mod setup;
+mod tls;
 
 use client::{Client, Input};
 use qmail_smtp::{reply, Session};
@@ -14,7 +15,7 @@ use qmail_smtp::{reply, Session};
 /// The whole program; returns the exit status (0 after QUIT, 1 otherwise).
 pub fn run() -> u8 {
     let mut client = Client::new(setup::DEFAULT_TIMEOUT);
-    let cfg = match setup::load() {
+    let mut cfg = match setup::load() {
         Ok((cfg, timeout)) => {
             client.set_timeout(timeout);
             cfg
@@ -25,8 +26,27 @@ pub fn run() -> u8 {
             return 1;
         }
     };
+    let mut engine = match tls::from_env() {
+        Ok(e) => e,
+        Err(()) => {
+            client.put(reply::CONTROL);
+            let _ = client.flush();
+            return 1;
+        }
+    };
+    if let Some(e) = engine.as_mut() {
+        if e.implicit {
+            // The greeting waits for the handshake; a failed one ends the connection.
+            match e.implicit_start(client.timeout()) {
+                Some(t) => cfg.tls = Some(t),
+                None => return 1,
+            }
+        } else {
+            cfg.starttls = true;
+        }
+    }
     let mut session = Session::new(cfg);
-    let mut queue = queue::Queue::default();
+    let mut queue = queue::Queue::new(engine);
     let greet = session.greet();
     if let Some(code) = queue.carry_out(&mut session, greet, &mut client) {
         return code;

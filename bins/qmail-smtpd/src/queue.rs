@@ -8,6 +8,7 @@ use qmail_core::qmail::Qmail;
 use qmail_smtp::{Action, Session};
 
 use crate::client::Client;
+use crate::tls::Engine;
 
 /// The qmail-queue run for the message in progress.
 enum Qq {
@@ -37,13 +38,17 @@ fn is_exec_error(e: &std::io::Error) -> bool {
     )
 }
 
-/// The message in progress, if any.
-#[derive(Default)]
+/// The message in progress, if any; and qmail-tlsd, for STARTTLS.
 pub struct Queue {
     qq: Option<Qq>,
+    engine: Option<Engine>,
 }
 
 impl Queue {
+    pub fn new(engine: Option<Engine>) -> Queue {
+        Queue { qq: None, engine }
+    }
+
     /// Do `acts` in order, feeding the session the answers it waits for. Returns the exit
     /// status when the session ends (replies flushed).
     pub fn carry_out(
@@ -104,6 +109,21 @@ impl Queue {
                         let _ = q.close();
                     }
                     Vec::new()
+                }
+                Action::StartTls => {
+                    // Every earlier reply goes out in clear text first.
+                    if client.flush().is_err() {
+                        return Some(1);
+                    }
+                    let timeout = client.timeout();
+                    let r = match self.engine.as_mut() {
+                        Some(e) => e.start(client, timeout),
+                        None => Ok(None),
+                    };
+                    match r {
+                        Ok(tls) => session.on_tls(tls),
+                        Err(()) => return Some(1),
+                    }
                 }
                 Action::Exit(code) => {
                     let _ = client.flush();

@@ -45,6 +45,8 @@ pub fn load() -> Result<(Config, u64), StartError> {
         databytes,
         relayclient: load::relayclient(),
         peer,
+        starttls: false,
+        tls: None,
     };
     Ok((cfg, timeout))
 }

@@ -172,7 +172,10 @@ pub fn fuzz_command(data: &[u8]) {
     let split = drive(test_config(), &[a, b], true);
     assert_eq!(whole, split, "split at {cut} changed the session");
     let tls = drive(tls_config(), &[a, b], true);
-    assert!(tls.exit.is_some(), "a session behind qmail-tlsd did not end");
+    assert!(
+        tls.exit.is_some(),
+        "a session behind qmail-tlsd did not end"
+    );
 }
 
 /// What a correct client sends for message `m`: LF → CR LF, leading dots doubled, end

@@ -1,0 +1,425 @@
+//! STARTTLS and SMTPS end to end: qmail-tlsd in front of qmail-smtpd under a real
+//! tcpserver (started as root: qmail-tlsd runs qmail-smtpd as qmaild and itself as
+//! qmailt), with real clients (swaks, Python's smtplib and ssl, openssl s_client) and
+//! qmail-send delivering to a Maildir. Certificates are made with openssl for each test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use qmail_e2e::{mailbox, maildir_messages, wait_for, Daemon, Sandbox};
+
+const DOMAIN: &str = "tls.example";
+
+struct Server {
+    port: u16,
+    daemon: Daemon,
+}
+
+/// tcpserver as root on a free loopback port running `qmail-tlsd [-i] qmail-smtpd`.
+fn server(sb: &Sandbox, env: &str, tlsd_opts: &str) -> Server {
+    for _ in 0..10 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = sb.start(&format!(
+            "exec env - PATH=/var/qmail/bin:/usr/bin:/bin {env} \
+             tcpserver -v -R -H -l {DOMAIN} -c 5 127.0.0.1 {port} \
+             qmail-tlsd {tlsd_opts} qmail-smtpd"
+        ));
+        wait_for(10, || {
+            let l = d.log_text();
+            l.contains("status: 0/") || l.contains("unable to bind")
+        });
+        if d.log_text().contains("status: 0/") {
+            return Server { port, daemon: d };
+        }
+    }
+    panic!("tcpserver did not start");
+}
+
+/// A self-signed certificate for DOMAIN and 127.0.0.1 (valid for two days, or expired
+/// long ago), as control/servercert.pem (chain and key in one file),
+/// owned by qmailt, mode 0400. Returns the certificate alone (for clients' CA file).
+fn certificate(sb: &Sandbox, expired: bool) -> PathBuf {
+    let dir = sb.scratch();
+    let (key, crt) = (dir.join("key.pem"), dir.join("crt.pem"));
+    let mut c = Command::new("openssl");
+    c.args([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+    ])
+    .args(["-nodes", "-subj", &format!("/CN={DOMAIN}")])
+    .args([
+        "-addext",
+        &format!("subjectAltName=DNS:{DOMAIN},IP:127.0.0.1"),
+    ])
+    .arg("-keyout")
+    .arg(&key)
+    .arg("-out")
+    .arg(&crt);
+    if expired {
+        c.args([
+            "-not_before",
+            "20200101000000Z",
+            "-not_after",
+            "20200201000000Z",
+        ]);
+    } else {
+        c.args(["-days", "2"]);
+    }
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "openssl req: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut pem = std::fs::read(&crt).unwrap();
+    pem.extend(std::fs::read(&key).unwrap());
+    let dest = sb.path("control/servercert.pem");
+    std::fs::write(&dest, pem).unwrap();
+    let r = sb.sh("chown qmailt /var/qmail/control/servercert.pem && chmod 400 /var/qmail/control/servercert.pem");
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    crt
+}
+
+fn system() -> (Sandbox, Daemon) {
+    let sb = Sandbox::new();
+    sb.control("me", &[DOMAIN]);
+    sb.control("locals", &[DOMAIN]);
+    sb.control("rcpthosts", &[DOMAIN]);
+    let send = sb.start_send("./Maildir/");
+    (sb, send)
+}
+
+fn wait_messages(maildir: &Path, n: usize) -> Vec<String> {
+    wait_for(30, || maildir_messages(maildir).len() >= n);
+    maildir_messages(maildir)
+        .into_iter()
+        .map(|m| String::from_utf8_lossy(&m).into_owned())
+        .collect()
+}
+
+fn python(script: &str) -> String {
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .output()
+        .unwrap();
+    let so = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "python: {so}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    so
+}
+
+#[test]
+fn swaks_starttls_and_tls_on_connect_deliver_with_an_encrypted_received_line() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "alice");
+    let ca = certificate(&sb, false);
+    let plain = server(&sb, "", "");
+    let smtps = server(&sb, "", "-i");
+    for (port, mode, subject) in [
+        (plain.port, "--tls", "starttls"),
+        (smtps.port, "--tlsc", "smtps"),
+    ] {
+        let out = Command::new("swaks")
+            .args(["--server", "127.0.0.1", "--port", &port.to_string(), mode])
+            .args(["--tls-verify", "--tls-ca-path"])
+            .arg(&ca)
+            .args(["--tls-sni", DOMAIN])
+            .args(["--helo", "client.example", "--from", "bob@client.example"])
+            .args(["--to", &format!("alice@{DOMAIN}")])
+            .args([
+                "--header",
+                &format!("Subject: {subject}"),
+                "--body",
+                "secret",
+            ])
+            .output()
+            .unwrap();
+        let t = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{t}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if mode == "--tls" {
+            assert!(
+                t.contains("<-  250 STARTTLS") && t.contains("<-  220 ready for tls"),
+                "{t}"
+            );
+        }
+        // After the handshake EHLO no longer offers STARTTLS.
+        assert!(t.contains("~> EHLO client.example"), "{t}");
+        assert!(
+            !t.contains("<~  250 STARTTLS") && !t.contains("<~  250-STARTTLS"),
+            "{t}"
+        );
+    }
+    let msgs = wait_messages(&home.join("Maildir"), 2);
+    assert_eq!(msgs.len(), 2);
+    for m in &msgs {
+        assert!(
+            m.contains(&format!("by {DOMAIN} with (TLSv1.3 TLS13_"))
+                && m.contains(" encrypted) SMTP; "),
+            "{m}"
+        );
+        assert!(m.contains("\nsecret\n"), "{m}");
+    }
+    // The engine logs the version and cipher of each session.
+    let log = plain.daemon.log_text();
+    assert!(
+        log.contains("qmail-tlsd: pid ")
+            && log.contains(": TLSv1.3 TLS13_")
+            && log.contains(" from 127.0.0.1"),
+        "{log}"
+    );
+}
+
+#[test]
+fn smtplib_starttls_and_smtp_ssl() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "carol");
+    let ca = certificate(&sb, false);
+    let plain = server(&sb, "", "");
+    let smtps = server(&sb, "", "-i");
+    python(&format!(
+        r#"
+import smtplib, ssl
+ctx = ssl.create_default_context(cafile="{ca}")
+s = smtplib.SMTP("127.0.0.1", {p})
+s.ehlo("py.example")
+assert s.has_extn("starttls"), s.esmtp_features
+code, text = s.starttls(context=ctx)
+assert code == 220, (code, text)
+s.ehlo("py.example")
+assert not s.has_extn("starttls"), s.esmtp_features
+assert s.sock.version() in ("TLSv1.3", "TLSv1.2"), s.sock.version()
+# A second STARTTLS is refused.
+assert s.docmd("STARTTLS") == (503, b"TLS already active (#5.5.1)")
+assert s.sendmail("x@py.example", ["carol@{DOMAIN}"], b"Subject: one\r\n\r\nstarttls\r\n") == {{}}
+s.quit()
+s = smtplib.SMTP_SSL("127.0.0.1", {q}, context=ctx)
+s.ehlo("py.example")
+assert not s.has_extn("starttls"), s.esmtp_features
+assert s.sendmail("x@py.example", ["carol@{DOMAIN}"], b"Subject: two\r\n\r\nsmtps\r\n") == {{}}
+s.quit()
+# TLS 1.1 and older are refused.
+old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+old.check_hostname = False
+old.verify_mode = ssl.CERT_NONE
+old.maximum_version = ssl.TLSVersion.TLSv1_1
+try:
+    old.minimum_version = ssl.TLSVersion.TLSv1
+    smtplib.SMTP_SSL("127.0.0.1", {q}, context=old)
+    raise SystemExit("TLS 1.1 accepted")
+except (ssl.SSLError, OSError, smtplib.SMTPServerDisconnected):
+    pass
+print("ok")
+"#,
+        ca = ca.display(),
+        p = plain.port,
+        q = smtps.port
+    ));
+    let msgs = wait_messages(&home.join("Maildir"), 2);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    assert!(
+        msgs.iter().all(|m| m.contains(" encrypted) SMTP; ")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn openssl_s_client_starttls() {
+    let (sb, _send) = system();
+    let ca = certificate(&sb, false);
+    let d = server(&sb, "", "");
+    let mut c = Command::new("openssl")
+        .args(["s_client", "-starttls", "smtp", "-connect"])
+        .arg(format!("127.0.0.1:{}", d.port))
+        .args(["-CAfile"])
+        .arg(&ca)
+        .args([
+            "-verify_return_error",
+            "-servername",
+            DOMAIN,
+            "-ign_eof",
+            "-crlf",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(b"EHLO s.example\nNOOP\nQUIT\n")
+        .unwrap();
+    let out = c.wait_with_output().unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains("Verify return code: 0 (ok)"), "{t}");
+    assert!(t.contains("250 8BITMIME") && !t.contains("STARTTLS"), "{t}");
+    assert!(
+        t.contains("250 ok") && t.contains(&format!("221 {DOMAIN}")),
+        "{t}"
+    );
+}
+
+/// CVE-2011-0411: `STARTTLS\r\nRSET\r\n` in one packet; the RSET (sent in clear text)
+/// must never be executed inside TLS. The first reply read through TLS must be the one to
+/// the first command sent through TLS.
+#[test]
+fn starttls_command_injection_is_never_executed() {
+    let (sb, _send) = system();
+    certificate(&sb, false);
+    let d = server(&sb, "", "");
+    let out = python(&format!(
+        r#"
+import socket, ssl
+s = socket.create_connection(("127.0.0.1", {p}), timeout=20)
+f = s.makefile("rb")
+assert f.readline().startswith(b"220 ")
+s.sendall(b"EHLO x\r\n")
+while not f.readline().startswith(b"250 "):
+    pass
+s.sendall(b"STARTTLS\r\nRSET\r\nMAIL FROM:<injected@evil.example>\r\n")
+assert f.readline() == b"220 ready for tls\r\n"
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+t = ctx.wrap_socket(s, server_hostname="{DOMAIN}")
+t.sendall(b"NOOP\r\n")
+g = t.makefile("rb")
+first = g.readline()
+t.sendall(b"RCPT TO:<x@{DOMAIN}>\r\nQUIT\r\n")
+rest = [g.readline(), g.readline()]
+print(first, rest)
+assert first == b"250 ok\r\n", first
+# No MAIL survived either: RCPT wants a MAIL first.
+assert rest[0] == b"503 MAIL first (#5.5.1)\r\n", rest
+"#,
+        p = d.port
+    ));
+    assert!(out.contains("250 ok"), "{out}");
+    assert!(!out.contains("flushed"), "{out}");
+}
+
+#[test]
+fn only_qmailt_can_read_the_key_and_the_processes_run_as_their_users() {
+    let (sb, _send) = system();
+    certificate(&sb, false);
+    let r = sb.sh("setpriv --reuid qmaild --regid nofiles --clear-groups cat /var/qmail/control/servercert.pem");
+    assert_ne!(r.code, Some(0), "qmaild read the key");
+    assert!(
+        r.stderr_str().contains("Permission denied"),
+        "{}",
+        r.stderr_str()
+    );
+    let r = sb.sh("setpriv --reuid qmailt --regid nofiles --clear-groups cat /var/qmail/control/servercert.pem");
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    assert!(r.stdout_str().contains("PRIVATE KEY"));
+
+    let d = server(&sb, "", "");
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut buf = [0u8; 256];
+    let n = s.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"220 "));
+    let ps = Command::new("ps")
+        .args(["-eo", "user:20,comm"])
+        .output()
+        .unwrap();
+    let ps = String::from_utf8_lossy(&ps.stdout);
+    let users = |prog: &str| -> Vec<String> {
+        ps.lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some(prog))
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    assert!(users("qmail-tlsd").iter().any(|u| u == "qmailt"), "{ps}");
+    assert!(!users("qmail-tlsd").iter().any(|u| u == "root"), "{ps}");
+    assert!(users("qmail-smtpd").iter().any(|u| u == "qmaild"), "{ps}");
+    assert!(
+        !users("qmail-smtpd")
+            .iter()
+            .any(|u| u == "root" || u == "qmailt"),
+        "{ps}"
+    );
+}
+
+#[test]
+fn unreadable_key_means_454_and_the_session_goes_on_in_clear_text() {
+    let (sb, _send) = system();
+    certificate(&sb, false);
+    // A revoked key file: no longer readable by qmailt. The next connection sees it.
+    let r = sb.sh("chown root /var/qmail/control/servercert.pem");
+    assert_eq!(r.code, Some(0));
+    let d = server(&sb, "", "");
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"EHLO x\r\nSTARTTLS\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&got).contains("454 ") {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "{}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    s.write_all(b"NOOP\r\nQUIT\r\n").unwrap();
+    s.read_to_end(&mut got).unwrap();
+    let t = String::from_utf8_lossy(&got);
+    assert!(
+        t.contains("454 TLS not available due to temporary reason (#4.3.0)\r\n250 ok\r\n221 "),
+        "{t}"
+    );
+    assert!(
+        d.daemon
+            .log_text()
+            .contains("TLS unavailable: unable to open control/servercert.pem"),
+        "{}",
+        d.daemon.log_text()
+    );
+}
+
+#[test]
+fn a_handshake_never_finished_times_out_and_queues_nothing() {
+    let (sb, _send) = system();
+    certificate(&sb, false);
+    sb.control("timeoutsmtpd", &["2"]);
+    let d = server(&sb, "", "");
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@tls.example>\r\nSTARTTLS\r\n")
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let t = String::from_utf8_lossy(&got);
+    assert!(t.ends_with("220 ready for tls\r\n"), "{t}");
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(
+        d.daemon
+            .wait_log("timeout in TLS handshake from 127.0.0.1", 1, 10),
+        "{}",
+        d.daemon.log_text()
+    );
+    assert!(d.daemon.wait_log("end ", 1, 10), "{}", d.daemon.log_text());
+    assert!(sb.mess_files().is_empty());
+}
