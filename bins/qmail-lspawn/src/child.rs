@@ -1,7 +1,7 @@
 //! The per-delivery child, still root: find the user, drop to the
 //! user's uid and gid with no other groups, and become bin/qmail-local. Every failure is an
 //! exit code the parent's report table knows (QLX).
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -15,17 +15,21 @@ fn cstr(b: &[u8]) -> Result<CString, u8> {
     CString::new(b).map_err(|_| Qlx::Usage.code())
 }
 
-/// argv: CHILD local domain sender defaultdelivery. Returns only on failure.
-pub fn run(args: &[OsString]) -> u8 {
-    match deliver(args) {
+/// In the forked child: deliver to `local`@`domain`. Returns (an exit code) only on
+/// failure.
+pub fn run(local: &[u8], domain: &[u8], sender: &[u8], dd: &OsStr) -> u8 {
+    match deliver(local, domain, sender, dd.as_bytes()) {
         Ok(never) => match never {},
         Err(code) => code,
     }
 }
 
-fn deliver(args: &[OsString]) -> Result<std::convert::Infallible, u8> {
-    let arg = |i: usize| args.get(i).map(|a| a.as_bytes()).ok_or(Qlx::Usage.code());
-    let (local, domain, sender, dd) = (arg(1)?, arg(2)?, arg(3)?, arg(4)?);
+fn deliver(
+    local: &[u8],
+    domain: &[u8],
+    sender: &[u8],
+    dd: &[u8],
+) -> Result<std::convert::Infallible, u8> {
     std::env::set_current_dir(auto::QMAIL).map_err(|_| Qlx::Usage.code())?;
     let (Ok(qmailp), Ok(nofiles)) = (ids::qmailp(), ids::gid_nofiles()) else {
         return Err(Qlx::Sys.code());

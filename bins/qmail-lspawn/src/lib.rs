@@ -12,19 +12,10 @@ pub mod report;
 use std::ffi::OsString;
 use std::fs::File;
 use std::os::fd::OwnedFd;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
-use std::process::{Command, Stdio};
 
 use qmail_core::exit::Qlx;
 use qmail_core::{auto, ids};
 use qmail_spawn::{Spawner, Started, Status};
-
-/// argv[0] of the per-delivery child: qmail-lspawn started again to look up the user and
-/// become qmail-local, as spawn.c's forked child does (the lookup never blocks the loop).
-pub const CHILD: &str = "qmail-lspawn-child";
-/// The running program, for starting the child even if the file has been replaced since.
-const SELF: &str = "/proc/self/exe";
 
 pub struct Lspawn {
     /// qmail-start's argument: the delivery for users without a .qmail.
@@ -32,12 +23,6 @@ pub struct Lspawn {
 }
 
 pub fn run(args: &[OsString]) -> u8 {
-    if args
-        .first()
-        .is_some_and(|a| a.as_bytes() == CHILD.as_bytes())
-    {
-        return child::run(args);
-    }
     let Some(dd) = args.get(1) else { return 100 };
     if std::env::set_current_dir(auto::QMAIL).is_err()
         || std::env::set_current_dir("queue/mess").is_err()
@@ -49,10 +34,6 @@ pub fn run(args: &[OsString]) -> u8 {
         defaultdelivery: dd.clone(),
     };
     qmail_spawn::drive(&mut l, q.as_raw())
-}
-
-fn os(b: &[u8]) -> &std::ffi::OsStr {
-    std::ffi::OsStr::from_bytes(b)
 }
 
 impl Spawner for Lspawn {
@@ -74,21 +55,18 @@ impl Spawner for Lspawn {
         let Ok(err) = out.try_clone() else {
             return Started::Done(Status::Exited(Qlx::Sys.code()));
         };
-        let r = Command::new(SELF)
-            .arg0(CHILD)
-            .arg(os(local))
-            .arg(os(domain))
-            .arg(os(sender))
-            .arg(&self.defaultdelivery)
-            .stdin(Stdio::from(mess))
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .spawn();
-        // Starting our own child is spawn.c's fork: its failure says nothing about the
-        // recipient (a missing /proc would otherwise bounce every local delivery), so it
-        // is temporary whatever the errno. The child itself tells exec errors apart.
+        // spawn.c's fork: the child looks up the user and becomes qmail-local (the lookup
+        // never blocks this loop). It runs the code already in memory: no exec of
+        // /proc/self/exe, so no need for /proc, and after an upgrade the new qmail-lspawn
+        // takes over at the next restart, as a C qmail-lspawn does.
+        let (local, domain, sender) = (local.to_vec(), domain.to_vec(), sender.to_vec());
+        let dd = self.defaultdelivery.clone();
+        let r = qmail_sys::fork::fork_run([mess.into(), out, err], move || {
+            child::run(&local, &domain, &sender, &dd)
+        });
+        // A failed fork says nothing about the recipient: temporary whatever the errno.
         match r {
-            Ok(c) => Started::Child(c),
+            Ok(pid) => Started::Forked(pid),
             Err(_) => Started::Done(Status::Exited(Qlx::Sys.code())),
         }
     }

@@ -154,6 +154,50 @@ fn deliveries_run_as_the_user() {
     assert_eq!(l.finish(), 0);
 }
 
+/// qmail-lspawn forks its per-delivery child instead of executing /proc/self/exe: it works
+/// where /proc is not mounted (a chroot, some containers), and no delivery runs a binary
+/// replaced since qmail-lspawn started. Here /proc is unmounted in the test's namespace;
+/// strace (run before the unmount) shows no execve but qmail-getpw's and qmail-local's.
+#[test]
+fn deliveries_work_without_proc_and_exec_no_copy_of_lspawn() {
+    let h = home("noproc");
+    let m = h.mess("106", uid("qmailq"));
+    let trace = h.join("trace");
+    let mut child = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "--", "/bin/sh", "-c"])
+        .arg(
+            r#"mount --bind "$0" /var/qmail || exit 97; t=$1; shift
+               exec strace -f -qq -o "$t" -e trace=execve sh -c 'umount -l /proc || exit 98; exec "$@"' sh "$@""#,
+        )
+        .arg(&*h)
+        .arg(&trace)
+        .args([BIN, "./Maildir/"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let cmd = child.stdin.take().unwrap();
+    let rep = child.stdout.take().unwrap();
+    let mut l = Lspawn { child, cmd, rep };
+    let mut limit = [0u8; 1];
+    l.rep.read_exact(&mut limit).unwrap();
+    l.send(2, &m, "s@x", "joe@cmp.example");
+    let (d, r) = l.report();
+    assert_eq!(d, 2);
+    assert!(r.starts_with("K--|nobody|/home/joe|joe|"), "{r}");
+    assert_eq!(l.finish(), 0);
+    let t = std::fs::read_to_string(&trace).unwrap();
+    assert!(!t.contains("/proc/self/exe"), "{t}");
+    let execs: Vec<&str> = t.lines().filter(|l| l.contains("execve(\"")).collect();
+    assert!(execs.iter().any(|l| l.contains("bin/qmail-local")), "{t}");
+    let me = format!("execve(\"{BIN}\"");
+    assert_eq!(
+        execs.iter().filter(|l| l.contains(&me)).count(),
+        1,
+        "qmail-lspawn is executed once, to start: {t}"
+    );
+}
+
 #[test]
 fn reports_map_exit_codes() {
     let h = home("codes");

@@ -39,6 +39,8 @@ impl From<std::process::ExitStatus> for Status {
 /// What `Spawner::spawn` did.
 pub enum Started {
     Child(Child),
+    /// A child made with fork alone (qmail_sys::fork), reaped with waitpid.
+    Forked(nix::unistd::Pid),
     /// No child was needed or it could not start: report this status with no output.
     Done(Status),
 }
@@ -60,8 +62,32 @@ pub trait Spawner: Sized {
     fn report(status: Status, output: &[u8]) -> Vec<u8>;
 }
 
+enum Proc {
+    Std(Child),
+    Forked(nix::unistd::Pid),
+}
+
+impl Proc {
+    /// The status once the child has ended (it is reaped then).
+    fn try_wait(&mut self) -> Option<Status> {
+        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+        match self {
+            Proc::Std(c) => c.try_wait().ok().flatten().map(Status::from),
+            Proc::Forked(pid) => match waitpid(*pid, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(_, c)) => {
+                    Some(Status::Exited(u8::try_from(c).unwrap_or(255)))
+                }
+                Ok(WaitStatus::Signaled(..)) => Some(Status::Crashed),
+                // ECHILD: already reaped; nothing more will come of it.
+                Err(nix::errno::Errno::ECHILD) => Some(Status::Crashed),
+                _ => None,
+            },
+        }
+    }
+}
+
 struct Slot {
-    child: Option<Child>,
+    child: Option<Proc>,
     out: Option<File>,
     output: Vec<u8>,
     status: Option<Status>,
@@ -138,9 +164,7 @@ pub fn drive<S: Spawner>(spawner: &mut S, qmailq: u32) -> u8 {
             let Some(s) = slot.as_mut() else { continue };
             if s.status.is_none() {
                 if let Some(c) = s.child.as_mut() {
-                    if let Ok(Some(st)) = c.try_wait() {
-                        s.status = Some(st.into());
-                    }
+                    s.status = c.try_wait();
                 }
             }
             if let (None, Some(st)) = (&s.out, s.status) {
@@ -223,7 +247,13 @@ fn docmd<S: Spawner>(
     };
     let slot = match spawner.spawn(mess, w, &c.sender, &c.recip, at) {
         Started::Child(child) => Slot {
-            child: Some(child),
+            child: Some(Proc::Std(child)),
+            out: Some(File::from(r)),
+            output: Vec::new(),
+            status: None,
+        },
+        Started::Forked(pid) => Slot {
+            child: Some(Proc::Forked(pid)),
             out: Some(File::from(r)),
             output: Vec::new(),
             status: None,

@@ -6,6 +6,7 @@ pub mod childfd;
 pub mod cvt;
 pub mod exit;
 pub mod fd;
+pub mod fork;
 pub mod prot;
 pub mod sig;
 
