@@ -81,12 +81,23 @@ fn prefixes(local: &[u8]) -> impl Iterator<Item = usize> + '_ {
     )
 }
 
+/// getpwnam_r's answer: Ok(None) only for "no such user" (no entry, or ENOENT/ESRCH,
+/// which some NSS modules give for it). Any other error (an unreadable passwd file, a
+/// directory server that does not answer, ETXTBSY…) is a temporary failure: the mail
+/// must wait, not go to the alias user or bounce. (qmail treats all but ETXTBSY as "no
+/// such user".)
+fn lookup(db: &impl Passwd, name: &[u8]) -> Result<Option<Pw>, Qlx> {
+    match db.getpwnam(name) {
+        Ok(pw) => Ok(pw),
+        Err(Errno::ENOENT | Errno::ESRCH) => Ok(None),
+        Err(_) => Err(Qlx::Sys),
+    }
+}
+
 fn check(db: &impl Passwd, name: &[u8]) -> Result<Option<Pw>, Qlx> {
-    let pw = match db.getpwnam(name) {
-        Ok(Some(pw)) if pw.uid != 0 => pw,
-        Ok(_) => return Ok(None),
-        Err(Errno::ETXTBSY) => return Err(Qlx::Sys),
-        Err(_) => return Ok(None),
+    let pw = match lookup(db, name)? {
+        Some(pw) if pw.uid != 0 => pw,
+        _ => return Ok(None),
     };
     match db.owner(&pw.home) {
         Ok(uid) if uid == pw.uid => Ok(Some(pw)),
@@ -108,14 +119,13 @@ pub fn getpw(db: &impl Passwd, local: &[u8]) -> Result<Nughde, Qlx> {
             return Ok(Nughde { pw, dash, ext });
         }
     }
-    match db.getpwnam(auto::USER_ALIAS.as_bytes()) {
-        Ok(Some(pw)) => Ok(Nughde {
+    match lookup(db, auto::USER_ALIAS.as_bytes())? {
+        Some(pw) => Ok(Nughde {
             pw,
             dash: b"-",
             ext: local.to_vec(),
         }),
-        Err(Errno::ETXTBSY) => Err(Qlx::Sys),
-        _ => Err(Qlx::NoAlias),
+        None => Err(Qlx::NoAlias),
     }
 }
 
@@ -173,6 +183,17 @@ mod tests {
         fn getpwnam(&self, name: &[u8]) -> Result<Option<Pw>, Errno> {
             if name == b"busy" {
                 return Err(Errno::ETXTBSY);
+            }
+            // an LDAP server that does not answer, a passwd file that cannot be read
+            if name == b"ldapdown" || name == b"ldapdown-x" {
+                return Err(Errno::EIO);
+            }
+            if name == b"unreadable" {
+                return Err(Errno::EACCES);
+            }
+            // what some NSS modules say for "no such user"
+            if name == b"enoent" {
+                return Err(Errno::ENOENT);
             }
             Ok(self
                 .0
@@ -248,6 +269,17 @@ mod tests {
         assert_eq!(ask("busy"), Err(Qlx::Sys));
         let no_alias = Fake(vec![(pw("joe", 100), Ok(100))]);
         assert_eq!(getpw(&no_alias, b"x").unwrap_err(), Qlx::NoAlias);
+    }
+
+    /// A lookup that fails (not "no such user") is a temporary failure: the mail must not
+    /// go to the alias user, nor bounce, because a directory server was down.
+    #[test]
+    fn lookup_errors_are_temporary_not_alias() {
+        assert_eq!(ask("ldapdown"), Err(Qlx::Sys));
+        assert_eq!(ask("ldapdown-x"), Err(Qlx::Sys));
+        assert_eq!(ask("unreadable"), Err(Qlx::Sys));
+        // "not found" in errno form still means not found
+        assert_eq!(ask("enoent").unwrap().0, "alias");
     }
 
     #[test]

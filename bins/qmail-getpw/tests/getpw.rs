@@ -72,3 +72,40 @@ fn root_and_unknown_names_go_to_alias() {
 fn no_argument_is_usage() {
     assert_eq!(getpw(&[]), (100, Vec::new()));
 }
+
+/// A real NSS failure: in a private mount namespace, nsswitch.conf says `passwd: files`
+/// and /etc/passwd is a copy with mode 000, so getpwnam_r (as qmailp, as qmail-lspawn runs
+/// it) returns EACCES. That is a temporary failure (exit 118), not "no such user" (which
+/// would send the mail to the alias user, or exit 116 without one).
+#[test]
+fn unreadable_passwd_is_a_temporary_failure() {
+    // numeric: inside the namespace no name can be looked up
+    let qmailp = nix::unistd::User::from_name("qmailp").unwrap().unwrap();
+    let nofiles = nix::unistd::Group::from_name("nofiles").unwrap().unwrap();
+    let dir = std::env::temp_dir().join(format!("qlgetpw-nss.{}", std::process::id()));
+    let _ = fs::create_dir(&dir);
+    let (nss, passwd) = (dir.join("nsswitch.conf"), dir.join("passwd"));
+    fs::write(&nss, "passwd: files\ngroup: files\n").unwrap();
+    fs::copy("/etc/passwd", &passwd).unwrap();
+    fs::set_permissions(&passwd, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "--", "/bin/sh", "-c"])
+        .arg(
+            r#"mount --bind "$0" /etc/nsswitch.conf && mount --bind "$1" /etc/passwd || exit 97
+               exec setpriv --reuid="$2" --regid="$3" --clear-groups "$4" "$5""#,
+        )
+        .arg(&nss)
+        .arg(&passwd)
+        .arg(qmailp.uid.to_string())
+        .arg(nofiles.gid.to_string())
+        .args([BIN, "root"])
+        .output()
+        .unwrap();
+    let _ = fs::remove_dir_all(&dir);
+    assert_eq!(
+        (out.status.code(), out.stdout),
+        (Some(118), Vec::new()),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
