@@ -152,3 +152,51 @@ fn pipelining_sends_mail_and_every_rcpt_before_reading() {
         ]
     );
 }
+
+/// A server that offers STARTTLS and then refuses it (454), and lies in its EHLO answer
+/// (a SIZE that is not a number, a keyword with a NUL, a line with another code).
+fn refuses_tls(cmd: &[u8]) -> Step {
+    match cmd {
+        c if c.starts_with(b"EHLO") => Step::Reply(
+            b"250-liar.example\r\n250-SIZE lots\r\n250-PIPE\0LINING\r\n251-SMTPUTF8\r\n250 STARTTLS\r\n",
+        ),
+        b"STARTTLS" => Step::Reply(b"454 4.7.0 TLS not available\r\n"),
+        _ => happy(cmd),
+    }
+}
+
+#[test]
+fn starttls_refused_goes_on_in_clear_unless_required() {
+    let h = Home::new();
+    let srv = Server::start(refuses_tls);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&["j\u{fc}rgen@remote.example".as_bytes()]), MSG);
+    // The lies count for nothing: no SIZE=, no pipelining, no SMTPUTF8.
+    assert_eq!(
+        out,
+        b"D127.0.0.1 does not support SMTPUTF8, which the addresses of this message need. (#5.6.7)\n\0"
+    );
+    srv.transcript();
+
+    let srv = Server::start(refuses_tls);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert!(out.starts_with(b"r\0K127.0.0.1 accepted message."));
+    assert_eq!(
+        srv.transcript(),
+        b"EHLO helo.example\r\nSTARTTLS\r\nMAIL FROM:<sender@me.example>\r\nRCPT TO:<r@remote.example>\r\nDATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n"
+    );
+
+    h.control("tlsdestinations", "remote.example:\n");
+    let srv = Server::start(refuses_tls);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        "ZConnected to 127.0.0.1 but STARTTLS was rejected and TLS is required. (#4.7.5)\nRemote host said: 454 4.7.0 TLS not available\n\0"
+    );
+    assert_eq!(
+        srv.transcript(),
+        b"EHLO helo.example\r\nSTARTTLS\r\nQUIT\r\n"
+    );
+}
