@@ -276,6 +276,84 @@ print('.'.join(str(b) for b in r[-4:]))
         d
     }
 
+    /// qmail-smtpd behind qmail-tlsd on B's address (STARTTLS offered), with a test CA's
+    /// certificate for mx.b.test in B's control/servercert.pem. Returns the CA's file.
+    fn start_tls_smtpd_b(&self) -> (Daemon, PathBuf) {
+        let c = self.dir.join("certs");
+        fs::create_dir_all(&c).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new("openssl")
+                .args(args)
+                .current_dir(&c)
+                .output()
+                .expect("openssl");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = "-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
+        let ca = format!(
+            "req -x509 {ec} -keyout ca.key -out ca.pem -days 30 -subj /CN=testCA \
+             -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign"
+        );
+        run(&ca.split_whitespace().collect::<Vec<_>>());
+        let req = format!("req {ec} -keyout b.key -out b.csr -subj /CN=mx.b.test");
+        run(&req.split_whitespace().collect::<Vec<_>>());
+        fs::write(
+            c.join("b.ext"),
+            "subjectAltName=DNS:mx.b.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "b.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-out",
+            "b.pem",
+            "-extfile",
+            "b.ext",
+        ]);
+        let mut both = fs::read(c.join("b.pem")).unwrap();
+        both.extend(fs::read(c.join("b.key")).unwrap());
+        let cert = self.b.path("control/servercert.pem");
+        fs::write(&cert, both).unwrap();
+        let st = Command::new("chown")
+            .arg(format!(
+                "{}:{}",
+                qmail_e2e::uid_of("qmailt"),
+                gid_of("qmailt")
+            ))
+            .arg(&cert)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&cert, fs::Permissions::from_mode(0o400)).unwrap();
+        let d = self.b.start(&self.wrap(
+            &self.ns_b,
+            &format!(
+                "exec env - PATH=/var/qmail/bin:/usr/bin:/bin tcpserver -v -H -R -l b.test \
+                 {B_IP} 25 /var/qmail/bin/qmail-tlsd /var/qmail/bin/qmail-smtpd"
+            ),
+        ));
+        assert!(
+            d.wait_log("tcpserver: status: 0/", 1, 20),
+            "tcpserver did not start: {}",
+            d.log_text()
+        );
+        (d, c.join("ca.pem"))
+    }
+
     /// The scripted SMTP server on B's address: 451 to RCPT for `temp*`, 550 for
     /// `perm*`, no answer at all for `stall*`, 250 for anyone else.
     fn start_scripted_b(&self) -> ScriptedServer {
@@ -856,5 +934,41 @@ fn dns_cname_truncation_and_failures() {
         ),
         "{}",
         send_a.log_text()
+    );
+}
+
+#[test]
+fn starttls_between_two_qmail_rs_hosts() {
+    let w = World::new();
+    let home = mailbox(&w.b, "bobtls");
+    let (_smtpd, ca) = w.start_tls_smtpd_b();
+    w.a.control("tlsdestinations", &[&format!("b.test:{}", ca.display())]);
+    let _send_b = w.start_send(&w.b, &w.ns_b);
+    let send_a = w.start_send(&w.a, &w.ns_a);
+    inject_a(&w, "alice@a.test", "bobtls@b.test", "over-tls");
+    let maildir = home.join("Maildir");
+    assert!(
+        wait_for(60, || maildir_messages(&maildir).len() == 1),
+        "{}",
+        send_a.log_text()
+    );
+    // B's qmail-smtpd names the TLS in its Received line, A's qmail-send in its log.
+    let m = String::from_utf8_lossy(&maildir_messages(&maildir)[0]).into_owned();
+    assert!(m.contains(" encrypted) SMTP"), "{m}");
+    assert!(
+        send_a.wait_log(
+            &format!("success: {B_IP}_accepted_message./Remote_host_said:_250_ok_"),
+            1,
+            20
+        ),
+        "{}",
+        send_a.log_text()
+    );
+    let log = send_a.log_text();
+    assert!(
+        log.contains(
+            "/TLS:_TLSv1.3_TLS13_AES_256_GCM_SHA384,_certificate_verified_for_mx.b.test./"
+        ),
+        "{log}"
     );
 }
