@@ -3,6 +3,20 @@
 # only modes and types. setup and a check of the live tree must run as root.
 
 CARGO ?= cargo
+# `sudo make` resets PATH (and HOME) to root's: without a cargo there, use the toolchain of
+# the user who ran sudo, as rustup installed it in ~/.cargo and ~/.rustup.
+ifeq ($(CARGO),cargo)
+ifeq ($(shell command -v cargo),)
+SUDO_HOME := $(shell getent passwd "$(SUDO_USER)" | cut -d: -f6)
+ifneq ($(SUDO_HOME),)
+ifneq ($(wildcard $(SUDO_HOME)/.cargo/bin/cargo),)
+export CARGO_HOME := $(SUDO_HOME)/.cargo
+export RUSTUP_HOME := $(SUDO_HOME)/.rustup
+export PATH := $(CARGO_HOME)/bin:$(PATH)
+endif
+endif
+endif
+endif
 REL = target/release
 QMAILHOME := $(shell head -n 1 conf/conf-qmail)
 
