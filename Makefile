@@ -20,7 +20,7 @@ endif
 REL = target/release
 QMAILHOME := $(shell head -n 1 conf/conf-qmail)
 
-.PHONY: all build setup check test run packages-run packages-test
+.PHONY: all build setup check test run deb packages-run packages-test
 
 all: build
 
@@ -52,3 +52,8 @@ test: packages-test
 # (2525 when 25 is taken), local mail to ~/Maildir/. Ctrl-C stops it cleanly.
 run: packages-run setup
 	sh boot/run-foreground "$(QMAILHOME)"
+
+# The Debian package qmail-rs_<version>_<arch>.deb in this directory; install it with
+# `sudo apt install ./qmail-rs_*.deb`.
+deb: build
+	sh boot/debian/mkdeb $(REL) .
