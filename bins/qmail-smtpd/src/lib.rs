@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
+mod checkpw;
 mod client;
 mod queue;
 mod setup;
@@ -12,8 +13,11 @@ mod tls;
 use client::{Client, Input};
 use qmail_smtp::{reply, Session};
 
-/// The whole program; returns the exit status (0 after QUIT, 1 otherwise).
-pub fn run() -> u8 {
+/// The whole program; returns the exit status (0 after QUIT, 1 otherwise). `args`:
+/// `qmail-smtpd [ hostname checkpassword [ arg ... ] ]`, the form of the qmail SMTP AUTH
+/// patch: with a checkpassword program, AUTH is offered (hostname is accepted and unused).
+pub fn run(args: &[std::ffi::OsString]) -> u8 {
+    let checkpassword: Vec<std::ffi::OsString> = args.get(2..).unwrap_or_default().to_vec();
     let mut client = Client::new(setup::DEFAULT_TIMEOUT);
     let mut cfg = match setup::load() {
         Ok((cfg, timeout)) => {
@@ -45,8 +49,9 @@ pub fn run() -> u8 {
             cfg.starttls = true;
         }
     }
+    cfg.auth = !checkpassword.is_empty();
     let mut session = Session::new(cfg);
-    let mut queue = queue::Queue::new(engine);
+    let mut queue = queue::Queue::new(engine, checkpassword);
     let greet = session.greet();
     if let Some(code) = queue.carry_out(&mut session, greet, &mut client) {
         return code;

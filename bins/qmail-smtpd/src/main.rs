@@ -2,5 +2,6 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(i32::from(qmail_smtpd::run()));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    std::process::exit(i32::from(qmail_smtpd::run(&args)));
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use qmail_core::date822::now;
 use qmail_core::exit::{QueueExit, QQ_EXEC_FAILED};
 use qmail_core::qmail::Qmail;
-use qmail_smtp::{Action, Session};
+use qmail_smtp::{Action, AuthResult, Session};
 
 use crate::client::Client;
 use crate::tls::Engine;
@@ -42,11 +42,17 @@ fn is_exec_error(e: &std::io::Error) -> bool {
 pub struct Queue {
     qq: Option<Qq>,
     engine: Option<Engine>,
+    /// checkpassword and its arguments, for AUTH.
+    checkpassword: Vec<std::ffi::OsString>,
 }
 
 impl Queue {
-    pub fn new(engine: Option<Engine>) -> Queue {
-        Queue { qq: None, engine }
+    pub fn new(engine: Option<Engine>, checkpassword: Vec<std::ffi::OsString>) -> Queue {
+        Queue {
+            qq: None,
+            engine,
+            checkpassword,
+        }
     }
 
     /// Do `acts` in order, feeding the session the answers it waits for. Returns the exit
@@ -124,6 +130,19 @@ impl Queue {
                         Ok(tls) => session.on_tls(tls),
                         Err(()) => return Some(1),
                     }
+                }
+                Action::CheckPassword { user, mut pass } => {
+                    let stamp = format!("<{}.{}@qmail-smtpd>", std::process::id(), now());
+                    let r =
+                        crate::checkpw::check(&self.checkpassword, &user, &pass, stamp.as_bytes());
+                    pass.fill(0);
+                    crate::checkpw::log(r, &user);
+                    if r == AuthResult::Bad {
+                        std::thread::sleep(std::time::Duration::from_secs(
+                            crate::checkpw::FAIL_DELAY,
+                        ));
+                    }
+                    session.on_auth(r)
                 }
                 Action::Exit(code) => {
                     let _ = client.flush();

@@ -47,6 +47,9 @@ pub fn load() -> Result<(Config, u64), StartError> {
         peer,
         starttls: false,
         tls: None,
+        auth: false,
+        auth_clear: std::env::var_os("SMTPAUTHCLEAR").is_some(),
+        submission: std::env::var_os("SUBMISSION").is_some(),
     };
     Ok((cfg, timeout))
 }

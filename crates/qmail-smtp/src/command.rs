@@ -20,6 +20,7 @@ pub enum Verb {
     Help,
     Quit,
     Starttls,
+    Auth,
     Unknown,
 }
 
@@ -35,6 +36,7 @@ const VERBS: &[(&[u8], Verb)] = &[
     (b"noop", Verb::Noop),
     (b"vrfy", Verb::Vrfy),
     (b"starttls", Verb::Starttls),
+    (b"auth", Verb::Auth),
 ];
 
 /// One command line, split.

@@ -8,7 +8,7 @@ use crate::badmailfrom::Badmailfrom;
 use crate::blast::{Blast, Step};
 use crate::rcpthosts::RcptHosts;
 use crate::received::Peer;
-use crate::session::{Action, Config, Session, LINE_MAX, RCPT_BYTES_MAX, RCPT_MAX};
+use crate::session::{Action, AuthResult, Config, Session, LINE_MAX, RCPT_BYTES_MAX, RCPT_MAX};
 use std::collections::VecDeque;
 
 /// Unix time the driver reports to the session (2026-11-27 00:02:22 UTC).
@@ -69,14 +69,42 @@ pub fn test_config() -> Config {
         },
         starttls: false,
         tls: None,
+        auth: false,
+        auth_clear: false,
+        submission: false,
     }
 }
 
-/// [`test_config`] behind qmail-tlsd: STARTTLS offered.
+/// [`test_config`] behind qmail-tlsd: STARTTLS offered, and AUTH once encrypted (the
+/// simulated checkpassword knows alice, password secret; `temp` fails temporarily).
 pub fn tls_config() -> Config {
     Config {
         starttls: true,
+        auth: true,
         ..test_config()
+    }
+}
+
+/// AUTH decoding target: any bytes never panic, as base64, as a PLAIN response or as the
+/// lines after any AUTH command.
+pub fn fuzz_auth(data: &[u8]) {
+    if let Some(p) = crate::auth::decode(data) {
+        let _ = crate::auth::plain(&p);
+    }
+    let cfg = || Config {
+        auth_clear: true,
+        ..tls_config()
+    };
+    for cmd in [
+        &b"AUTH PLAIN\r\n"[..],
+        b"AUTH LOGIN\r\n",
+        b"AUTH LOGIN YWxpY2U=\r\n",
+    ] {
+        let mut input = cmd.to_vec();
+        input.extend_from_slice(data);
+        input.extend_from_slice(b"\r\nMAIL FROM:<a@b>\r\n");
+        let t = drive(cfg(), &[&input], true);
+        assert!(t.exit.is_some(), "the session did not end");
     }
 }
 
@@ -131,6 +159,16 @@ pub fn carry_out(session: &mut Session, acts: Vec<Action>, t: &mut Transcript, f
                 Vec::new()
             }
             Action::StartTls => session.on_tls(Some(TLS.to_vec())),
+            Action::CheckPassword { user, pass } => {
+                let r = if user == b"alice" && pass == b"secret" {
+                    AuthResult::Ok
+                } else if user == b"temp" {
+                    AuthResult::Temp
+                } else {
+                    AuthResult::Bad
+                };
+                session.on_auth(r)
+            }
             Action::Exit(c) => {
                 t.exit = Some(c);
                 Vec::new()

@@ -11,6 +11,7 @@
 #![cfg_attr(test, allow(clippy::indexing_slicing))]
 
 pub mod addr;
+pub mod auth;
 pub mod badmailfrom;
 pub mod blast;
 pub mod command;
@@ -21,4 +22,4 @@ pub mod received;
 pub mod reply;
 pub mod session;
 
-pub use session::{Action, Config, Session};
+pub use session::{Action, AuthResult, Config, Session};

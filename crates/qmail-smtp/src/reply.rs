@@ -29,6 +29,19 @@ pub const TLS_UNAVAILABLE: &[u8] = b"454 TLS not available due to temporary reas
 pub const TLS_ACTIVE: &[u8] = b"503 TLS already active (#5.5.1)\r\n";
 /// STARTTLS takes no parameter (RFC 3207).
 pub const TLS_SYNTAX: &[u8] = b"501 Syntax error (no parameters allowed) (#5.5.4)\r\n";
+// SMTP AUTH (RFC 4954), in the words of the qmail SMTP AUTH patches.
+pub const AUTH_OK: &[u8] = b"235 ok, go ahead (#2.0.0)\r\n";
+pub const AUTH_FAILED: &[u8] = b"535 authorization failed (#5.7.0)\r\n";
+pub const AUTH_TEMP: &[u8] = b"454 temporary authentication failure (#4.3.0)\r\n";
+pub const AUTH_AGAIN: &[u8] = b"503 you're already authenticated (#5.5.0)\r\n";
+pub const AUTH_IN_MAIL: &[u8] = b"503 no auth during mail transaction (#5.5.0)\r\n";
+pub const AUTH_TYPE: &[u8] = b"504 auth type unimplemented (#5.5.1)\r\n";
+pub const AUTH_MALFORMED: &[u8] = b"501 malformed auth input (#5.5.4)\r\n";
+pub const AUTH_CANCELLED: &[u8] = b"501 auth exchange cancelled (#5.0.0)\r\n";
+pub const AUTH_NEEDS_TLS: &[u8] =
+    b"538 encryption required for requested authentication mechanism (#5.7.11)\r\n";
+pub const AUTH_REQUIRED: &[u8] = b"530 authentication required (#5.7.0)\r\n";
+pub const AUTH_TOO_MANY: &[u8] = b"421 too many authentication failures (#4.7.0)\r\n";
 pub const NOMEM: &[u8] = b"421 out of memory (#4.3.0)\r\n";
 
 fn line(parts: &[&[u8]]) -> Vec<u8> {

@@ -42,7 +42,34 @@ pub struct Config {
     pub starttls: bool,
     /// The connection is encrypted from the start (implicit TLS): version and cipher.
     pub tls: Option<Vec<u8>>,
+    /// qmail-smtpd was given a checkpassword program: AUTH can be offered.
+    pub auth: bool,
+    /// AUTH is offered without TLS too ($SMTPAUTHCLEAR).
+    pub auth_clear: bool,
+    /// Submission ($SUBMISSION): MAIL needs a successful AUTH first.
+    pub submission: bool,
 }
+
+/// What checkpassword said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthResult {
+    Ok,
+    /// Wrong name or password (exit 1).
+    Bad,
+    /// Anything else: a temporary failure.
+    Temp,
+}
+
+/// Where a multi-line AUTH exchange stands.
+#[derive(Debug)]
+enum AuthStep {
+    Plain,
+    LoginUser,
+    LoginPass(Vec<u8>),
+}
+
+/// Failed AUTH attempts allowed per connection; the next one ends it.
+pub const AUTH_FAILURES_MAX: u32 = 3;
 
 /// One step for the program to carry out.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +91,8 @@ pub enum Action {
     QueueAbort,
     /// Flush the replies and tell qmail-tlsd to switch; then call [`Session::on_tls`].
     StartTls,
+    /// Ask checkpassword; then call [`Session::on_auth`].
+    CheckPassword { user: Vec<u8>, pass: Vec<u8> },
     /// Flush the replies and exit with this status (0 after QUIT, 1 otherwise).
     Exit(u8),
 }
@@ -75,6 +104,7 @@ enum Mode {
     Data { blast: Blast, failed: bool },
     WaitClose { hops: bool, overflow: bool },
     WaitTls,
+    WaitAuth,
     Done,
 }
 
@@ -101,6 +131,12 @@ pub struct Session {
     qp: u32,
     /// Encrypted: the TLS version and cipher.
     tls: Option<Vec<u8>>,
+    auth_step: Option<AuthStep>,
+    /// The name checkpassword accepted.
+    authenticated: Option<Vec<u8>>,
+    /// The name being checked.
+    auth_user: Vec<u8>,
+    auth_failures: u32,
 }
 
 impl Session {
@@ -118,6 +154,10 @@ impl Session {
             fakehelo: None,
             qp: 0,
             tls: cfg.tls.clone(),
+            auth_step: None,
+            authenticated: None,
+            auth_user: Vec::new(),
+            auth_failures: 0,
             cfg,
         }
     }
@@ -238,12 +278,47 @@ impl Session {
                 self.scanned = 0;
                 self.seen_mail = false;
                 self.fakehelo = None;
+                self.auth_step = None;
+                self.authenticated = None;
                 self.tls = Some(desc);
             }
             None => acts.push(Action::Reply(reply::TLS_UNAVAILABLE.to_vec())),
         }
         self.run(&mut acts);
         acts
+    }
+
+    /// checkpassword's answer to [`Action::CheckPassword`].
+    pub fn on_auth(&mut self, result: AuthResult) -> Vec<Action> {
+        let mut acts = Vec::new();
+        if !matches!(self.mode, Mode::WaitAuth) {
+            return acts;
+        }
+        self.mode = Mode::Commands;
+        let user = std::mem::take(&mut self.auth_user);
+        match result {
+            AuthResult::Ok => {
+                self.authenticated = Some(user);
+                acts.push(Action::Reply(reply::AUTH_OK.to_vec()));
+            }
+            AuthResult::Temp => acts.push(Action::Reply(reply::AUTH_TEMP.to_vec())),
+            AuthResult::Bad => {
+                self.auth_failures = self.auth_failures.saturating_add(1);
+                if self.auth_failures >= AUTH_FAILURES_MAX {
+                    acts.push(Action::Reply(reply::AUTH_TOO_MANY.to_vec()));
+                    self.end(&mut acts, 1);
+                    return acts;
+                }
+                acts.push(Action::Reply(reply::AUTH_FAILED.to_vec()));
+            }
+        }
+        self.run(&mut acts);
+        acts
+    }
+
+    /// The name a successful AUTH gave.
+    pub fn authenticated(&self) -> Option<&[u8]> {
+        self.authenticated.as_deref()
     }
 
     /// Encrypted: the TLS version and cipher.
@@ -322,7 +397,7 @@ impl Session {
                         }
                     }
                 }
-                Mode::WaitOpen | Mode::WaitClose { .. } | Mode::WaitTls => break,
+                Mode::WaitOpen | Mode::WaitClose { .. } | Mode::WaitTls | Mode::WaitAuth => break,
                 Mode::Done => return,
             }
         }
@@ -332,6 +407,7 @@ impl Session {
     }
 }
 
+mod auth;
 mod commands;
 #[cfg(test)]
 mod tests;

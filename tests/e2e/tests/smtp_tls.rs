@@ -20,6 +20,11 @@ struct Server {
 
 /// tcpserver as root on a free loopback port running `qmail-tlsd [-i] qmail-smtpd`.
 fn server(sb: &Sandbox, env: &str, tlsd_opts: &str) -> Server {
+    server_args(sb, env, tlsd_opts, "")
+}
+
+/// The same with arguments for qmail-smtpd (hostname, checkpassword…).
+fn server_args(sb: &Sandbox, env: &str, tlsd_opts: &str, smtpd_args: &str) -> Server {
     for _ in 0..10 {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -29,7 +34,7 @@ fn server(sb: &Sandbox, env: &str, tlsd_opts: &str) -> Server {
         let d = sb.start(&format!(
             "exec env - PATH=/var/qmail/bin:/usr/bin:/bin {env} \
              tcpserver -v -R -H -l {DOMAIN} -c 5 127.0.0.1 {port} \
-             qmail-tlsd {tlsd_opts} qmail-smtpd"
+             qmail-tlsd {tlsd_opts} qmail-smtpd {smtpd_args}"
         ));
         wait_for(10, || {
             let l = d.log_text();
@@ -422,4 +427,178 @@ fn a_handshake_never_finished_times_out_and_queues_nothing() {
     );
     assert!(d.daemon.wait_log("end ", 1, 10), "{}", d.daemon.log_text());
     assert!(sb.mess_files().is_empty());
+}
+
+/// A checkpassword program (a shell script reading descriptor 3) that knows alice with
+/// password s3cret; its path.
+fn checkpassword_script(sb: &Sandbox) -> String {
+    let dir = sb.scratch();
+    let p = dir.join("checkpw");
+    std::fs::write(
+        &p,
+        "#!/bin/bash\n{ IFS= read -r -d '' u; IFS= read -r -d '' p; } <&3\n\
+         [ \"$u\" = alice ] && [ \"$p\" = s3cret ] && exec \"$@\"\nexit 1\n",
+    )
+    .unwrap();
+    let r = sb.sh(&format!("chmod 755 {}", p.display()));
+    assert_eq!(r.code, Some(0));
+    p.display().to_string()
+}
+
+#[test]
+fn swaks_auth_inside_tls_relays_and_wrong_passwords_are_refused() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "dave");
+    certificate(&sb, false);
+    let chk = checkpassword_script(&sb);
+    let d = server_args(&sb, "", "", &format!("{DOMAIN} {chk} /bin/true"));
+    let port = d.port.to_string();
+    let swaks = |args: &[&str]| {
+        let out = Command::new("swaks")
+            .args(["--server", "127.0.0.1", "--port", &port, "--tls"])
+            .args(["--helo", "client.example", "--from", "dave@client.example"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    // Relaying after AUTH PLAIN: a remote recipient is accepted.
+    let (code, t) = swaks(&[
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        "alice",
+        "--auth-password",
+        "s3cret",
+        "--to",
+        "someone@elsewhere.example",
+        "--quit-after",
+        "RCPT",
+    ]);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("<~  250 AUTH LOGIN PLAIN"), "{t}");
+    assert!(t.contains("<~  235 ok, go ahead (#2.0.0)"), "{t}");
+    assert!(
+        t.contains("~> RCPT TO:<someone@elsewhere.example>\n<~  250 ok")
+            || t.contains("<~  250 ok"),
+        "{t}"
+    );
+    // AUTH LOGIN and a delivered message.
+    let (code, t) = swaks(&[
+        "--auth",
+        "LOGIN",
+        "--auth-user",
+        "alice",
+        "--auth-password",
+        "s3cret",
+        "--to",
+        &format!("dave@{DOMAIN}"),
+        "--body",
+        "authenticated",
+    ]);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(
+        t.contains("<~  334 VXNlcm5hbWU6") && t.contains("<~  235 "),
+        "{t}"
+    );
+    let msgs = wait_messages(&home.join("Maildir"), 1);
+    assert!(msgs[0].contains("\nauthenticated\n"), "{msgs:?}");
+    // A wrong password: 535 after a delay, and no relaying.
+    let start = std::time::Instant::now();
+    let (code, t) = swaks(&[
+        "--auth",
+        "PLAIN",
+        "--auth-user",
+        "alice",
+        "--auth-password",
+        "wrong",
+        "--to",
+        "someone@elsewhere.example",
+    ]);
+    assert_ne!(code, Some(0), "{t}");
+    assert!(t.contains("<~* 535 authorization failed (#5.7.0)"), "{t}");
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    let log = d.daemon.log_text();
+    assert!(log.contains("auth ok for alice from 127.0.0.1"), "{log}");
+    assert!(
+        log.contains("auth failed for alice from 127.0.0.1"),
+        "{log}"
+    );
+    // Outside TLS AUTH is neither offered nor accepted.
+    let out = Command::new("swaks")
+        .args([
+            "--server",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--quit-after",
+            "EHLO",
+        ])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert!(t.contains("<-  250 STARTTLS") && !t.contains("AUTH"), "{t}");
+}
+
+#[test]
+fn submission_needs_auth_before_mail_smtplib_login() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "erin");
+    certificate(&sb, false);
+    let chk = checkpassword_script(&sb);
+    let d = server_args(
+        &sb,
+        "SUBMISSION=1",
+        "",
+        &format!("{DOMAIN} {chk} /bin/true"),
+    );
+    python(&format!(
+        r#"
+import smtplib, ssl
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP("127.0.0.1", {p})
+s.starttls(context=ctx)
+s.ehlo("py.example")
+assert s.docmd("MAIL FROM:<x@py.example>")[0] == 530
+# smtplib tries PLAIN, then LOGIN: two failed attempts of the three allowed.
+try:
+    s.login("alice", "nope")
+    raise SystemExit("wrong password accepted")
+except smtplib.SMTPAuthenticationError as e:
+    assert e.smtp_code == 535, e
+s.login("alice", "s3cret")
+assert s.sendmail("x@py.example", ["erin@{DOMAIN}", "far@elsewhere.example"],
+    b"Subject: submitted\r\n\r\nvia submission\r\n") == {{}}
+s.quit()
+print("ok")
+"#,
+        p = d.port
+    ));
+    let msgs = wait_messages(&home.join("Maildir"), 1);
+    assert!(msgs[0].contains("via submission"), "{msgs:?}");
+    // The third failure ends the connection.
+    python(&format!(
+        r#"
+import smtplib, ssl
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP("127.0.0.1", {p})
+s.starttls(context=ctx)
+s.ehlo("py.example")
+for i in range(2):
+    assert s.docmd("AUTH PLAIN AGFsaWNlAG5vcGU=")[0] == 535
+assert s.docmd("AUTH PLAIN AGFsaWNlAG5vcGU=") == (421, b"too many authentication failures (#4.7.0)")
+"#,
+        p = d.port
+    ));
 }

@@ -6,6 +6,9 @@ use crate::reply;
 
 impl Session {
     pub(super) fn command(&mut self, line: &[u8], acts: &mut Vec<Action>) {
+        if let Some(step) = self.auth_step.take() {
+            return self.auth_line(step, line, acts);
+        }
         let cmd = command::parse(line);
         let r: Vec<u8> = match cmd.verb {
             Verb::Helo => {
@@ -17,6 +20,9 @@ impl Session {
                 let mut ext: Vec<&[u8]> = vec![b"PIPELINING", b"8BITMIME"];
                 if self.cfg.starttls && self.tls.is_none() {
                     ext.push(b"STARTTLS");
+                }
+                if self.auth_offered() {
+                    ext.push(crate::auth::MECHANISMS);
                 }
                 reply::ehlo(&self.cfg.greeting, &ext)
             }
@@ -68,6 +74,7 @@ impl Session {
                     return;
                 }
             }
+            Verb::Auth => return self.auth_command(cmd.arg, acts),
             Verb::Unknown => reply::UNIMPL.to_vec(),
         };
         acts.push(Action::Reply(r));
@@ -84,6 +91,9 @@ impl Session {
     }
 
     fn mail(&mut self, arg: &[u8]) -> Vec<u8> {
+        if self.cfg.submission && self.authenticated.is_none() {
+            return reply::AUTH_REQUIRED.to_vec();
+        }
         let Some(addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
             return reply::SYNTAX.to_vec();
         };
@@ -108,6 +118,8 @@ impl Session {
         }
         if let Some(rc) = &self.cfg.relayclient {
             addr.extend_from_slice(rc);
+        } else if self.authenticated.is_some() {
+            // A successful AUTH relays as RELAYCLIENT="" does.
         } else if !self.cfg.rcpthosts.allowed(&addr).ok()? {
             return Some(reply::NOGATEWAY.to_vec());
         }

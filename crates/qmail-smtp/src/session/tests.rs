@@ -640,7 +640,10 @@ fn run_tls(input: &str) -> Transcript {
 #[test]
 fn starttls_offered_only_behind_the_engine_and_only_once() {
     let t = drive(
-        crate::fuzzing::tls_config(),
+        Config {
+            auth: false,
+            ..crate::fuzzing::tls_config()
+        },
         &[b"EHLO x\r\nSTARTTLS\r\n", b"EHLO x\r\nSTARTTLS\r\nQUIT\r\n"],
         true,
     );
@@ -722,6 +725,7 @@ fn received_line_says_encrypted() {
 fn implicit_tls_offers_no_starttls() {
     let cfg = Config {
         tls: Some(b"TLSv1.2 X".to_vec()),
+        auth: false,
         ..crate::fuzzing::tls_config()
     };
     let t = drive(cfg, &[b"EHLO x\r\nSTARTTLS\r\n"], true);
@@ -729,4 +733,114 @@ fn implicit_tls_offers_no_starttls() {
         replies(&t),
         format!("{GREET}250-cmp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n503 TLS already active (#5.5.1)\r\n")
     );
+}
+
+fn auth_session(chunks: &[&[u8]]) -> String {
+    let mut all: Vec<&[u8]> = vec![b"STARTTLS\r\n"];
+    all.extend_from_slice(chunks);
+    let t = drive(crate::fuzzing::tls_config(), &all, true);
+    replies(&t)
+}
+
+#[test]
+fn auth_offered_only_inside_tls() {
+    let t = drive(
+        crate::fuzzing::tls_config(),
+        &[
+            b"EHLO x\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nSTARTTLS\r\n",
+            b"EHLO x\r\n",
+        ],
+        true,
+    );
+    let r = replies(&t);
+    assert!(
+        r.contains("250 STARTTLS\r\n538 encryption required for requested authentication mechanism (#5.7.11)\r\n"),
+        "{r}"
+    );
+    assert!(
+        r.ends_with("250-8BITMIME\r\n250 AUTH LOGIN PLAIN\r\n"),
+        "{r}"
+    );
+    // Without a checkpassword program AUTH stays unknown, as in qmail.
+    let t = run("EHLO x\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n");
+    assert!(replies(&t).ends_with("250 8BITMIME\r\n502 unimplemented (#5.5.1)\r\n"));
+}
+
+#[test]
+fn auth_plain_and_login_then_relay() {
+    let r = auth_session(&[
+        b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@remote.example>\r\n",
+    ]);
+    assert!(
+        r.ends_with("235 ok, go ahead (#2.0.0)\r\n250 ok\r\n250 ok\r\n"),
+        "{r}"
+    );
+    let r = auth_session(&[b"AUTH LOGIN\r\nYWxpY2U=\r\nc2VjcmV0\r\nAUTH PLAIN\r\n"]);
+    assert!(
+        r.ends_with("334 VXNlcm5hbWU6\r\n334 UGFzc3dvcmQ6\r\n235 ok, go ahead (#2.0.0)\r\n503 you're already authenticated (#5.5.0)\r\n"),
+        "{r}"
+    );
+    let r = auth_session(&[b"AUTH LOGIN YWxpY2U=\r\nc2VjcmV0\r\n"]);
+    assert!(
+        r.ends_with("334 UGFzc3dvcmQ6\r\n235 ok, go ahead (#2.0.0)\r\n"),
+        "{r}"
+    );
+    let r = auth_session(&[b"AUTH PLAIN\r\nAGFsaWNlAHNlY3JldA==\r\n"]);
+    assert!(r.ends_with("334 \r\n235 ok, go ahead (#2.0.0)\r\n"), "{r}");
+}
+
+#[test]
+fn auth_failures_are_limited_and_do_not_relay() {
+    let bad = b"AUTH PLAIN AGFsaWNlAHdyb25n\r\n";
+    let r = auth_session(&[bad, b"MAIL FROM:<a@b>\r\nRCPT TO:<x@remote.example>\r\n"]);
+    assert!(
+        r.ends_with("535 authorization failed (#5.7.0)\r\n250 ok\r\n553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\r\n"),
+        "{r}"
+    );
+    let r = auth_session(&[bad, bad, bad, b"NOOP\r\n"]);
+    assert!(
+        r.ends_with("535 authorization failed (#5.7.0)\r\n535 authorization failed (#5.7.0)\r\n421 too many authentication failures (#4.7.0)\r\n"),
+        "{r}"
+    );
+    let r = auth_session(&[b"AUTH PLAIN AHRlbXAAeA==\r\n"]);
+    assert!(
+        r.ends_with("454 temporary authentication failure (#4.3.0)\r\n"),
+        "{r}"
+    );
+}
+
+#[test]
+fn auth_bad_input() {
+    let r = auth_session(&[
+        b"AUTH CRAM-MD5\r\nAUTH PLAIN !!!!\r\nAUTH LOGIN\r\n*\r\nAUTH PLAIN\r\nnot base64\r\n",
+        b"AUTH PLAIN Ym9iAGFsaWNlAHNlY3JldA==\r\nMAIL FROM:<a@b>\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n",
+    ]);
+    assert!(
+        r.ends_with(
+            "504 auth type unimplemented (#5.5.1)\r\n501 malformed auth input (#5.5.4)\r\n\
+             334 VXNlcm5hbWU6\r\n501 auth exchange cancelled (#5.0.0)\r\n334 \r\n\
+             501 malformed auth input (#5.5.4)\r\n501 malformed auth input (#5.5.4)\r\n\
+             250 ok\r\n503 no auth during mail transaction (#5.5.0)\r\n"
+        ),
+        "{r}"
+    );
+}
+
+#[test]
+fn submission_requires_auth_before_mail() {
+    let cfg = || Config {
+        submission: true,
+        ..crate::fuzzing::tls_config()
+    };
+    let t = drive(cfg(), &[b"STARTTLS\r\n", b"MAIL FROM:<a@b>\r\n"], true);
+    assert!(replies(&t).ends_with("530 authentication required (#5.7.0)\r\n"));
+    let t = drive(
+        cfg(),
+        &[
+            b"STARTTLS\r\n",
+            b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nMAIL FROM:<a@b>\r\n",
+        ],
+        true,
+    );
+    assert!(replies(&t).ends_with("235 ok, go ahead (#2.0.0)\r\n250 ok\r\n"));
 }
