@@ -66,6 +66,8 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("qmail-popup", Owner::Root, 0o711),
     // started as root by tcpserver; runs qmail-smtpd as qmaild and itself as qmailt
     ("qmail-tlsd", Owner::Root, 0o711),
+    // checkpassword for system accounts; setgid shadow is the site's choice (qmail-checkpw(8))
+    ("qmail-checkpw", Owner::Root, 0o711),
     // user programs
     ("qmail-inject", Owner::Root, 0o755),
     ("predate", Owner::Root, 0o755),

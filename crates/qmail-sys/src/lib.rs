@@ -3,6 +3,7 @@
 //! Everything else is written in safe Rust on top of these functions and of `nix`.
 
 pub mod childfd;
+pub mod crypt;
 pub mod cvt;
 pub mod exit;
 pub mod fd;

@@ -602,3 +602,90 @@ assert s.docmd("AUTH PLAIN AGFsaWNlAG5vcGU=") == (421, b"too many authentication
         p = d.port
     ));
 }
+
+/// qmail-checkpw against a real system account (yescrypt in /etc/shadow), installed
+/// setgid shadow as its man page says, behind qmail-smtpd running as qmaild.
+#[test]
+fn qmail_checkpw_checks_system_accounts_for_smtp_auth() {
+    const USER: &str = "qmailauthtest";
+    const PASS: &str = "Corr3ct-h0rse";
+    if nix::unistd::User::from_name(USER).ok().flatten().is_none() {
+        let st = Command::new("useradd")
+            .args(["-M", "-s", "/usr/sbin/nologin", USER])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let mut c = Command::new("chpasswd")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{USER}:{PASS}\n").as_bytes())
+        .unwrap();
+    assert!(c.wait().unwrap().success());
+    let shadow = std::fs::read_to_string("/etc/shadow").unwrap();
+    let line = shadow
+        .lines()
+        .find(|l| l.starts_with(&format!("{USER}:")))
+        .unwrap();
+    assert!(line.contains(":$y$"), "not yescrypt: {}", &line[..20]);
+
+    let (sb, _send) = system();
+    certificate(&sb, false);
+    let r = sb
+        .sh("chgrp shadow /var/qmail/bin/qmail-checkpw && chmod 2711 /var/qmail/bin/qmail-checkpw");
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    // qmaild itself cannot read the hashes.
+    let r = sb.sh("setpriv --reuid qmaild --regid nofiles --clear-groups cat /etc/shadow");
+    assert_ne!(r.code, Some(0));
+    let d = server_args(
+        &sb,
+        "",
+        "",
+        &format!("{DOMAIN} /var/qmail/bin/qmail-checkpw /bin/true"),
+    );
+    let port = d.port.to_string();
+    let swaks = |pass: &str| {
+        let out = Command::new("swaks")
+            .args(["--server", "127.0.0.1", "--port", &port, "--tls"])
+            .args([
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                USER,
+                "--auth-password",
+                pass,
+            ])
+            .args([
+                "--from",
+                "x@client.example",
+                "--to",
+                "far@elsewhere.example",
+            ])
+            .args(["--quit-after", "RCPT"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, t) = swaks(PASS);
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("<~  235 ok, go ahead (#2.0.0)"), "{t}");
+    let (code, t) = swaks("wrong");
+    assert_ne!(code, Some(0), "{t}");
+    assert!(t.contains("<~* 535 authorization failed (#5.7.0)"), "{t}");
+    let log = d.daemon.log_text();
+    assert!(
+        log.contains(&format!("auth ok for {USER} from 127.0.0.1")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("auth failed for {USER} from 127.0.0.1")),
+        "{log}"
+    );
+}

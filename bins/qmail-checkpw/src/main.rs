@@ -1,0 +1,7 @@
+//! qmail-checkpw: checkpassword for the system's accounts. See qmail-checkpw(8).
+#![forbid(unsafe_code)]
+
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    std::process::exit(i32::from(qmail_checkpw::run(&args)));
+}
