@@ -24,7 +24,7 @@ count() { find "$1" -type f 2>/dev/null | wc -l; }
 wait_count() { local i=0; while [ "$(count "$1")" -lt "$2" ]; do i=$((i+1)); [ $i -gt 120 ] && return 1; sleep 0.5; done; }
 start_send() {
   # what postinst printed, in its own session so that it can be stopped
-  setsid sh -c "$(sed -n 's/^  \(env - PATH=.*qmail-start .*\) &$/\1/p' /root/install.log)" > /root/send.log 2>&1 &
+  setsid sh -c "$(tr -d '\r' < /root/install.log | sed -n 's/^  \(env - PATH=.*qmail-start .*\) &$/\1/p')" > /root/send.log 2>&1 &
   SEND=$!
   sleep 1
   kill -0 $SEND || { cat /root/send.log; fail "qmail-send did not start"; }
@@ -33,6 +33,7 @@ stop_send() { kill -TERM -- -$SEND; wait $SEND 2>/dev/null || true; }
 deb=$(ls /root/qmail-rs_*.deb)
 
 step "apt install ./$(basename $deb)"
+apt-get update -qq || fail "apt-get update"
 apt install -y "./$(basename $deb)" > /root/install.log 2>&1 || { cat /root/install.log; fail "apt install"; }
 took "apt install (with ucspi-tcp from the mirror)"
 grep '^qmail-rs:\|^Your\|^qmail-setup: mail to' /root/install.log
