@@ -11,12 +11,17 @@
 # (sum of VmHWM over qmail-send and every descendant, sampled every 100 ms; the highest sum).
 # Run as root from the repository root. Needs smtp-sink (apt-get install postfix; the
 # postfix daemon itself is never started) and python3.
+# SINK=tls: instead of smtp-sink, a Python sink (OpenSSL) offering STARTTLS with a
+# certificate made by openssl, so every delivery is encrypted (qmail-remote's
+# opportunistic TLS); SINK=clear: the same Python sink without STARTTLS, the fair
+# baseline for SINK=tls. Each run also counts the deliveries whose report says TLS.
 set -euo pipefail
 N=${1:-4000}
 C=${2:-20}
 cd "$(dirname "$0")/.."
 command -v smtp-sink >/dev/null || { echo "bench/remote.sh: needs smtp-sink (DEBIAN_FRONTEND=noninteractive apt-get install postfix)" >&2; exit 111; }
 command -v python3 >/dev/null || { echo "bench/remote.sh: needs python3" >&2; exit 111; }
+SINK=${SINK:-smtp-sink}
 cargo build --release -q -p qmail-setup -p qmail-queue -p qmail-send -p qmail-start -p qmail-lspawn \
   -p qmail-rspawn -p qmail-remote -p qmail-clean -p qmail-local -p qmail-getpw
 root=$(mktemp -d /tmp/qmail-bench-remote.XXXXXX)
@@ -66,7 +71,52 @@ with open(out, "w") as f:
     f.write("%d %d\n" % peak)
 EOF
 
-export root work N C
+# A threaded SMTP sink with STARTTLS (argv: port, cert, key, tls|clear).
+cat > "$work/sink.py" <<'EOF'
+import socket, ssl, sys, threading
+port, cert, key, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+def serve(c):
+    f = c.makefile('rb'); tls = False
+    c.sendall(b'220 sink ESMTP\r\n')
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        u = line[:4].upper()
+        if u == b'EHLO':
+            ext = b'250-sink\r\n250-PIPELINING\r\n'
+            if mode == 'tls' and not tls:
+                ext += b'250-STARTTLS\r\n'
+            c.sendall(ext + b'250 8BITMIME\r\n')
+        elif u == b'STAR' and mode == 'tls':
+            c.sendall(b'220 go\r\n')
+            c = ctx.wrap_socket(c, server_side=True); f = c.makefile('rb'); tls = True
+        elif u == b'DATA':
+            c.sendall(b'354 go\r\n')
+            while True:
+                l = f.readline()
+                if not l or l == b'.\r\n':
+                    break
+            c.sendall(b'250 ok\r\n')
+        elif u == b'QUIT':
+            c.sendall(b'221 bye\r\n'); break
+        else:
+            c.sendall(b'250 ok\r\n')
+    c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', port)); s.listen(128)
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+EOF
+if [ "$SINK" != smtp-sink ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=sink \
+    -keyout "$work/sink.key" -out "$work/sink.pem" 2>/dev/null
+fi
+
+export root work N C SINK
 unshare -m -n --propagation private -- bash ${BENCH_TRACE:+-x} -euo pipefail -c '
 ip link set lo up
 mount --bind "$root" /var/qmail
@@ -81,7 +131,11 @@ msg=$work/msg; env=$work/env
 echo >> "$msg"
 printf "Fbench@bench.local\0Trcpt@remote.example\0\0" > "$env"
 
-smtp-sink -u nobody 127.0.0.1:25 1024 &
+if [ "$SINK" = smtp-sink ]; then
+  smtp-sink -u nobody 127.0.0.1:25 1024 &
+else
+  python3 "$work/sink.py" 25 "$work/sink.pem" "$work/sink.key" "$SINK" &
+fi
 sink=$!
 for i in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && break; sleep 0.1; done
 
@@ -136,6 +190,7 @@ phase() { # $1 = live | prefilled
     }" "$log"
   read -r peak procs < "$work/$mode.mem"
   echo "$mode: peak memory of all qmail processes together: $peak KiB (sum of VmHWM over $procs processes); qmail-send alone: $hwm_send KiB"
+  echo "$mode: sink $SINK; deliveries whose report says TLS: $(grep -c "/TLS:_TLSv1" "$log" || true)"
 }
 
 phase live
