@@ -159,7 +159,16 @@ impl Delivery {
                         return Err(Die::file_but_x());
                     }
                     if self.doit {
-                        maildir::deliver(msg.rewind()?, path, &self.rpline, &self.dtline)?;
+                        let r = msg.rewind()?;
+                        let d = maildir::deliver(r, path, &self.rpline, &self.dtline, i)?;
+                        if let maildir::Delivered::Before(name) = d {
+                            say(&[
+                                b"maildir ",
+                                path,
+                                b": a repeat: delivered before as new/",
+                                &name,
+                            ]);
+                        }
                     } else {
                         say(&[b"maildir ", path]);
                     }

@@ -1,11 +1,21 @@
-//! Maildir delivery (maildir(5)): write `tmp/<time>.<pid>.<host>` with Return-Path and
-//! Delivered-To in front of the message, fsync it, link it into `new/`, remove the tmp
-//! name. A reader only ever sees complete files in `new/`.
+//! Maildir delivery (maildir(5)): write a file in `tmp/` with Return-Path and Delivered-To
+//! in front of the message, fsync it, link it into `new/`, remove the tmp name. A reader
+//! only ever sees complete files in `new/`.
+//!
+//! A delivery from the queue (fd 0 is qmail-send's mess file) has a name that is the same
+//! every time qmail-send makes this delivery, and no other's: `<queued>.Q<inode>_<nsec>_
+//! <line hash>_<content hash>.<host>`, from the mess file's inode and modification time,
+//! a hash of the Delivered-To line and the .qmail line number, and a hash of the bytes
+//! written. After a crash qmail-send repeats a delivery whose success it never recorded;
+//! if that delivery did happen, the link into new/ finds its file there, and the repeat is
+//! reported, not delivered. The tmp/ name is the name's first part and the pid; tmp/ files
+//! of the same delivery whose process is gone are removed first.
+//! Any other message on fd 0 gets the classic `<time>.<pid>.<host>`.
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -101,10 +111,14 @@ fn create_tmp(dir: &Path, host: &[u8]) -> Result<(File, PathBuf, PathBuf), Fail>
     }
 }
 
-fn write_all(mut f: File, msg: &File, rpline: &[u8], dtline: &[u8]) -> Result<(), Fail> {
+/// Write the file; the FNV-1a hash of everything written.
+fn write_all(mut f: File, msg: &File, rpline: &[u8], dtline: &[u8]) -> Result<u64, Fail> {
+    let mut h = Fnv::default();
     let mut w = BufWriter::with_capacity(64 * 1024, &mut f);
     w.write_all(rpline).map_err(|_| Fail::Temp)?;
     w.write_all(dtline).map_err(|_| Fail::Temp)?;
+    h.feed(rpline);
+    h.feed(dtline);
     let mut buf = vec![0u8; 64 * 1024];
     let mut r = msg;
     loop {
@@ -114,33 +128,148 @@ fn write_all(mut f: File, msg: &File, rpline: &[u8], dtline: &[u8]) -> Result<()
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => return Err(Fail::Read),
         };
-        w.write_all(buf.get(..n).unwrap_or(&[]))
-            .map_err(|_| Fail::Temp)?;
+        let chunk = buf.get(..n).unwrap_or(&[]);
+        w.write_all(chunk).map_err(|_| Fail::Temp)?;
+        h.feed(chunk);
     }
     w.flush().map_err(|_| Fail::Temp)?;
     drop(w);
     f.sync_all().map_err(|_| Fail::Temp)?;
     // close(2) errors matter on NFS; File's drop would hide them.
-    nix::unistd::close(std::os::fd::IntoRawFd::into_raw_fd(f)).map_err(|_| Fail::Temp)
+    nix::unistd::close(std::os::fd::IntoRawFd::into_raw_fd(f)).map_err(|_| Fail::Temp)?;
+    Ok(h.0)
 }
 
-fn deliver_in(dir: &Path, msg: &File, rpline: &[u8], dtline: &[u8]) -> Result<(), Fail> {
+/// The first part of the name of a delivery from the queue: `<queued>.Q<inode>_<nsec>_
+/// <line hash>`, or None when fd 0 is not a file.
+pub fn delivery_name(msg: &File, dtline: &[u8], line: usize) -> Option<Vec<u8>> {
+    let m = msg.metadata().ok()?;
+    if !m.is_file() {
+        return None;
+    }
+    let mut h = Fnv::default();
+    h.feed(dtline);
+    h.feed(&line.to_le_bytes());
+    Some(format!("{}.Q{}_{}_{:016x}", m.mtime(), m.ino(), m.mtime_nsec(), h.0).into_bytes())
+}
+
+/// FNV-1a, 64 bits: a spread of the Delivered-To line, not a secret.
+struct Fnv(u64);
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+impl Fnv {
+    fn feed(&mut self, b: &[u8]) {
+        for &c in b {
+            self.0 = (self.0 ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Is `pid` a live process? One of another user's counts as alive; a zombie (killed,
+/// not yet reaped) does not.
+fn alive(pid: i32) -> bool {
+    if matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    ) {
+        return false;
+    }
+    // /proc/<pid>/stat: "pid (comm) S ...", the state after the last ')'
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .iter()
+        .rposition(|&b| b == b')')
+        .and_then(|i| stat.get(i.saturating_add(2)));
+    !matches!(state, Some(b'Z' | b'X'))
+}
+
+/// Remove what earlier attempts of this delivery left in tmp/ (`<name>,P<pid>` of a
+/// process that is gone), and every tmp/ file untouched for 36 hours.
+fn sweep_tmp(dir: &Path, name: &[u8]) {
+    let Ok(list) = std::fs::read_dir(dir.join("tmp")) else {
+        return;
+    };
+    let now = i64::try_from(now_secs()).unwrap_or(i64::MAX);
+    for e in list.flatten() {
+        let file = e.file_name();
+        let stale_pid = file
+            .as_bytes()
+            .strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix(b",P"))
+            .and_then(|p| std::str::from_utf8(p).ok()?.parse::<i32>().ok())
+            .is_some_and(|pid| pid != std::process::id() as i32 && !alive(pid));
+        let old = e
+            .metadata()
+            .is_ok_and(|m| now > m.atime().saturating_add(qmail_core::maildir::TMP_MAX_AGE));
+        if stale_pid || old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// What a Maildir delivery did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Delivered {
+    Now,
+    /// This delivery was made before (a repeat after a crash): `new/<name>` exists.
+    Before(Vec<u8>),
+}
+
+fn deliver_in(
+    dir: &Path,
+    msg: &File,
+    rpline: &[u8],
+    dtline: &[u8],
+    line: usize,
+) -> Result<Delivered, Fail> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
         Ok(_) => return Err(Fail::Chdir),
         Err(e) if is_temp(&e) => return Err(Fail::Temp),
         Err(_) => return Err(Fail::Chdir),
     }
-    let (f, tmp, new) = create_tmp(dir, &hostname())?;
-    let result = write_all(f, msg, rpline, dtline)
-        .and_then(|()| std::fs::hard_link(&tmp, &new).map_err(|_| Fail::Temp));
+    let host = hostname();
+    let Some(key) = delivery_name(msg, dtline, line) else {
+        let (f, tmp, new) = create_tmp(dir, &host)?;
+        let result = write_all(f, msg, rpline, dtline)
+            .and_then(|_| std::fs::hard_link(&tmp, &new).map_err(|_| Fail::Temp));
+        let _ = std::fs::remove_file(&tmp);
+        return result.map(|()| Delivered::Now);
+    };
+    let tmp_key = [&key[..], b".", &host].concat();
+    sweep_tmp(dir, &tmp_key);
+    let tmp_name = [&tmp_key[..], format!(",P{}", std::process::id()).as_bytes()].concat();
+    let tmp = dir.join("tmp").join(OsStr::from_bytes(&tmp_name));
+    let f = File::options()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&tmp)
+        .map_err(|_| Fail::Temp)?;
+    let result = write_all(f, msg, rpline, dtline).and_then(|sum| {
+        // the content's hash too: an inode reused within one tick of the clock makes
+        // another message, never the same bytes
+        let name = [&key[..], format!("_{sum:016x}.").as_bytes(), &host].concat();
+        let new = dir.join("new").join(OsStr::from_bytes(&name));
+        match std::fs::hard_link(&tmp, &new) {
+            Ok(()) => Ok(Delivered::Now),
+            // a repeat running beside the first attempt, which got there first
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Delivered::Before(name)),
+            Err(_) => Err(Fail::Temp),
+        }
+    });
     let _ = std::fs::remove_file(&tmp);
+    // again: an attempt that was dying a moment ago is surely gone now
+    sweep_tmp(dir, &tmp_key);
     result
 }
 
 /// Run `f` with a limit of `secs` seconds: when SIGALRM comes, qmail-local says
-/// TIMEOUT_TEXT and exits 111 at once, leaving the tmp file for the Maildir's readers to
-/// clean up (as notqmail's child does). A blocked write or fsync on a file system that
+/// TIMEOUT_TEXT and exits 111 at once, leaving the tmp file for the next attempt of this
+/// delivery (or the 36-hour sweep) to remove, as notqmail's child leaves it. A blocked write or fsync on a file system that
 /// lets signals through is interrupted; one that does not is ended when it returns.
 pub fn within<T>(secs: u32, f: impl FnOnce() -> T) -> T {
     let armed = sig::catch_exit_saying(Signal::SIGALRM, LocalExit::Temp.code(), TIMEOUT_TEXT);
@@ -153,9 +282,22 @@ pub fn within<T>(secs: u32, f: impl FnOnce() -> T) -> T {
     r
 }
 
-pub fn deliver(msg: &File, path: &[u8], rpline: &[u8], dtline: &[u8]) -> Result<(), Die> {
+/// Deliver to the Maildir `path`, the `line`th line of the .qmail file.
+pub fn deliver(
+    msg: &File,
+    path: &[u8],
+    rpline: &[u8],
+    dtline: &[u8],
+    line: usize,
+) -> Result<Delivered, Die> {
     within(TIMEOUT_SECS, || {
-        deliver_in(Path::new(OsStr::from_bytes(path)), msg, rpline, dtline)
+        deliver_in(
+            Path::new(OsStr::from_bytes(path)),
+            msg,
+            rpline,
+            dtline,
+            line,
+        )
     })
     .map_err(|f| match f {
         Fail::Chdir => Die::maildir_chdir(),

@@ -6,13 +6,21 @@ mod common;
 
 use common::{Home, MSG};
 
+/// `<time>.Q<inode>_<nsec>_<hash>_<hash>.<host>`: a delivery of a message file on fd 0.
 fn is_unique_name(n: &str) -> bool {
     let mut parts = n.splitn(3, '.');
     let t = parts.next().unwrap_or("");
-    let p = parts.next().unwrap_or("");
+    let q = parts.next().unwrap_or("");
+    let f: Vec<&str> = q.strip_prefix('Q').unwrap_or("").split('_').collect();
     !t.is_empty()
         && t.bytes().all(|b| b.is_ascii_digit())
-        && p.bytes().all(|b| b.is_ascii_digit())
+        && f.len() == 4
+        && f[..2]
+            .iter()
+            .all(|x| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+        && f[2..]
+            .iter()
+            .all(|x| x.len() == 16 && x.bytes().all(|b| b.is_ascii_hexdigit()))
         && parts.next().is_some()
 }
 
@@ -398,4 +406,88 @@ fn mbox_delivery_waits_for_the_lock() {
         (Some(0), &b"did 1+0+0\n"[..])
     );
     assert!(h.read("Mailbox").starts_with(b"From s@x "));
+}
+
+/// The same message file delivered twice to one Maildir by one recipient's line (what
+/// qmail-send does after a crash when the first delivery's success was never recorded):
+/// one copy, and the repeat is reported.
+#[test]
+fn a_repeated_maildir_delivery_is_reported_not_made() {
+    let h = Home::new();
+    h.maildir("Maildir");
+    let mpath = h.path("repeat.msg");
+    std::fs::write(&mpath, MSG).unwrap();
+    let run = |h: &Home| {
+        let mut c = h.command(
+            &[],
+            "qltest",
+            None,
+            "example.com",
+            "s@example.org",
+            "./Maildir/",
+            MSG,
+            &[],
+        );
+        c.stdin(std::fs::File::open(&mpath).unwrap());
+        let o = c.output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run(&h), (Some(0), "did 1+0+0\n".to_string()));
+    let first = h.maildir_messages("Maildir");
+    assert_eq!(first.len(), 1);
+    let (code, out) = run(&h);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with("maildir ./Maildir/: a repeat: delivered before as new/")
+            && out.ends_with("did 1+0+0\n"),
+        "{out}"
+    );
+    assert_eq!(h.maildir_messages("Maildir"), first);
+    // another message (other bytes) in the same file is a new delivery
+    std::fs::write(&mpath, format!("{MSG}more\n")).unwrap();
+    assert_eq!(run(&h), (Some(0), "did 1+0+0\n".to_string()));
+    assert_eq!(h.maildir_messages("Maildir").len(), 2);
+    assert!(std::fs::read_dir(h.path("Maildir/tmp"))
+        .unwrap()
+        .next()
+        .is_none());
+}
+
+/// tmp/ files an earlier attempt of the same delivery left (its process gone) are
+/// removed; another delivery's are not.
+#[test]
+fn a_dead_attempts_tmp_file_is_removed() {
+    let h = Home::new();
+    h.maildir("Maildir");
+    let mpath = h.path("attempt.msg");
+    std::fs::write(&mpath, MSG).unwrap();
+    let f = std::fs::File::open(&mpath).unwrap();
+    let key =
+        qmail_local::maildir::delivery_name(&f, b"Delivered-To: qltest@example.com\n", 0).unwrap();
+    let host = nix::unistd::gethostname().unwrap().into_string().unwrap();
+    let key = format!("{}.{host}", String::from_utf8(key).unwrap());
+    // pid 0x7ffffff0 does not exist; our own pid does
+    let dead = h.path(&format!("Maildir/tmp/{key},P2147483632"));
+    let other = h.path("Maildir/tmp/1700000000.99.elsewhere");
+    std::fs::write(&dead, "half").unwrap();
+    std::fs::write(&other, "x").unwrap();
+    let mut c = h.command(
+        &[],
+        "qltest",
+        None,
+        "example.com",
+        "s@example.org",
+        "./Maildir/",
+        MSG,
+        &[],
+    );
+    c.stdin(f);
+    assert_eq!(c.output().unwrap().status.code(), Some(0));
+    assert!(!std::path::Path::new(&dead).exists());
+    assert!(std::path::Path::new(&other).exists());
+    std::fs::remove_file(&other).unwrap();
+    assert_eq!(h.maildir_messages("Maildir").len(), 1);
 }
