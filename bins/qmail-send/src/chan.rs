@@ -1,7 +1,7 @@
 //! The two delivery channels and the names of their queue files.
 use qmail_core::queue::Dir;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Channel {
     Local = 0,
     Remote = 1,

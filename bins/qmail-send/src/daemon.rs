@@ -6,6 +6,7 @@ use nix::sys::signal::{SigSet, Signal};
 
 use crate::chan::{Channel, PerChannel, CHANNELS};
 use crate::cleanup::CleanupPhase;
+use crate::inflight::{self, Inflight};
 use crate::pass::PassPhase;
 use crate::sched::{Action, Timestamp};
 use crate::shared::Shared;
@@ -46,20 +47,28 @@ pub struct Daemon {
     todo: TodoPhase,
     pass: PassPhase,
     cleanup: CleanupPhase,
+    inflight: Inflight,
 }
 
 impl Daemon {
     /// Log the status line and put every preprocessed message back on the queues.
     pub fn new(sh: Shared, spawns: Spawns, n: Timestamp) -> Daemon {
+        let (inflight, left) = Inflight::open();
         let mut d = Daemon {
             sh,
             spawns,
             todo: TodoPhase::new(n),
             pass: PassPhase::default(),
             cleanup: CleanupPhase::new(n),
+            inflight,
         };
         let status = d.sh.sched.status();
         d.sh.log(&status);
+        for (chan, msg, offset) in left {
+            if let Some(recip) = inflight::still_todo(chan, msg, offset) {
+                d.sh.log(&log::maybe_repeat(msg, chan, &recip));
+            }
+        }
         requeue::pqstart(&mut d.sh);
         d
     }
@@ -214,6 +223,14 @@ impl Daemon {
             }
             Action::OpenPass { chan, msg } => self.pass.open(&mut self.sh, chan, msg, n),
             Action::ReadRecord { chan } => self.pass.read(&mut self.sh, chan, n),
+            Action::Began { chan, msg, offset } => {
+                self.inflight.began(chan, msg, offset);
+                Vec::new()
+            }
+            Action::Ended { chan, msg, offset } => {
+                self.inflight.ended(chan, msg, offset);
+                Vec::new()
+            }
             Action::ClosePass { chan } => {
                 self.pass.close(chan);
                 Vec::new()

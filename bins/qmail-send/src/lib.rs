@@ -9,6 +9,7 @@ pub mod comm;
 pub mod controls;
 mod daemon;
 mod done;
+mod inflight;
 pub mod log;
 mod pass;
 mod queue;

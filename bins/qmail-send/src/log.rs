@@ -104,6 +104,15 @@ pub fn warning(text: &str) -> Vec<u8> {
     format!("warning: {text}\n").into_bytes()
 }
 
+/// A delivery that was under way when qmail-send died: the next one may be a repeat.
+pub fn maybe_repeat(id: u64, chan: Channel, recip: &[u8]) -> Vec<u8> {
+    line(&[
+        format!("warning: msg {id}: {} delivery to ", chan.name()).as_bytes(),
+        &logsafe(recip),
+        b" was under way when qmail-send stopped; the next may be a repeat",
+    ])
+}
+
 /// `warning: WHAT FN[TAIL]` for the file warnings (`unable to stat `, `; will try again later`).
 pub fn warn_fn(what: &str, fname: &str, tail: &str) -> Vec<u8> {
     format!("warning: {what}{fname}{tail}\n").into_bytes()

@@ -41,6 +41,19 @@ pub enum Action {
         chan: Channel,
         bytes: Vec<u8>,
     },
+    /// A delivery of the record at `offset` of `msg`'s channel file has started: note it
+    /// where a qmail-send started after a crash finds it.
+    Began {
+        chan: Channel,
+        msg: MsgId,
+        offset: u64,
+    },
+    /// That delivery has reported (whatever the outcome).
+    Ended {
+        chan: Channel,
+        msg: MsgId,
+        offset: u64,
+    },
     /// Append a failure paragraph to bounce/<msg> (before the recipient is marked done).
     AddBounce {
         msg: MsgId,

@@ -169,6 +169,13 @@ pub fn hier() -> Vec<Entry> {
         owner: Owner::Qmails,
         mode: 0o600,
     });
+    // qmail-send's note of the deliveries under way (a repeat after a crash is logged)
+    v.push(Entry::Zero {
+        path: "queue/lock/inflight",
+        len: 0,
+        owner: Owner::Qmails,
+        mode: 0o600,
+    });
     // world-writable so that any qmail-queue can wake qmail-send
     v.push(Entry::Fifo {
         path: "queue/lock/trigger",

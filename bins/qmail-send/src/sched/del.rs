@@ -27,6 +27,11 @@ impl Sched {
         let delid = self.next_delid;
         self.next_delid = self.next_delid.saturating_add(1);
         let bytes = verp::command(slot, job.id, &job.sender, &recip);
+        acts.push(Action::Began {
+            chan,
+            msg: job.id,
+            offset: mpos,
+        });
         acts.push(Action::Command { chan, bytes });
         acts.push(Action::Log(log::starting(delid, job.id, chan, &recip)));
         if let Some(d) = self.dels[c].get_mut(slot) {
@@ -110,6 +115,12 @@ impl Sched {
             }
             _ => acts.push(Action::Log(log::mangled(del.delid))),
         }
+        // after MarkDone: a crash in between still finds the delivery under way
+        acts.push(Action::Ended {
+            chan,
+            msg: job.id,
+            offset: del.mpos,
+        });
         self.job_close(del.job, &mut acts);
         self.used[c] = self.used[c].saturating_sub(1);
         acts.push(Action::Log(self.status()));

@@ -13,10 +13,38 @@ fn logs(acts: &[Action]) -> Vec<String> {
         .collect()
 }
 
+/// The actions but the log lines and the notes of deliveries under way.
 fn no_logs(acts: Vec<Action>) -> Vec<Action> {
     acts.into_iter()
-        .filter(|a| !matches!(a, Action::Log(_)))
+        .filter(|a| {
+            !matches!(
+                a,
+                Action::Log(_) | Action::Began { .. } | Action::Ended { .. }
+            )
+        })
         .collect()
+}
+
+/// Every delivery is noted when it starts and when it reports, whatever the outcome.
+#[test]
+fn deliveries_under_way_are_noted() {
+    let now = 1_000_000;
+    let mut s = Sched::new(PerChannel::new(10, 20), 604800);
+    s.insert(Remote, 9, now);
+    open(&mut s, Remote, 9, b"s@x", now, now);
+    let acts = read(&mut s, Remote, Record::Todo(b"u@y".to_vec()), now);
+    assert!(acts.contains(&Action::Began {
+        chan: Remote,
+        msg: 9,
+        offset: 0
+    }));
+    s.command_sent(Remote);
+    let acts = s.on_report(Remote, &report(0, b'Z', b"later\n"));
+    assert!(acts.contains(&Action::Ended {
+        chan: Remote,
+        msg: 9,
+        offset: 0
+    }));
 }
 
 /// Open the due pass on `chan` for `msg` with the given birth.
