@@ -268,9 +268,10 @@ fn deliver_in(
 }
 
 /// Run `f` with a limit of `secs` seconds: when SIGALRM comes, qmail-local says
-/// TIMEOUT_TEXT and exits 111 at once, leaving the tmp file for the next attempt of this
-/// delivery (or the 36-hour sweep) to remove, as notqmail's child leaves it. A blocked write or fsync on a file system that
-/// lets signals through is interrupted; one that does not is ended when it returns.
+/// TIMEOUT_TEXT and exits 111 at once, leaving the tmp file (as notqmail's child does) for
+/// the next attempt of this delivery or the 36-hour sweep to remove. A blocked write or
+/// fsync on a file system that lets signals through is interrupted; one that does not is
+/// ended when it returns.
 pub fn within<T>(secs: u32, f: impl FnOnce() -> T) -> T {
     let armed = sig::catch_exit_saying(Signal::SIGALRM, LocalExit::Temp.code(), TIMEOUT_TEXT);
     if armed.is_ok() {
