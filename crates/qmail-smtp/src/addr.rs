@@ -78,6 +78,33 @@ pub fn addrparse(arg: &[u8], liphost: Option<&LocalIpHost>) -> Option<Vec<u8>> {
     Some(addr)
 }
 
+/// The `SIZE=n` parameter of a MAIL argument (RFC 1870), if any: looked for among the
+/// words after the address (after the last `>`, or after the bracketless address). A
+/// number too big for u64 counts as u64::MAX; a malformed value as absent.
+pub fn size_param(arg: &[u8]) -> Option<u64> {
+    let params = match memchr::memrchr(b'>', arg) {
+        Some(i) => arg.get(i.checked_add(1)?..)?,
+        None => {
+            let after = match memchr::memchr(b':', arg) {
+                Some(i) => arg.get(i.checked_add(1)?..)?,
+                None => arg,
+            };
+            let skip = after.iter().take_while(|&&b| b == b' ').count();
+            let after = after.get(skip..)?;
+            after.get(memchr::memchr(b' ', after)?..)?
+        }
+    };
+    params.split(|&b| b == b' ').find_map(|w| {
+        let (k, v) = w.split_at_checked(5)?;
+        if !k.eq_ignore_ascii_case(b"SIZE=") || v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        Some(v.iter().fold(0u64, |n, &d| {
+            n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+        }))
+    })
+}
+
 /// `user@[a.b.c.d]` naming one of our addresses becomes `user@<localiphost>`.
 fn localiphost(addr: &mut Vec<u8>, l: &LocalIpHost) {
     let Some(at) = memchr::memrchr(b'@', addr) else {
@@ -124,6 +151,22 @@ mod tests {
             a("TO:<a@b> NOTIFY=NEVER ORCPT=rfc822;x@y").as_deref(),
             Some("a@b")
         );
+    }
+
+    #[test]
+    fn size_parameter() {
+        assert_eq!(size_param(b"FROM:<a@b> SIZE=1000"), Some(1000));
+        assert_eq!(size_param(b"FROM:<a@b> BODY=8BITMIME size=7"), Some(7));
+        assert_eq!(size_param(b"FROM:a@b SIZE=12"), Some(12));
+        assert_eq!(size_param(b"FROM:<a@b>"), None);
+        assert_eq!(size_param(b"FROM:<\"SIZE=9\"@b>"), None);
+        assert_eq!(size_param(b"FROM:<a@b> SIZE=x"), None);
+        assert_eq!(size_param(b"FROM:<a@b> SIZE="), None);
+        assert_eq!(
+            size_param(b"FROM:<a@b> SIZE=99999999999999999999999"),
+            Some(u64::MAX)
+        );
+        assert_eq!(size_param(b"FROM:SIZE=5"), None);
     }
 
     #[test]

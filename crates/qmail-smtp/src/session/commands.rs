@@ -24,6 +24,15 @@ impl Session {
                 if self.auth_offered() {
                     ext.push(crate::auth::MECHANISMS);
                 }
+                // Bare qmail-smtpd answers EHLO byte for byte as qmail does; once the
+                // list is extended (qmail-tlsd or AUTH), SIZE (RFC 1870) joins it.
+                let size = match self.cfg.databytes {
+                    0 => b"SIZE".to_vec(),
+                    n => format!("SIZE {n}").into_bytes(),
+                };
+                if self.cfg.starttls || self.tls.is_some() || self.cfg.auth {
+                    ext.push(&size);
+                }
                 reply::ehlo(&self.cfg.greeting, &ext)
             }
             Verb::Mail => self.mail(cmd.arg),
@@ -97,6 +106,12 @@ impl Session {
         let Some(addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
             return reply::SYNTAX.to_vec();
         };
+        // RFC 1870: a declared size over databytes is refused now, not after the data.
+        if let Some(size) = crate::addr::size_param(arg) {
+            if self.cfg.databytes > 0 && size > self.cfg.databytes {
+                return reply::SIZE.to_vec();
+            }
+        }
         self.barf = self.cfg.badmailfrom.matches(&addr);
         self.seen_mail = true;
         self.recipients.clear();

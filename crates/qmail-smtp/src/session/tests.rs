@@ -650,8 +650,8 @@ fn starttls_offered_only_behind_the_engine_and_only_once() {
     assert_eq!(
         replies(&t),
         format!(
-            "{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 STARTTLS\r\n\
-             250-cmp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n\
+            "{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-STARTTLS\r\n250 SIZE\r\n\
+             250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE\r\n\
              503 TLS already active (#5.5.1)\r\n221 cmp.example\r\n"
         )
     );
@@ -731,7 +731,7 @@ fn implicit_tls_offers_no_starttls() {
     let t = drive(cfg, &[b"EHLO x\r\nSTARTTLS\r\n"], true);
     assert_eq!(
         replies(&t),
-        format!("{GREET}250-cmp.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n503 TLS already active (#5.5.1)\r\n")
+        format!("{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE\r\n503 TLS already active (#5.5.1)\r\n")
     );
 }
 
@@ -754,11 +754,11 @@ fn auth_offered_only_inside_tls() {
     );
     let r = replies(&t);
     assert!(
-        r.contains("250 STARTTLS\r\n538 encryption required for requested authentication mechanism (#5.7.11)\r\n"),
+        r.contains("250-STARTTLS\r\n250 SIZE\r\n538 encryption required for requested authentication mechanism (#5.7.11)\r\n"),
         "{r}"
     );
     assert!(
-        r.ends_with("250-8BITMIME\r\n250 AUTH LOGIN PLAIN\r\n"),
+        r.ends_with("250-8BITMIME\r\n250-AUTH LOGIN PLAIN\r\n250 SIZE\r\n"),
         "{r}"
     );
     // Without a checkpassword program AUTH stays unknown, as in qmail.
@@ -843,4 +843,37 @@ fn submission_requires_auth_before_mail() {
         true,
     );
     assert!(replies(&t).ends_with("235 ok, go ahead (#2.0.0)\r\n250 ok\r\n"));
+}
+
+#[test]
+fn size_declared_at_mail() {
+    let cfg = || Config {
+        databytes: 100,
+        ..crate::fuzzing::tls_config()
+    };
+    let t = drive(
+        cfg(),
+        &[b"EHLO x\r\nMAIL FROM:<a@b> SIZE=101\r\nMAIL FROM:<a@b> SIZE=100\r\n"],
+        true,
+    );
+    assert!(
+        replies(&t).ends_with(
+            "250-STARTTLS\r\n250 SIZE 100\r\n\
+             552 sorry, that message size exceeds my databytes limit (#5.3.4)\r\n250 ok\r\n"
+        ),
+        "{}",
+        replies(&t)
+    );
+    // Bare qmail-smtpd: SIZE= is honoured, EHLO stays qmail's.
+    let t = drive(
+        Config {
+            databytes: 100,
+            ..test_config()
+        },
+        &[b"EHLO x\r\nMAIL FROM:<a@b> SIZE=101\r\n"],
+        true,
+    );
+    assert!(replies(&t).ends_with(
+        "250-PIPELINING\r\n250 8BITMIME\r\n552 sorry, that message size exceeds my databytes limit (#5.3.4)\r\n"
+    ));
 }
