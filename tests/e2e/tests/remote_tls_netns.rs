@@ -364,6 +364,15 @@ impl World {
         )
         .unwrap();
         // One smtpd per address, each with its own TLS level.
+        // A package installed with "No configuration" may lack these: the shipped copies.
+        for (file, dist) in [
+            ("master.cf", "/usr/share/postfix/master.cf.dist"),
+            ("dynamicmaps.cf", "/usr/share/postfix/dynamicmaps.cf"),
+        ] {
+            if !pf.join("etc").join(file).exists() {
+                fs::copy(dist, pf.join("etc").join(file)).unwrap();
+            }
+        }
         let master = fs::read_to_string(pf.join("etc/master.cf")).unwrap();
         let mut out = String::new();
         for line in master.lines() {
