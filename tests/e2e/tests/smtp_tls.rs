@@ -692,3 +692,87 @@ fn qmail_checkpw_checks_system_accounts_for_smtp_auth() {
         "{log}"
     );
 }
+
+/// Peak resident memory (VmHWM, KiB) of each running process named `name` whose parent
+/// is the tcpserver listening on `port` (other tests run engines of their own meanwhile).
+fn peaks(name: &str, port: u16) -> Vec<u64> {
+    let port = format!("\0{port}\0");
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let dir = e.path();
+        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
+            continue;
+        };
+        if comm.trim() != name {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(dir.join("status")) else {
+            continue;
+        };
+        let ppid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .map(|p| p.trim().to_string())
+            .unwrap_or_default();
+        let parent = std::fs::read(format!("/proc/{ppid}/cmdline")).unwrap_or_default();
+        if !String::from_utf8_lossy(&parent).contains(&port) {
+            continue;
+        }
+        {
+            if let Some(l) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+                let kb: u64 = l.split_whitespace().nth(1).unwrap().parse().unwrap();
+                v.push(kb);
+            }
+        }
+    }
+    v
+}
+
+/// A flood of clients that start TLS and never finish, or send garbage: tcpserver's -c
+/// bounds the engines, each stays small (about 4 MiB peak here), and all are gone once
+/// the clients leave.
+#[test]
+fn a_handshake_flood_is_bounded() {
+    let (sb, _send) = system();
+    certificate(&sb, false);
+    sb.control("timeoutsmtpd", &["5"]);
+    let d = server(&sb, "", "");
+    let mut conns = Vec::new();
+    for i in 0..40 {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", d.port)) else {
+            continue;
+        };
+        if i % 2 == 0 {
+            let _ = s.write_all(b"EHLO x\r\nSTARTTLS\r\n");
+        } else {
+            // A ClientHello-looking record header, then junk.
+            let _ = s.write_all(&[0x16, 0x03, 0x01, 0x40, 0x00]);
+            let _ = s.write_all(&[0x41; 4096]);
+        }
+        conns.push(s);
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let now = peaks("qmail-tlsd", d.port);
+    assert!(
+        !now.is_empty() && now.len() <= 5,
+        "{} engines for -c 5",
+        now.len()
+    );
+    for kb in &now {
+        assert!(*kb < 16 * 1024, "an engine peaked at {kb} KiB");
+    }
+    assert!(
+        d.daemon.log_text().contains("status: 5/5"),
+        "{}",
+        d.daemon.log_text()
+    );
+    // The clients give up; the engines still waiting (and those tcpserver accepts from
+    // its backlog afterwards) end by themselves. Nothing was queued.
+    drop(conns);
+    assert!(
+        wait_for(40, || peaks("qmail-tlsd", d.port).is_empty()),
+        "engines left: {:?}",
+        peaks("qmail-tlsd", d.port)
+    );
+    assert!(sb.mess_files().is_empty());
+}
