@@ -187,4 +187,26 @@ mod tests {
             Err(ParseError::Bad(Text0Error::TooLong))
         );
     }
+
+    proptest::proptest! {
+        /// An envelope built from addresses parses back to them exactly when no address
+        /// holds a NUL, CR or LF; with a CR or LF (and no NUL) it is a format error.
+        #[test]
+        fn line_breaks_never_parse(
+            sender in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            rcpts in proptest::collection::vec(
+                proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0..4),
+        ) {
+            let r: Vec<&[u8]> = rcpts.iter().map(Vec::as_slice).collect();
+            let all = std::iter::once(&sender[..]).chain(r.iter().copied());
+            let nul = all.clone().any(|a| a.contains(&0));
+            let brk = all.clone().any(|a| a.contains(&b'\r') || a.contains(&b'\n'));
+            let got = parse(&build(&sender, &r));
+            if !nul && !brk {
+                proptest::prop_assert_eq!(got, Ok((sender.clone(), rcpts.clone())));
+            } else if !nul {
+                proptest::prop_assert_eq!(got, Err(ParseError::Bad(Text0Error::Format)));
+            }
+        }
+    }
 }

@@ -216,6 +216,26 @@ pub fn fuzz_command(data: &[u8]) {
     );
 }
 
+/// MAIL/RCPT argument target: addrparse never panics, and what it accepts fits in
+/// ADDR_MAX and holds no CR (no line break may reach a header or the wire).
+pub fn fuzz_address(data: &[u8]) {
+    use crate::addr::{addrparse, LocalIpHost, ADDR_MAX};
+    let l = LocalIpHost {
+        name: b"cmp.example".to_vec(),
+        ips: vec![qmail_net::ip::Ip4([127, 0, 0, 1])],
+    };
+    for liphost in [None, Some(&l)] {
+        if let Some(a) = addrparse(data, liphost) {
+            assert!(a.len() <= ADDR_MAX, "{} bytes", a.len());
+            assert!(!a.contains(&b'\r'), "CR in {a:?}");
+            assert!(
+                !a.contains(&b'\n') || data.contains(&b'\n'),
+                "LF from nowhere"
+            );
+        }
+    }
+}
+
 /// What a correct client sends for message `m`: LF → CR LF, leading dots doubled, end
 /// marker.
 pub fn stuff(m: &[u8]) -> Vec<u8> {
@@ -267,6 +287,8 @@ mod tests {
         fuzz_command(
             b"HELO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@cmp.example>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n",
         );
+        fuzz_address(b"TO:<a\r@b>");
+        fuzz_address(b"FROM:<\"x y\"@[127.0.0.1]> SIZE=1");
         fuzz_data(b"");
         fuzz_data(b".\r\n..\n\r\r.\rx");
     }

@@ -628,6 +628,11 @@ proptest::proptest! {
     }
 
     #[test]
+    fn arbitrary_address(data in proptest::collection::vec(proptest::num::u8::ANY, 0..1200)) {
+        crate::fuzzing::fuzz_address(&data);
+    }
+
+    #[test]
     fn arbitrary_data(data in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
         crate::fuzzing::fuzz_data(&data);
     }
