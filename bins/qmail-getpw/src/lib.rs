@@ -19,8 +19,8 @@ use nix::unistd::User;
 use qmail_core::auto;
 use qmail_core::exit::{errno_is_temp, Qlx};
 
-/// Account names of this length or longer are never tried (qmail's username buffer).
-pub const NAME_MAX: usize = 32;
+use qmail_core::users::account_prefixes;
+pub use qmail_core::users::NAME_MAX;
 
 /// What passwd says about an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,22 +65,6 @@ pub trait Passwd {
     fn owner(&self, path: &[u8]) -> io::Result<u32>;
 }
 
-/// The break character (conf-break).
-fn break_char() -> u8 {
-    auto::BREAK.as_bytes().first().copied().unwrap_or(b'-')
-}
-
-/// Candidate prefix lengths: the whole address, then up to each break character from
-/// the right.
-fn prefixes(local: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    let brk = break_char();
-    std::iter::once(local.len()).chain(
-        (0..local.len())
-            .rev()
-            .filter(move |&i| local.get(i) == Some(&brk)),
-    )
-}
-
 /// getpwnam_r's answer: Ok(None) only for "no such user" (no entry, or ENOENT/ESRCH,
 /// which some NSS modules give for it). Any other error (an unreadable passwd file, a
 /// directory server that does not answer, ETXTBSY…) is a temporary failure: the mail
@@ -108,10 +92,7 @@ fn check(db: &impl Passwd, name: &[u8]) -> Result<Option<Pw>, Qlx> {
 }
 
 pub fn getpw(db: &impl Passwd, local: &[u8]) -> Result<Nughde, Qlx> {
-    for len in prefixes(local) {
-        if len >= NAME_MAX {
-            continue;
-        }
+    for len in account_prefixes(local) {
         let name = local.get(..len).unwrap_or(b"").to_ascii_lowercase();
         if let Some(pw) = check(db, &name)? {
             let ext = local.get(len.saturating_add(1)..).unwrap_or(b"").to_vec();

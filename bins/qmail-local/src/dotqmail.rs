@@ -1,5 +1,6 @@
 //! `.qmail` files: the line parser (pure, fuzzed) and the order in which qmail-local looks
-//! for a file for an extension address (dot-qmail(5)).
+//! for a file for an extension address (dot-qmail(5); the order itself
+//! lives in qmail-core, shared with qmail-smtpd's recipient check).
 
 /// One line of a `.qmail` file (or of the default delivery).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,55 +63,7 @@ pub fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
     body.split(|&b| b == b'\n').filter(move |_| !empty)
 }
 
-/// `ext` lowercased with `.` turned into `:`, so an address cannot name a file outside the
-/// `.qmail-` namespace through dots.
-pub fn safe_ext(ext: &[u8]) -> Vec<u8> {
-    ext.iter()
-        .map(|&b| {
-            if b == b'.' {
-                b':'
-            } else {
-                b.to_ascii_lowercase()
-            }
-        })
-        .collect()
-}
-
-/// A file name qmail-local tries, and what `$DEFAULT` is if that file is used.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub name: Vec<u8>,
-    pub default: Option<Vec<u8>>,
-}
-
-const DEFAULT: &[u8] = b"default";
-
-/// The files to try, in order, for `dash` and `ext`.
-pub fn candidates(dash: &[u8], ext: &[u8]) -> Vec<Candidate> {
-    let safe = safe_ext(ext);
-    let name = |part: &[u8], tail: &[u8]| [b".qmail", dash, part, tail].concat();
-    let mut out = Vec::new();
-    // An exact name that itself ends in "default" still sets $DEFAULT to that word.
-    let exact_default = safe.ends_with(DEFAULT).then(|| {
-        ext.get(ext.len().saturating_sub(DEFAULT.len())..)
-            .unwrap_or(b"")
-            .to_vec()
-    });
-    out.push(Candidate {
-        name: name(&safe, b""),
-        default: exact_default,
-    });
-    for i in (0..=safe.len()).rev() {
-        let boundary = i == 0 || safe.get(i.wrapping_sub(1)) == Some(&b'-');
-        if boundary {
-            out.push(Candidate {
-                name: name(safe.get(..i).unwrap_or(b""), DEFAULT),
-                default: Some(ext.get(i..).unwrap_or(b"").to_vec()),
-            });
-        }
-    }
-    out
-}
+pub use qmail_core::dotqmail::{candidates, safe_ext, Candidate};
 
 #[cfg(test)]
 mod tests {

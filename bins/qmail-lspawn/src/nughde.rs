@@ -14,46 +14,11 @@ use qmail_core::exit::Qlx;
 /// qmail-getpw's answer is six short fields; more than this is refused.
 const GETPW_MAX: usize = 64 * 1024;
 
-#[derive(Debug, PartialEq, Eq)]
-pub struct User {
-    pub user: Vec<u8>,
-    pub uid: u32,
-    pub gid: u32,
-    pub home: Vec<u8>,
-    pub dash: Vec<u8>,
-    pub ext: Vec<u8>,
-}
+pub use qmail_core::users::User;
 
 /// The six NUL-terminated fields `user uid gid home dash ext`.
 pub fn parse(data: &[u8]) -> Result<User, u8> {
-    let mut f = data.split(|&b| b == 0);
-    let mut field = || f.next().map(<[u8]>::to_vec);
-    let (Some(user), Some(uid), Some(gid), Some(home), Some(dash), Some(ext)) =
-        (field(), field(), field(), field(), field(), field())
-    else {
-        return Err(Qlx::Usage.code());
-    };
-    // Six terminators: the split yields a seventh (possibly empty) piece.
-    if data.iter().filter(|&&b| b == 0).count() < 6 {
-        return Err(Qlx::Usage.code());
-    }
-    Ok(User {
-        user,
-        uid: scan(&uid),
-        gid: scan(&gid),
-        home,
-        dash,
-        ext,
-    })
-}
-
-/// Leading decimal digits, like scan_ulong (an empty field is 0).
-fn scan(s: &[u8]) -> u32 {
-    let mut n: u32 = 0;
-    for &b in s.iter().take_while(|b| b.is_ascii_digit()) {
-        n = n.saturating_mul(10).saturating_add(u32::from(b - b'0'));
-    }
-    n
+    qmail_core::users::parse(data).ok_or(Qlx::Usage.code())
 }
 
 /// users/cdb lookup; Ok(None) = no cdb or no match.
@@ -63,29 +28,7 @@ pub fn from_cdb(cdb_path: &Path, local: &[u8]) -> Result<Option<Vec<u8>>, u8> {
         Err(e) if is_noent(&e) => return Ok(None),
         Err(_) => return Err(Qlx::Cdb.code()),
     };
-    let cdb_err = |_| Qlx::Cdb.code();
-    let wildchars = cdb.find(b"").map_err(cdb_err)?.ok_or(Qlx::Cdb.code())?;
-    let mut lower = Vec::with_capacity(local.len().saturating_add(2));
-    lower.push(b'!');
-    lower.extend(local.iter().map(u8::to_ascii_lowercase));
-    lower.push(0);
-    let mut i = lower.len();
-    let mut wild = false;
-    while i > 0 {
-        let last = lower.get(i.wrapping_sub(1)).copied().unwrap_or(0);
-        if !wild || i == 1 || wildchars.contains(&last) {
-            if let Some(mut data) = cdb.find(lower.get(..i).unwrap_or(&[])).map_err(cdb_err)? {
-                if wild {
-                    data.extend_from_slice(local.get(i - 1..).unwrap_or(&[]));
-                }
-                data.push(0);
-                return Ok(Some(data));
-            }
-        }
-        i -= 1;
-        wild = true;
-    }
-    Ok(None)
+    qmail_core::users::lookup(&cdb, local).map_err(|_| Qlx::Cdb.code())
 }
 
 fn is_noent(e: &qmail_core::cdb::CdbError) -> bool {

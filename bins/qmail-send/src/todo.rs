@@ -158,6 +158,7 @@ fn todo_one(sh: &mut Shared, id: u64) {
             }
             TodoRec::To(t) => {
                 let (c, addr) = sh.ctl.rewrite.rewrite(t);
+                let c = crate::rewrite::channel(c);
                 records::encode_chan(&addr, chanbuf[c].get_or_insert_with(Vec::new));
             }
         }

@@ -20,7 +20,7 @@ mod make;
 mod read;
 
 pub use make::CdbMake;
-pub use read::{Cdb, FindAll};
+pub use read::{Cdb, FindAll, Record};
 
 /// Size of the header: 256 tables × (pos, len) × 4 bytes.
 pub const HEADER_LEN: u32 = 2048;

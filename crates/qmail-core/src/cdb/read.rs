@@ -105,6 +105,44 @@ impl Cdb {
     }
 }
 
+/// A key and its data.
+pub type Record = (Vec<u8>, Vec<u8>);
+
+impl Cdb {
+    /// Every record, in file order (cdbdump's walk): from the header to the first hash
+    /// table. Each record is checked against that end.
+    pub fn records(&self) -> Result<Vec<Record>, CdbError> {
+        let end = self
+            .header
+            .chunks_exact(8)
+            .filter_map(|c| <[u8; 8]>::try_from(c).ok())
+            .map(|b| u64::from(pair(b).0))
+            .min()
+            .unwrap_or(u64::from(HEADER_LEN));
+        if end > self.size || end < u64::from(HEADER_LEN) {
+            return Err(self.format());
+        }
+        let mut out = Vec::new();
+        let mut pos = u64::from(HEADER_LEN);
+        while pos < end {
+            let (klen, dlen) = self.read_pair(pos)?;
+            let kpos = pos.checked_add(8).ok_or_else(|| self.format())?;
+            let dpos = kpos
+                .checked_add(u64::from(klen))
+                .ok_or_else(|| self.format())?;
+            let next = dpos
+                .checked_add(u64::from(dlen))
+                .ok_or_else(|| self.format())?;
+            if next > end {
+                return Err(self.format());
+            }
+            out.push((self.read(kpos, klen)?, self.read(dpos, dlen)?));
+            pos = next;
+        }
+        Ok(out)
+    }
+}
+
 /// Where a lookup is in its hash table.
 #[derive(Debug)]
 struct Probe {

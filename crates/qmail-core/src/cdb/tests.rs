@@ -165,3 +165,20 @@ fn writer_ignores_file_cursor_and_old_contents() {
         Some(&b"b"[..])
     );
 }
+
+#[test]
+fn records_in_file_order() {
+    let (_d, p) = build(&[(b"a", b"1"), (b"", b"-"), (b"a", b"2")]);
+    let c = Cdb::open(&p).unwrap();
+    let r = c.records().unwrap();
+    assert_eq!(
+        r,
+        vec![
+            (b"a".to_vec(), b"1".to_vec()),
+            (b"".to_vec(), b"-".to_vec()),
+            (b"a".to_vec(), b"2".to_vec())
+        ]
+    );
+    let (_d, p) = build(&[]);
+    assert!(Cdb::open(&p).unwrap().records().unwrap().is_empty());
+}
