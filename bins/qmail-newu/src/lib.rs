@@ -26,6 +26,8 @@ pub enum NewuError {
     OpenTmp(io::Error),
     WriteTmp(io::Error),
     Move(io::Error),
+    /// control/rcptcheck is on and bin/qmail-newrcpt failed (it said why).
+    NewRcpt,
 }
 
 use qmail_core::errstr::errstr;
@@ -40,6 +42,7 @@ pub fn report(e: &NewuError) -> u8 {
         NewuError::OpenTmp(e) => format!("unable to open users/cdb.tmp: {}", errstr(e)),
         NewuError::WriteTmp(e) => format!("unable to write users/cdb.tmp: {}", errstr(e)),
         NewuError::Move(e) => format!("unable to move users/cdb.tmp to users/cdb: {}", errstr(e)),
+        NewuError::NewRcpt => "users/cdb is new but qmail-newrcpt failed".to_string(),
     };
     let _ = writeln!(io::stderr().lock(), "qmail-newu: fatal: {text}");
     111
@@ -83,5 +86,19 @@ pub fn newu_in(qmail_home: &Path) -> Result<(), NewuError> {
 
 pub fn run() -> Result<(), NewuError> {
     umask(Mode::from_bits_truncate(0o033));
-    newu_in(Path::new(auto::QMAIL))
+    newu_in(Path::new(auto::QMAIL))?;
+    newrcpt()
+}
+
+/// With control/rcptcheck on, users/rcpt.cdb must follow users/cdb: run
+/// bin/qmail-newrcpt (in the qmail home, where newu_in left us).
+fn newrcpt() -> Result<(), NewuError> {
+    let on = qmail_core::control::readint("control/rcptcheck", 0).unwrap_or(1);
+    if on == 0 {
+        return Ok(());
+    }
+    match std::process::Command::new("bin/qmail-newrcpt").status() {
+        Ok(s) if s.success() => Ok(()),
+        _ => Err(NewuError::NewRcpt),
+    }
 }

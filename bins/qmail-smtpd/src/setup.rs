@@ -35,6 +35,7 @@ pub fn load() -> Result<(Config, u64), StartError> {
             .unwrap_or_default(),
     );
     let databytes = load::databytes().map_err(|_| StartError::Control)?;
+    let rcptcheck = load::rcptcheck(&me).map_err(|_| StartError::Control)?;
     let peer = peer_from_env();
     let ips = qmail_net::ipme::ipme().map_err(|_| StartError::Ipme)?;
     let cfg = Config {
@@ -50,6 +51,7 @@ pub fn load() -> Result<(Config, u64), StartError> {
         auth: false,
         auth_clear: std::env::var_os("SMTPAUTHCLEAR").is_some(),
         submission: std::env::var_os("SUBMISSION").is_some(),
+        rcptcheck,
     };
     Ok((cfg, timeout))
 }

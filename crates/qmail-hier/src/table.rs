@@ -52,6 +52,7 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("qmail-start", Owner::Root, 0o700),
     ("qmail-newu", Owner::Root, 0o700),
     ("qmail-newmrh", Owner::Root, 0o700),
+    ("qmail-newrcpt", Owner::Root, 0o700),
     ("qmail-setup", Owner::Root, 0o700),
     ("config-fast", Owner::Root, 0o700),
     // daemons and helpers nobody needs to read

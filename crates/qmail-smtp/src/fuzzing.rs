@@ -72,6 +72,7 @@ pub fn test_config() -> Config {
         auth: false,
         auth_clear: false,
         submission: false,
+        rcptcheck: None,
     }
 }
 

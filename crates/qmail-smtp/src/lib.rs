@@ -17,6 +17,7 @@ pub mod blast;
 pub mod command;
 pub mod fuzzing;
 pub mod load;
+pub mod rcptcheck;
 pub mod rcpthosts;
 pub mod received;
 pub mod reply;

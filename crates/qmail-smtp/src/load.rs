@@ -1,8 +1,13 @@
 //! The controls qmail-smtpd and qmail-qmtpd both read once per connection, relative to
-//! the qmail home: rcpthosts (with morercpthosts.cdb) and databytes. Unlike the rest of
-//! this crate this is I/O; both programs answer any failure here as a temporary one.
+//! the qmail home: rcpthosts (with morercpthosts.cdb), databytes and the recipient check.
+//! Unlike the rest of this crate this is I/O; both programs answer any failure here as a
+//! temporary one.
 use qmail_core::cdb::{Cdb, CdbError};
-use qmail_core::control;
+use qmail_core::constmap::ConstMap;
+use qmail_core::control::{self, Me};
+use qmail_core::rewrite::Rewrite;
+
+use crate::rcptcheck::{RcptCheck, RcptDb};
 
 use crate::rcpthosts::{LookupError, MoreRcptHosts, RcptHosts};
 
@@ -34,6 +39,66 @@ pub fn rcpthosts() -> Result<RcptHosts, ControlTrouble> {
         Err(_) => return Err(ControlTrouble),
     };
     Ok(RcptHosts::new(lines, more))
+}
+
+struct RcptCdbs {
+    users: Option<Cdb>,
+    rcpt: Cdb,
+}
+
+impl RcptDb for RcptCdbs {
+    fn users(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LookupError> {
+        match &self.users {
+            Some(c) => c.find(key).map_err(|_| LookupError),
+            None => Ok(None),
+        }
+    }
+    fn rcpt(&self, key: &[u8]) -> Result<Option<Vec<u8>>, LookupError> {
+        self.rcpt.find(key).map_err(|_| LookupError)
+    }
+    fn has_users(&self) -> bool {
+        self.users.is_some()
+    }
+}
+
+fn not_found(e: &CdbError) -> bool {
+    matches!(e, CdbError::Io(_, e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// `control/rcptcheck` (a number, 0 or missing: off): the recipient check with qmail-send's
+/// rewriting controls, `users/rcpt.cdb` (which must exist when the check is on) and
+/// `users/cdb`.
+pub fn rcptcheck(me: &Me) -> Result<Option<RcptCheck>, ControlTrouble> {
+    let ctl = |_| ControlTrouble;
+    if control::readint("control/rcptcheck", 0).map_err(ctl)? == 0 {
+        return Ok(None);
+    }
+    let list = |name: &str, colon: bool| -> Result<ConstMap, ControlTrouble> {
+        let lines = control::readfile(name).map_err(ctl)?.unwrap_or_default();
+        Ok(ConstMap::new(&lines, colon))
+    };
+    let locals = match control::readfile("control/locals").map_err(ctl)? {
+        Some(l) => ConstMap::new(&l, false),
+        None => ConstMap::new(&[me.0.clone().ok_or(ControlTrouble)?], false),
+    };
+    let rewrite = Rewrite {
+        envnoathost: me
+            .rldef("control/envnoathost", b"envnoathost")
+            .map_err(ctl)?,
+        percenthack: list("control/percenthack", false)?,
+        locals,
+        vdoms: list("control/virtualdomains", true)?,
+    };
+    let users = match Cdb::open("users/cdb") {
+        Ok(c) => Some(c),
+        Err(e) if not_found(&e) => None,
+        Err(_) => return Err(ControlTrouble),
+    };
+    let rcpt = Cdb::open("users/rcpt.cdb").map_err(|_| ControlTrouble)?;
+    Ok(Some(RcptCheck {
+        rewrite,
+        db: Box::new(RcptCdbs { users, rcpt }),
+    }))
 }
 
 /// The message size limit, 0 for none: `control/databytes`, replaced by `$DATABYTES`

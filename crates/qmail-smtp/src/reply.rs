@@ -13,6 +13,8 @@ pub const SYNTAX: &[u8] = b"555 syntax error (#5.5.4)\r\n";
 pub const BMF: &[u8] = b"553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)\r\n";
 pub const NOGATEWAY: &[u8] =
     b"553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\r\n";
+/// control/rcptcheck: qmail-local would bounce this address (qmail-newrcpt(8)).
+pub const NOMAILBOX: &[u8] = b"550 sorry, no mailbox here by that name (#5.1.1)\r\n";
 pub const QQT: &[u8] = b"451 qqt failure (#4.3.0)\r\n";
 pub const HOPS: &[u8] = b"554 too many hops, this message is looping (#5.4.6)\r\n";
 pub const SIZE: &[u8] = b"552 sorry, that message size exceeds my databytes limit (#5.3.4)\r\n";

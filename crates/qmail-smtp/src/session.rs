@@ -8,6 +8,7 @@
 use crate::addr::LocalIpHost;
 use crate::badmailfrom::Badmailfrom;
 use crate::blast::{Blast, Step};
+use crate::rcptcheck::RcptCheck;
 use crate::rcpthosts::RcptHosts;
 use crate::received::{received, Peer};
 use crate::reply;
@@ -48,6 +49,8 @@ pub struct Config {
     pub auth_clear: bool,
     /// Submission ($SUBMISSION): MAIL needs a successful AUTH first.
     pub submission: bool,
+    /// control/rcptcheck: refuse local addresses qmail-local would bounce.
+    pub rcptcheck: Option<RcptCheck>,
 }
 
 /// What checkpassword said.

@@ -120,7 +120,7 @@ impl Session {
         reply::OK.to_vec()
     }
 
-    /// None: morercpthosts.cdb could not be read.
+    /// None: morercpthosts.cdb or the recipient database could not be read.
     fn rcpt(&mut self, arg: &[u8]) -> Option<Vec<u8>> {
         if !self.seen_mail {
             return Some(reply::WANT_MAIL.to_vec());
@@ -137,6 +137,10 @@ impl Session {
             // A successful AUTH relays as RELAYCLIENT="" does.
         } else if !self.cfg.rcpthosts.allowed(&addr).ok()? {
             return Some(reply::NOGATEWAY.to_vec());
+        } else if let Some(check) = &self.cfg.rcptcheck {
+            if !check.deliverable(&addr).ok()? {
+                return Some(reply::NOMAILBOX.to_vec());
+            }
         }
         let bytes = self.rcpt_bytes.saturating_add(addr.len());
         if self.recipients.len() >= super::RCPT_MAX || bytes > super::RCPT_BYTES_MAX {
