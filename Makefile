@@ -17,7 +17,21 @@ endif
 endif
 endif
 endif
-REL = target/release
+REL = $(or $(CARGO_TARGET_DIR),target)/release
+PROGRAMS := $(notdir $(wildcard bins/*))
+# Linking for the cheapest start-up (qmail's unit cost is a process: tcpserver -> qmail-smtpd
+# -> qmail-queue; qmail-lspawn -> qmail-getpw, qmail-local): a static, non-PIE executable
+# needs no dynamic loader, no shared libraries (libc, libgcc_s) to map and no relocations.
+# The programs that resolve users and groups through the C library (getpwnam, getgrnam,
+# getgrouplist) must keep the system's NSS (LDAP, sssd, systemd users), which only works
+# from a dynamically linked glibc: they are dynamic, but not PIE. tests/e2e/tests/linking.rs
+# checks that every program importing those functions is in NSS_PROGRAMS. The flags apply to
+# each program's own crate only (cargo rustc), so proc macros and the shared dependencies
+# build once, as for cargo build.
+NSS_PROGRAMS := config-fast instcheck qmail-getpw qmail-lspawn qmail-queue qmail-rspawn \
+	qmail-setup qmail-showctl qmail-start
+LINK_STATIC := -C target-feature=+crt-static -C relocation-model=static
+LINK_NSS := -C relocation-model=static
 QMAILHOME := $(shell head -n 1 conf/conf-qmail)
 
 .PHONY: all build setup check test run deb packages-run packages-test
@@ -25,7 +39,10 @@ QMAILHOME := $(shell head -n 1 conf/conf-qmail)
 all: build
 
 build:
-	$(CARGO) build --release --workspace
+	@set -e; for p in $(PROGRAMS); do \
+	  case " $(NSS_PROGRAMS) " in *" $$p "*) f="$(LINK_NSS)" ;; *) f="$(LINK_STATIC)" ;; esac; \
+	  $(CARGO) rustc -q --release -p $$p --bin $$p -- $$f; \
+	done
 
 # POSTMASTER=address: where mail to postmaster, root and mailer-daemon goes (default
 # ~alias/Maildir/), when setup creates those aliases.

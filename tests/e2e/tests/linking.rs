@@ -1,0 +1,110 @@
+//! The linking policy of the Makefile (`make build`): every program is a static, non-PIE
+//! executable except NSS_PROGRAMS, which resolve users and groups through the C library and
+//! so must stay dynamically linked (the system's NSS modules load only into a dynamic glibc).
+//! This test keeps the list true: a program that starts calling getpwnam and friends must be
+//! added to it, or the static build would quietly stop seeing LDAP or sssd users.
+#![forbid(unsafe_code)]
+#![allow(clippy::panic, clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use qmail_e2e::{bin_dir, src_dir};
+
+/// The C library's functions that go through NSS.
+const NSS_FUNCTIONS: &[&str] = &[
+    "getpwnam",
+    "getpwnam_r",
+    "getpwuid",
+    "getpwuid_r",
+    "getpwent",
+    "getgrnam",
+    "getgrnam_r",
+    "getgrgid",
+    "getgrgid_r",
+    "getgrent",
+    "getgrouplist",
+    "initgroups",
+    "getaddrinfo",
+    "gethostbyname",
+    "gethostbyname_r",
+    "getservbyname",
+];
+
+/// NSS_PROGRAMS from the Makefile (a `:=` line and its `\` continuations).
+fn nss_programs() -> BTreeSet<String> {
+    let make = fs::read_to_string(src_dir().join("Makefile")).expect("Makefile");
+    let mut lines = make.lines().skip_while(|l| !l.starts_with("NSS_PROGRAMS :="));
+    let mut text = String::new();
+    for l in lines.by_ref() {
+        text.push_str(l.trim_end_matches('\\'));
+        text.push(' ');
+        if !l.ends_with('\\') {
+            break;
+        }
+    }
+    let list = text.strip_prefix("NSS_PROGRAMS :=").expect("NSS_PROGRAMS in the Makefile");
+    list.split_whitespace().map(str::to_string).collect()
+}
+
+fn programs() -> BTreeSet<String> {
+    fs::read_dir(src_dir().join("bins"))
+        .expect("bins/")
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect()
+}
+
+fn is_dynamic(bin: &Path) -> bool {
+    let out = Command::new("readelf").arg("-lW").arg(bin).output().expect("readelf (binutils)");
+    assert!(out.status.success(), "readelf {}", bin.display());
+    String::from_utf8_lossy(&out.stdout).contains("INTERP")
+}
+
+/// The NSS functions BIN calls: its dynamic imports, or for a static binary the symbols
+/// linked into it.
+fn nss_calls(bin: &Path, dynamic: bool) -> Vec<String> {
+    let mut nm = Command::new("nm");
+    if dynamic {
+        nm.args(["-D", "--undefined-only"]);
+    }
+    let out = nm.arg(bin).output().expect("nm (binutils)");
+    assert!(out.status.success(), "nm {}: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .map(|s| s.split('@').next().unwrap_or(s).to_string())
+        .filter(|s| NSS_FUNCTIONS.contains(&s.as_str()))
+        .collect()
+}
+
+#[test]
+fn nss_programs_are_real_programs() {
+    let programs = programs();
+    for p in nss_programs() {
+        assert!(programs.contains(&p), "NSS_PROGRAMS names {p}, which is not in bins/");
+    }
+}
+
+#[test]
+fn every_program_calling_nss_is_linked_dynamically() {
+    let nss = nss_programs();
+    assert!(nss.contains("qmail-getpw"), "qmail-getpw resolves users: {nss:?}");
+    for p in programs() {
+        let bin = bin_dir().join(&p);
+        assert!(bin.exists(), "{} not built (make test builds every program)", bin.display());
+        let dynamic = is_dynamic(&bin);
+        let calls = nss_calls(&bin, dynamic);
+        if !calls.is_empty() {
+            assert!(
+                nss.contains(&p),
+                "{p} calls {calls:?}: add it to NSS_PROGRAMS in the Makefile"
+            );
+        }
+        // A binary from make build: the NSS programs dynamic, every other one static.
+        if !dynamic {
+            assert!(!nss.contains(&p), "{p} resolves users but is linked statically");
+        }
+    }
+}
