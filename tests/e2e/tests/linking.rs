@@ -13,12 +13,11 @@ use std::process::Command;
 
 use qmail_e2e::{bin_dir, src_dir};
 
-/// The C library's functions that go through NSS.
+/// The C library's functions that go through NSS. Not getpwuid_r: the standard library's
+/// env::home_dir imports it, and qmail's programs look users and groups up by name.
 const NSS_FUNCTIONS: &[&str] = &[
     "getpwnam",
     "getpwnam_r",
-    "getpwuid",
-    "getpwuid_r",
     "getpwent",
     "getgrnam",
     "getgrnam_r",
@@ -36,7 +35,9 @@ const NSS_FUNCTIONS: &[&str] = &[
 /// NSS_PROGRAMS from the Makefile (a `:=` line and its `\` continuations).
 fn nss_programs() -> BTreeSet<String> {
     let make = fs::read_to_string(src_dir().join("Makefile")).expect("Makefile");
-    let mut lines = make.lines().skip_while(|l| !l.starts_with("NSS_PROGRAMS :="));
+    let mut lines = make
+        .lines()
+        .skip_while(|l| !l.starts_with("NSS_PROGRAMS :="));
     let mut text = String::new();
     for l in lines.by_ref() {
         text.push_str(l.trim_end_matches('\\'));
@@ -45,7 +46,9 @@ fn nss_programs() -> BTreeSet<String> {
             break;
         }
     }
-    let list = text.strip_prefix("NSS_PROGRAMS :=").expect("NSS_PROGRAMS in the Makefile");
+    let list = text
+        .strip_prefix("NSS_PROGRAMS :=")
+        .expect("NSS_PROGRAMS in the Makefile");
     list.split_whitespace().map(str::to_string).collect()
 }
 
@@ -57,7 +60,11 @@ fn programs() -> BTreeSet<String> {
 }
 
 fn is_dynamic(bin: &Path) -> bool {
-    let out = Command::new("readelf").arg("-lW").arg(bin).output().expect("readelf (binutils)");
+    let out = Command::new("readelf")
+        .arg("-lW")
+        .arg(bin)
+        .output()
+        .expect("readelf (binutils)");
     assert!(out.status.success(), "readelf {}", bin.display());
     String::from_utf8_lossy(&out.stdout).contains("INTERP")
 }
@@ -70,10 +77,15 @@ fn nss_calls(bin: &Path, dynamic: bool) -> Vec<String> {
         nm.args(["-D", "--undefined-only"]);
     }
     let out = nm.arg(bin).output().expect("nm (binutils)");
-    assert!(out.status.success(), "nm {}: {}", bin.display(), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "nm {}: {}",
+        bin.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.split_whitespace().last())
+        .filter_map(|l| l.split_whitespace().next_back())
         .map(|s| s.split('@').next().unwrap_or(s).to_string())
         .filter(|s| NSS_FUNCTIONS.contains(&s.as_str()))
         .collect()
@@ -83,17 +95,27 @@ fn nss_calls(bin: &Path, dynamic: bool) -> Vec<String> {
 fn nss_programs_are_real_programs() {
     let programs = programs();
     for p in nss_programs() {
-        assert!(programs.contains(&p), "NSS_PROGRAMS names {p}, which is not in bins/");
+        assert!(
+            programs.contains(&p),
+            "NSS_PROGRAMS names {p}, which is not in bins/"
+        );
     }
 }
 
 #[test]
 fn every_program_calling_nss_is_linked_dynamically() {
     let nss = nss_programs();
-    assert!(nss.contains("qmail-getpw"), "qmail-getpw resolves users: {nss:?}");
+    assert!(
+        nss.contains("qmail-getpw"),
+        "qmail-getpw resolves users: {nss:?}"
+    );
     for p in programs() {
         let bin = bin_dir().join(&p);
-        assert!(bin.exists(), "{} not built (make test builds every program)", bin.display());
+        assert!(
+            bin.exists(),
+            "{} not built (make test builds every program)",
+            bin.display()
+        );
         let dynamic = is_dynamic(&bin);
         let calls = nss_calls(&bin, dynamic);
         if !calls.is_empty() {
@@ -104,7 +126,10 @@ fn every_program_calling_nss_is_linked_dynamically() {
         }
         // A binary from make build: the NSS programs dynamic, every other one static.
         if !dynamic {
-            assert!(!nss.contains(&p), "{p} resolves users but is linked statically");
+            assert!(
+                !nss.contains(&p),
+                "{p} resolves users but is linked statically"
+            );
         }
     }
 }
