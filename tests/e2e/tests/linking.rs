@@ -35,11 +35,11 @@ const NSS_FUNCTIONS: &[&str] = &[
 /// NSS_PROGRAMS from the Makefile (a `:=` line and its `\` continuations).
 fn nss_programs() -> BTreeSet<String> {
     let make = fs::read_to_string(src_dir().join("Makefile")).expect("Makefile");
-    let mut lines = make
-        .lines()
-        .skip_while(|l| !l.starts_with("NSS_PROGRAMS :="));
     let mut text = String::new();
-    for l in lines.by_ref() {
+    for l in make
+        .lines()
+        .skip_while(|l| !l.starts_with("NSS_PROGRAMS :="))
+    {
         text.push_str(l.trim_end_matches('\\'));
         text.push(' ');
         if !l.ends_with('\\') {
