@@ -18,18 +18,15 @@ use qmail_core::qmail::Qmail;
 
 use child::Status;
 
-const FATAL: &str = "condredirect: fatal: ";
+const PROG: &str = "condredirect";
 const USAGE: &str = "condredirect: usage: condredirect newaddress program [ arg ... ]";
 
-use qmail_core::errstr::errstr;
-
-/// `condredirect: fatal: text`.
 fn fatal(code: u8, text: impl AsRef<str>) -> Fatal {
-    Fatal::new(code, format!("{FATAL}{}", text.as_ref()))
+    Fatal::die(code, PROG, text.as_ref())
 }
 
 fn sys(text: &str, e: &io::Error) -> Fatal {
-    fatal(111, format!("{text}{}", errstr(e)))
+    Fatal::sys(111, PROG, text, e)
 }
 
 fn var(name: &str) -> Result<OsString, Fatal> {
@@ -41,11 +38,6 @@ fn rewind() -> io::Result<File> {
     let mut f = File::from(io::stdin().as_fd().try_clone_to_owned()?);
     f.seek(SeekFrom::Start(0))?;
     Ok(f)
-}
-
-fn qq_fatal(report: &str) -> Fatal {
-    let code = if report.starts_with('D') { 100 } else { 111 };
-    fatal(code, report.get(1..).unwrap_or_default())
 }
 
 pub fn run() -> Result<u8, Fatal> {
@@ -72,7 +64,7 @@ pub fn run() -> Result<u8, Fatal> {
     let qp = qq.qp();
     qq.from(sender.as_bytes());
     qq.to(newaddr.as_bytes());
-    qq.close().map_err(|r| qq_fatal(&r))?;
+    qq.close().map_err(|r| Fatal::queue(PROG, &r))?;
     let _ = writeln!(io::stderr().lock(), "condredirect: qp {qp}");
     Ok(LocalExit::Stop.code())
 }

@@ -1,7 +1,7 @@
-#![forbid(unsafe_code)]
 //! datemail [arg ...]: sendmail with a local-time Date: field, i.e.
 //! `predate QMAILHOME/bin/sendmail arg ...`.
+#![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(i32::from(datemail::run()));
+    qmail_core::fatal::exit(datemail::run())
 }

@@ -17,36 +17,25 @@ use std::path::Path;
 use nix::fcntl::{Flock, FlockArg};
 use nix::sys::stat::{umask, Mode};
 
-use mbox::Trouble;
+use mbox::CopyError;
 
-const FATAL: &str = "maildir2mbox: fatal: ";
+const PROG: &str = "maildir2mbox";
 const WARNING: &str = "maildir2mbox: warning: ";
 
-#[derive(Debug)]
-pub struct Fatal {
-    pub text: String,
-}
-
-impl Fatal {
-    fn new(text: impl Into<String>) -> Fatal {
-        Fatal { text: text.into() }
-    }
-
-    fn sys(what: &str, obj: &Path, e: &io::Error) -> Fatal {
-        Fatal::new(format!("{what}{}: {}", obj.display(), errstr(e)))
-    }
-
-    /// Every failure is temporary: the messages are still in the Maildir.
-    pub fn report(&self) -> u8 {
-        let _ = writeln!(io::stderr().lock(), "{FATAL}{}", self.text);
-        111
-    }
-}
-
 use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
+
+/// Every failure is temporary: the messages are still in the Maildir.
+fn fatal(text: impl AsRef<[u8]>) -> Fatal {
+    Fatal::die(111, PROG, text)
+}
+
+fn sys(what: &str, obj: &Path, e: &io::Error) -> Fatal {
+    Fatal::sys(111, PROG, &format!("{what}{}: ", obj.display()), e)
+}
 
 fn var(name: &str) -> Result<OsString, Fatal> {
-    std::env::var_os(name).ok_or_else(|| Fatal::new(format!("{name} not set")))
+    std::env::var_os(name).ok_or_else(|| fatal(format!("{name} not set")))
 }
 
 fn errno_io(e: nix::errno::Errno) -> io::Error {
@@ -60,11 +49,11 @@ pub fn run() -> Result<u8, Fatal> {
     let maildir = var("MAILDIR")?;
     let (mail, mailtmp) = (Path::new(&mail), Path::new(&mailtmp));
     std::env::set_current_dir(&maildir)
-        .map_err(|e| Fatal::sys("unable to chdir to ", Path::new(&maildir), &e))?;
+        .map_err(|e| sys("unable to chdir to ", Path::new(&maildir), &e))?;
     let now = qmail_core::date822::now();
     maildir::clean(now);
     let messages = maildir::scan(now)
-        .map_err(|(sub, e)| Fatal::new(format!("unable to scan $MAILDIR/{sub}: {}", errstr(&e))))?;
+        .map_err(|(sub, e)| fatal(format!("unable to scan $MAILDIR/{sub}: {}", errstr(&e))))?;
     if messages.is_empty() {
         return Ok(0);
     }
@@ -75,15 +64,15 @@ pub fn run() -> Result<u8, Fatal> {
         .mode(0o600)
         .custom_flags(libc::O_NONBLOCK)
         .open(mail)
-        .map_err(|e| Fatal::sys("unable to lock ", mail, &e))?;
+        .map_err(|e| sys("unable to lock ", mail, &e))?;
     let _lock = Flock::lock(lockfile, FlockArg::LockExclusive)
-        .map_err(|(_, e)| Fatal::sys("unable to lock ", mail, &errno_io(e)))?;
+        .map_err(|(_, e)| sys("unable to lock ", mail, &errno_io(e)))?;
 
     let mut old = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(mail)
-        .map_err(|e| Fatal::sys("unable to read ", mail, &e))?;
+        .map_err(|e| sys("unable to read ", mail, &e))?;
     let new = OpenOptions::new()
         .write(true)
         .create(true)
@@ -91,17 +80,17 @@ pub fn run() -> Result<u8, Fatal> {
         .mode(0o644)
         .custom_flags(libc::O_NONBLOCK)
         .open(mailtmp)
-        .map_err(|e| Fatal::sys("unable to create ", mailtmp, &e))?;
-    let wfail = |e: &io::Error| Fatal::sys("unable to write to ", mailtmp, e);
+        .map_err(|e| sys("unable to create ", mailtmp, &e))?;
+    let wfail = |e: &io::Error| sys("unable to write to ", mailtmp, e);
     let mut out = BufWriter::with_capacity(64 * 1024, new);
     copy_old(&mut old, &mut out).map_err(|t| match t {
-        Trouble::Read(e) => Fatal::sys("unable to read ", mail, &e),
-        Trouble::Write(e) => wfail(&e),
+        CopyError::Read(e) => sys("unable to read ", mail, &e),
+        CopyError::Write(e) => wfail(&e),
     })?;
 
     for m in &messages {
         let rfail = |e: &io::Error| {
-            Fatal::new(format!(
+            fatal(format!(
                 "unable to read $MAILDIR/{}: {}",
                 m.name.display(),
                 errstr(e)
@@ -109,15 +98,15 @@ pub fn run() -> Result<u8, Fatal> {
         };
         let f = File::open(&m.name).map_err(|e| rfail(&e))?;
         mbox::copy_message(&mut BufReader::new(f), m.mtime, &mut out).map_err(|t| match t {
-            Trouble::Read(e) => rfail(&e),
-            Trouble::Write(e) => wfail(&e),
+            CopyError::Read(e) => rfail(&e),
+            CopyError::Write(e) => wfail(&e),
         })?;
     }
     let new = out.into_inner().map_err(|e| wfail(e.error()))?;
     new.sync_all().map_err(|e| wfail(&e))?;
     drop(new);
     std::fs::rename(mailtmp, mail).map_err(|e| {
-        Fatal::new(format!(
+        fatal(format!(
             "unable to move {} to {}: {}",
             mailtmp.display(),
             mail.display(),
@@ -138,16 +127,16 @@ pub fn run() -> Result<u8, Fatal> {
     Ok(0)
 }
 
-fn copy_old(old: &mut File, out: &mut impl Write) -> Result<(), Trouble> {
+fn copy_old(old: &mut File, out: &mut impl Write) -> Result<(), CopyError> {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match io::Read::read(old, &mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => out
                 .write_all(buf.get(..n).unwrap_or_default())
-                .map_err(Trouble::Write)?,
+                .map_err(CopyError::Write)?,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Trouble::Read(e)),
+            Err(e) => return Err(CopyError::Read(e)),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The mbox side: a message from a Maildir file as an mbox entry.
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use qmail_core::date822;
+pub use qmail_core::mbox::{copy_quoted, CopyError};
 
 /// `Fri Nov 27 00:02:22 2026\n`: ctime(3) in UTC with the day zero-padded, as in
 /// qmail-local's UFLINE.
@@ -30,46 +31,25 @@ pub fn from_address(first: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// `^>*From `: such a line would start a new message in an mbox.
-pub fn needs_quote(line: &[u8]) -> bool {
-    let i = line.iter().position(|&c| c != b'>').unwrap_or(line.len());
-    line.get(i..).is_some_and(|r| r.starts_with(b"From "))
-}
-
 /// Write one mbox entry: From_ line, the message with >From quoting, a newline after
 /// a partial last line, and the blank separator line.
 pub fn copy_message(
     input: &mut impl BufRead,
     mtime: i64,
     out: &mut impl Write,
-) -> Result<(), Trouble> {
+) -> Result<(), CopyError> {
     let mut line = Vec::new();
-    input.read_until(b'\n', &mut line).map_err(Trouble::Read)?;
-    out.write_all(b"From ").map_err(Trouble::Write)?;
+    input
+        .read_until(b'\n', &mut line)
+        .map_err(CopyError::Read)?;
+    out.write_all(b"From ").map_err(CopyError::Write)?;
     out.write_all(&from_address(&line))
-        .map_err(Trouble::Write)?;
-    out.write_all(b" ").map_err(Trouble::Write)?;
+        .map_err(CopyError::Write)?;
+    out.write_all(b" ").map_err(CopyError::Write)?;
     out.write_all(myctime(mtime).as_bytes())
-        .map_err(Trouble::Write)?;
-    while !line.is_empty() {
-        if needs_quote(&line) {
-            out.write_all(b">").map_err(Trouble::Write)?;
-        }
-        out.write_all(&line).map_err(Trouble::Write)?;
-        if !line.ends_with(b"\n") {
-            out.write_all(b"\n").map_err(Trouble::Write)?;
-            break;
-        }
-        line.clear();
-        input.read_until(b'\n', &mut line).map_err(Trouble::Read)?;
-    }
-    out.write_all(b"\n").map_err(Trouble::Write)
-}
-
-#[derive(Debug)]
-pub enum Trouble {
-    Read(io::Error),
-    Write(io::Error),
+        .map_err(CopyError::Write)?;
+    copy_quoted(io::Cursor::new(line).chain(input), out)?;
+    out.write_all(b"\n").map_err(CopyError::Write)
 }
 
 #[cfg(test)]
@@ -89,15 +69,6 @@ mod tests {
         assert_eq!(from_address(b"Received: x\n"), b"XXX");
         assert_eq!(from_address(b"Return-Path: <a@x>"), b"XXX");
         assert_eq!(from_address(b""), b"XXX");
-    }
-
-    #[test]
-    fn quoting() {
-        assert!(needs_quote(b"From x\n"));
-        assert!(needs_quote(b">>From x\n"));
-        assert!(!needs_quote(b" From x\n"));
-        assert!(!needs_quote(b"From\n"));
-        assert!(!needs_quote(b">>>\n"));
     }
 
     #[test]

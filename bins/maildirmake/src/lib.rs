@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
@@ -16,33 +16,21 @@ pub enum MakeError {
     Chdir(OsString, io::Error),
 }
 
-use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 
-/// Print the message on fd 2; usage is 100, everything else 111.
-pub fn report(e: &MakeError) -> u8 {
-    let mut err = io::stderr().lock();
-    match e {
-        MakeError::Usage => {
-            let _ = writeln!(err, "maildirmake: usage: maildirmake name");
-            100
-        }
-        MakeError::Mkdir(d, e) => {
-            let _ = writeln!(
-                err,
-                "maildirmake: fatal: unable to mkdir {}: {}",
-                d.to_string_lossy(),
-                errstr(e)
-            );
-            111
-        }
-        MakeError::Chdir(d, e) => {
-            let _ = writeln!(
-                err,
-                "maildirmake: fatal: unable to chdir to {}: {}",
-                d.to_string_lossy(),
-                errstr(e)
-            );
-            111
+/// The line on fd 2; usage is 100, everything else 111.
+impl From<MakeError> for Fatal {
+    fn from(e: MakeError) -> Fatal {
+        match e {
+            MakeError::Usage => Fatal::new(100, "maildirmake: usage: maildirmake name"),
+            MakeError::Mkdir(d, e) => {
+                let what = format!("unable to mkdir {}: ", d.to_string_lossy());
+                Fatal::sys(111, "maildirmake", &what, &e)
+            }
+            MakeError::Chdir(d, e) => {
+                let what = format!("unable to chdir to {}: ", d.to_string_lossy());
+                Fatal::sys(111, "maildirmake", &what, &e)
+            }
         }
     }
 }

@@ -13,22 +13,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-const FATAL: &str = "maildirwatch: fatal: ";
+const PROG: &str = "maildirwatch";
 const INTERVAL: Duration = Duration::from_secs(30);
 
-#[derive(Debug)]
-pub struct Fatal {
-    pub text: String,
-}
-
-impl Fatal {
-    pub fn report(&self) -> u8 {
-        let _ = writeln!(io::stderr().lock(), "{FATAL}{}", self.text);
-        111
-    }
-}
-
-use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 
 /// new/ entries (not dot files), oldest first.
 fn scan() -> io::Result<Vec<PathBuf>> {
@@ -47,23 +35,18 @@ fn scan() -> io::Result<Vec<PathBuf>> {
 }
 
 pub fn run() -> Result<u8, Fatal> {
-    let dir = std::env::var_os("MAILDIR").ok_or_else(|| Fatal {
-        text: "MAILDIR not set".into(),
-    })?;
-    std::env::set_current_dir(&dir).map_err(|e| Fatal {
-        text: format!(
-            "unable to chdir to {}: {}",
-            dir.to_string_lossy(),
-            errstr(&e)
-        ),
+    let dir =
+        std::env::var_os("MAILDIR").ok_or_else(|| Fatal::die(111, PROG, "MAILDIR not set"))?;
+    std::env::set_current_dir(&dir).map_err(|e| {
+        let what = format!("unable to chdir to {}: ", dir.to_string_lossy());
+        Fatal::sys(111, PROG, &what, &e)
     })?;
     let host = nix::unistd::gethostname()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_default();
     loop {
-        let names = scan().map_err(|e| Fatal {
-            text: format!("unable to scan $MAILDIR/new: {}", errstr(&e)),
-        })?;
+        let names =
+            scan().map_err(|e| Fatal::sys(111, PROG, "unable to scan $MAILDIR/new: ", &e))?;
         let page = screen::render(&host, &names);
         let mut out = io::stdout().lock();
         if out.write_all(&page).and_then(|()| out.flush()).is_err() {

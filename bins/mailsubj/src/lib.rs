@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use qmail_core::child::feed;
-use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 
 /// The header mailsubj writes before its input.
 pub fn header(subject: &[u8], recips: &[Vec<u8>]) -> Vec<u8> {
@@ -22,43 +22,32 @@ pub fn header(subject: &[u8], recips: &[Vec<u8>]) -> Vec<u8> {
     h
 }
 
-pub fn run() -> Result<u8, (u8, String)> {
+pub fn run() -> Result<u8, Fatal> {
     let args: Vec<Vec<u8>> = std::env::args_os()
         .skip(1)
         .map(OsString::into_vec)
         .collect();
     let Some((subject, recips)) = args.split_first() else {
-        return Err((100, "mailsubj: usage: mailsubj subject recip ...".into()));
+        return Err(Fatal::new(
+            100,
+            "mailsubj: usage: mailsubj subject recip ...",
+        ));
     };
     let inject = Path::new(qmail_core::auto::QMAIL).join("bin/qmail-inject");
     let mut child = Command::new(&inject)
         .stdin(Stdio::piped())
         .spawn()
-        .map_err(|e| {
-            (
-                111,
-                format!(
-                    "mailsubj: fatal: unable to run qmail-inject: {}",
-                    errstr(&e)
-                ),
-            )
-        })?;
+        .map_err(|e| Fatal::sys(111, "mailsubj", "unable to run qmail-inject: ", &e))?;
     if let Some(mut pipe) = child.stdin.take() {
         if pipe.write_all(&header(subject, recips)).is_ok()
             && feed(&mut io::stdin().lock(), &mut pipe).is_err()
         {
-            return Err((111, "mailsubj: fatal: read error".into()));
+            return Err(Fatal::die(111, "mailsubj", "read error"));
         }
     }
-    let status = child.wait().map_err(|e| {
-        (
-            111,
-            format!(
-                "mailsubj: fatal: unable to wait for qmail-inject: {}",
-                errstr(&e)
-            ),
-        )
-    })?;
+    let status = child
+        .wait()
+        .map_err(|e| Fatal::sys(111, "mailsubj", "unable to wait for qmail-inject: ", &e))?;
     Ok(status
         .code()
         .map_or(111, |c| u8::try_from(c).unwrap_or(111)))

@@ -23,12 +23,13 @@ pub enum PredateError {
     Crashed,
 }
 
-impl PredateError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
+impl From<PredateError> for qmail_core::fatal::Fatal {
+    fn from(e: PredateError) -> qmail_core::fatal::Fatal {
+        let code = match e {
             PredateError::Usage => 100,
             _ => 111,
-        }
+        };
+        qmail_core::fatal::Fatal::new(code, e.to_string())
     }
 }
 

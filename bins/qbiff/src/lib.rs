@@ -13,31 +13,22 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-/// qbiff has no failures to report; this type only keeps main.rs in the common shape.
-#[derive(Debug)]
-pub struct Fatal;
-
-impl Fatal {
-    pub fn report(&self) -> u8 {
-        0
-    }
-}
-
 fn var(name: &str) -> Option<OsString> {
     std::env::var_os(name)
 }
 
-pub fn run() -> Result<u8, Fatal> {
+/// Always 0: qbiff has no failures to report.
+pub fn run() -> u8 {
     let (Some(user), Some(sender), Some(local)) = (var("USER"), var("SENDER"), var("LOCAL")) else {
-        return Ok(0);
+        return 0;
     };
     if user.len() > utmp::NAME_LEN {
-        return Ok(0);
+        return 0;
     }
     let text = summary::text(&mut io::stdin().lock());
     let note = summary::note(local.as_bytes(), sender.as_bytes(), &text);
     let Ok(records) = std::fs::read(utmp::PATH) else {
-        return Ok(0);
+        return 0;
     };
     let me = nix::unistd::getuid().as_raw();
     for line in utmp::ttys(&records, user.as_bytes()) {
@@ -56,5 +47,5 @@ pub fn run() -> Result<u8, Fatal> {
             let _ = f.write_all(&note);
         }
     }
-    Ok(0)
+    0
 }

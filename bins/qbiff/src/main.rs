@@ -1,9 +1,5 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    let code = match qbiff::run() {
-        Ok(code) => code,
-        Err(e) => e.report(),
-    };
-    std::process::exit(i32::from(code));
+    qmail_core::fatal::exit(qbiff::run())
 }

@@ -27,12 +27,13 @@ pub enum CleanError {
     Reply(#[source] io::Error),
 }
 
-impl CleanError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
+/// qmail-clean says nothing: qmail-send sees the exit code.
+impl From<CleanError> for qmail_core::fatal::Fatal {
+    fn from(e: CleanError) -> qmail_core::fatal::Fatal {
+        qmail_core::fatal::Fatal::quiet(match e {
             CleanError::Chdir(_) => 111,
             CleanError::Reply(_) => 100,
-        }
+        })
     }
 }
 

@@ -1,8 +1,5 @@
 #![forbid(unsafe_code)]
+
 fn main() {
-    let code = match qmail_clean::run() {
-        Ok(()) => 0,
-        Err(e) => e.exit_code(),
-    };
-    std::process::exit(i32::from(code));
+    qmail_core::fatal::exit(qmail_clean::run())
 }

@@ -18,6 +18,7 @@ use nix::errno::Errno;
 use nix::unistd::User;
 use qmail_core::auto;
 use qmail_core::exit::{errno_is_temp, Qlx};
+use qmail_core::fatal::Fatal;
 
 use qmail_core::users::account_prefixes;
 pub use qmail_core::users::NAME_MAX;
@@ -134,15 +135,16 @@ impl Passwd for System {
     }
 }
 
-pub fn run() -> Result<(), u8> {
+/// qmail-getpw says nothing: qmail-lspawn reads the exit code (qlx.h).
+pub fn run() -> Result<(), Fatal> {
     let Some(local) = std::env::args_os().nth(1) else {
-        return Err(100);
+        return Err(Fatal::quiet(100));
     };
-    let n = getpw(&System, &local.into_vec()).map_err(Qlx::code)?;
+    let n = getpw(&System, &local.into_vec()).map_err(|q| Fatal::quiet(q.code()))?;
     let mut out = io::stdout().lock();
     out.write_all(&n.to_bytes())
         .and_then(|()| out.flush())
-        .map_err(|_| Qlx::Sys.code())
+        .map_err(|_| Fatal::quiet(Qlx::Sys.code()))
 }
 
 #[cfg(test)]

@@ -35,6 +35,13 @@ pub enum InjectError {
     Queue(String),
 }
 
+/// The complete text on fd 2 and the exit code.
+impl From<InjectError> for qmail_core::fatal::Fatal {
+    fn from(e: InjectError) -> qmail_core::fatal::Fatal {
+        qmail_core::fatal::Fatal::verbatim(e.exit_code(), e.message())
+    }
+}
+
 impl InjectError {
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -2,12 +2,12 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 
-use crate::die::Die;
+use crate::die::{self, Fatal};
 use crate::env::Args;
 
 /// The options and the eight arguments; `doit` is false with `-n` (only show what would
 /// be done). Extra arguments after the eighth are ignored.
-pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(bool, Args), Die> {
+pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(bool, Args), Fatal> {
     let mut doit = true;
     let mut it = argv.into_iter().map(OsStringExt::into_vec).peekable();
     while let Some(arg) = it.peek() {
@@ -22,12 +22,12 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(bool, Args), D
             match c {
                 b'n' => doit = false,
                 b'N' => doit = true,
-                _ => return Err(Die::usage()),
+                _ => return Err(die::usage()),
             }
         }
         it.next();
     }
-    let mut next = || it.next().ok_or_else(Die::usage);
+    let mut next = || it.next().ok_or_else(die::usage);
     let a = Args {
         user: next()?,
         home: next()?,
@@ -39,7 +39,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(bool, Args), D
         default_delivery: next()?,
     };
     if a.home.first() != Some(&b'/') {
-        return Err(Die::usage());
+        return Err(die::usage());
     }
     Ok((doit, a))
 }
@@ -48,7 +48,7 @@ pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<(bool, Args), D
 mod tests {
     use super::*;
 
-    fn p(v: &[&str]) -> Result<(bool, Args), Die> {
+    fn p(v: &[&str]) -> Result<(bool, Args), Fatal> {
         parse(v.iter().map(OsString::from))
     }
 
@@ -70,7 +70,7 @@ mod tests {
         assert!(p(&["u", "/h", "l", "", "", "d", ""]).is_err());
         assert_eq!(
             p(&["u", "h", "l", "", "", "d", "", "x"]).unwrap_err(),
-            Die::usage()
+            die::usage()
         );
         // a local part starting with '-' after "--" is an argument
         assert_eq!(

@@ -65,29 +65,7 @@ pub fn ufline(sender: &[u8], now: i64) -> Vec<u8> {
     v
 }
 
-/// EXT2, EXT3, EXT4: what follows the first, second, third `-` of EXT (empty if none).
-pub fn ext_n(ext: &[u8], n: usize) -> &[u8] {
-    let mut rest = ext;
-    for _ in 0..n {
-        match memchr::memchr(b'-', rest) {
-            Some(p) => rest = rest.get(p.saturating_add(1)..).unwrap_or(b""),
-            None => return b"",
-        }
-    }
-    rest
-}
-
-/// HOST2, HOST3, HOST4: the host with the last 1, 2, 3 dot-separated parts removed; once
-/// no dot is left the value stays what it was.
-pub fn host_n(host: &[u8], n: usize) -> &[u8] {
-    let mut cur = host;
-    for _ in 0..n {
-        if let Some(p) = memchr::memrchr(b'.', cur) {
-            cur = cur.get(..p).unwrap_or(cur);
-        }
-    }
-    cur
-}
+pub use qmail_local_core::parts::{ext_n, host_n};
 
 /// The variables a `|program` gets, in the order qmail-local sets them.
 pub fn vars(

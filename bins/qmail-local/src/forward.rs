@@ -4,23 +4,28 @@ use std::fs::File;
 
 use qmail_core::qmail::Qmail;
 
-use crate::die::Die;
+use crate::die::{self, Fatal};
 
 /// Queue the message for `recipients`; the qp of the submission on success.
-pub fn send(msg: &File, dtline: &[u8], sender: &[u8], recipients: &[Vec<u8>]) -> Result<u32, Die> {
-    let mut qq = Qmail::open().map_err(|e| Die::fork(&e))?;
+pub fn send(
+    msg: &File,
+    dtline: &[u8],
+    sender: &[u8],
+    recipients: &[Vec<u8>],
+) -> Result<u32, Fatal> {
+    let mut qq = Qmail::open().map_err(|e| die::fork(&e))?;
     let qp = qq.qp();
     qq.put(dtline);
     let mut r = msg;
     if let Err(e) = qq.put_reader(&mut r) {
         qq.fail();
         let _ = qq.close();
-        return Err(Die::read_message(&e));
+        return Err(die::read_message(&e));
     }
     qq.from(sender);
     for r in recipients {
         qq.to(r);
     }
-    qq.close().map_err(|report| Die::forward(&report))?;
+    qq.close().map_err(|report| die::forward(&report))?;
     Ok(qp)
 }

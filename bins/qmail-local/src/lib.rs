@@ -8,18 +8,15 @@
 
 pub mod args;
 pub mod die;
-pub mod dotqmail;
 pub mod env;
 pub mod forward;
-pub mod fuzzing;
 pub mod maildir;
 pub mod mbox;
 pub mod message;
 pub mod program;
 pub mod search;
 
-pub use dotqmail::{parse_line, Instruction};
-pub use fuzzing::fuzz_dot_qmail;
+pub use qmail_local_core::dotqmail::{self, parse_line, Instruction};
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -29,7 +26,7 @@ use std::os::unix::fs::PermissionsExt;
 use nix::sys::stat::{umask, Mode};
 use qmail_core::auto;
 
-use crate::die::Die;
+use crate::die::Fatal;
 use crate::message::Message;
 
 /// Write report bytes at once: a `|program` may write to the same pipe next.
@@ -53,30 +50,22 @@ fn warn(parts: &[&[u8]]) {
     let _ = err.flush();
 }
 
-/// Print the failure's report line (if any) and give the exit code.
-pub fn report(d: &Die) -> u8 {
-    if !d.text.is_empty() {
-        warn(&[d.text.as_bytes()]);
-    }
-    d.code.code()
-}
-
-/// The whole run; `main` exits with `report(&die)` on error and 0 on success.
-pub fn run() -> Result<(), Die> {
+/// The whole run: a failure's line goes to fd 2 (`qmail_core::fatal::exit`).
+pub fn run() -> Result<(), Fatal> {
     let (doit, a) = args::parse(std::env::args_os().skip(1))?;
     umask(Mode::from_bits_truncate(0o077));
     std::env::set_current_dir(OsStr::from_bytes(&a.home))
-        .map_err(|e| Die::chdir_home(&a.home, &e))?;
+        .map_err(|e| die::chdir_home(&a.home, &e))?;
     let mode = std::fs::metadata(".")
-        .map_err(|e| Die::stat_home(&e))?
+        .map_err(|e| die::stat_home(&e))?
         .permissions()
         .mode();
     if mode & auto::PATRN != 0 {
-        return Err(Die::home_writable());
+        return Err(die::home_writable());
     }
     if mode & 0o1000 != 0 {
         if doit {
-            return Err(Die::home_sticky());
+            return Err(die::home_sticky());
         }
         warn(&[b"Warning: home directory is sticky."]);
     }
@@ -84,16 +73,16 @@ pub fn run() -> Result<(), Die> {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     let dtline = env::dtline(&a);
-    let mut msg = Message::stdin().map_err(|_| Die::rewind())?;
+    let mut msg = Message::stdin().map_err(|_| die::rewind())?;
     if doit {
         let r = msg.rewind()?;
-        if message::has_dtline(r, &dtline).map_err(|e| Die::read_message(&e))? {
-            return Err(Die::looping());
+        if message::has_dtline(r, &dtline).map_err(|e| die::read_message(&e))? {
+            return Err(die::looping());
         }
     }
     let found = search::find(&a.dash, &a.ext)?;
     if found.is_none() && !a.dash.is_empty() {
-        return Err(Die::no_mailbox());
+        return Err(die::no_mailbox());
     }
     let newsender = search::newsender(&a)?;
     let default = found.as_ref().and_then(|f| f.default.clone());
@@ -147,16 +136,21 @@ struct Done {
 impl Delivery {
     /// Run the file and program lines in order and collect the forwards. Any failure ends
     /// everything (the forwards are not sent); a program's exit 99 ends only the lines.
-    fn execute(&self, msg: &mut Message, text: &[u8], mut forward_only: bool) -> Result<Done, Die> {
+    fn execute(
+        &self,
+        msg: &mut Message,
+        text: &[u8],
+        mut forward_only: bool,
+    ) -> Result<Done, Fatal> {
         let mut done = Done::default();
         for (i, line) in dotqmail::lines(text).enumerate() {
             match dotqmail::parse_line(line) {
-                Instruction::Blank if i == 0 => return Err(Die::first_line_blank()),
+                Instruction::Blank if i == 0 => return Err(die::first_line_blank()),
                 Instruction::Blank | Instruction::Comment | Instruction::Ignored => {}
                 Instruction::ForwardOnly => forward_only = true,
                 Instruction::Maildir(path) => {
                     if forward_only {
-                        return Err(Die::file_but_x());
+                        return Err(die::file_but_x());
                     }
                     if self.doit {
                         let r = msg.rewind()?;
@@ -176,7 +170,7 @@ impl Delivery {
                 }
                 Instruction::Mbox(path) => {
                     if forward_only {
-                        return Err(Die::file_but_x());
+                        return Err(die::file_but_x());
                     }
                     if self.doit {
                         let r = msg.rewind()?;
@@ -188,7 +182,7 @@ impl Delivery {
                 }
                 Instruction::Program(cmd) => {
                     if forward_only {
-                        return Err(Die::prog_but_x());
+                        return Err(die::prog_but_x());
                     }
                     let outcome = if self.doit {
                         msg.rewind()?;

@@ -24,7 +24,7 @@ use nix::sys::signal::Signal;
 use qmail_core::exit::LocalExit;
 use qmail_sys::sig;
 
-use crate::die::{is_temp, Die};
+use crate::die::{self, is_temp, Fatal};
 
 /// The longest a Maildir delivery may take (notqmail's 24 hours): a file system that
 /// hangs must not hold the delivery slot for ever.
@@ -290,7 +290,7 @@ pub fn deliver(
     rpline: &[u8],
     dtline: &[u8],
     line: usize,
-) -> Result<Delivered, Die> {
+) -> Result<Delivered, Fatal> {
     within(TIMEOUT_SECS, || {
         deliver_in(
             Path::new(OsStr::from_bytes(path)),
@@ -301,9 +301,9 @@ pub fn deliver(
         )
     })
     .map_err(|f| match f {
-        Fail::Chdir => Die::maildir_chdir(),
-        Fail::Read => Die::maildir_read(),
-        Fail::Temp => Die::maildir_temp(),
+        Fail::Chdir => die::maildir_chdir(),
+        Fail::Read => die::maildir_read(),
+        Fail::Temp => die::maildir_temp(),
     })
 }
 

@@ -2,7 +2,7 @@
 //! `>From ` quoting, a blank separator line; appended under an exclusive flock that
 //! is given up on after 30 seconds, and cut back to the old end on any failure.
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 
@@ -11,52 +11,12 @@ use nix::fcntl::{Flock, FlockArg};
 use nix::sys::signal::Signal;
 use qmail_sys::sig;
 
-use crate::die::Die;
+use crate::die::{self, Fatal};
 
 /// How long a lock held by someone else is waited for.
 const LOCK_WAIT_SECS: u32 = 30;
-/// Lines are quoted by looking at (at most) this many bytes at their start.
-const LINE_CHUNK: u64 = 64 * 1024;
 
-#[derive(Debug)]
-pub enum CopyError {
-    Read(io::Error),
-    Write(io::Error),
-}
-
-/// Is this line (from its start) one that a mail reader would take for a From_ line,
-/// possibly already quoted?
-fn needs_quote(line: &[u8]) -> bool {
-    let start = line.iter().position(|&b| b != b'>').unwrap_or(line.len());
-    line.get(start..)
-        .is_some_and(|rest| rest.starts_with(b"From "))
-}
-
-/// Copy the message with `>From ` quoting; a last line without newline gets one.
-pub fn copy_quoted(r: impl Read, w: &mut impl Write) -> Result<(), CopyError> {
-    let mut r = BufReader::new(r);
-    let mut chunk = Vec::new();
-    let mut at_line_start = true;
-    loop {
-        chunk.clear();
-        let n = (&mut r)
-            .take(LINE_CHUNK)
-            .read_until(b'\n', &mut chunk)
-            .map_err(CopyError::Read)?;
-        if n == 0 {
-            break;
-        }
-        if at_line_start && needs_quote(&chunk) {
-            w.write_all(b">").map_err(CopyError::Write)?;
-        }
-        w.write_all(&chunk).map_err(CopyError::Write)?;
-        at_line_start = chunk.last() == Some(&b'\n');
-    }
-    if !at_line_start {
-        w.write_all(b"\n").map_err(CopyError::Write)?;
-    }
-    Ok(())
-}
+pub use qmail_core::mbox::{copy_quoted, CopyError};
 
 /// Everything that goes into the mbox for one message.
 pub fn write_entry(
@@ -88,7 +48,7 @@ impl Target {
     }
 }
 
-fn lock(f: File) -> Result<Target, Die> {
+fn lock(f: File) -> Result<Target, Fatal> {
     let _ = sig::catch_flag(Signal::SIGALRM);
     sig::alarm(LOCK_WAIT_SECS);
     let r = Flock::lock(f, FlockArg::LockExclusive);
@@ -97,7 +57,7 @@ fn lock(f: File) -> Result<Target, Die> {
     let alarmed = sig::take_flag(Signal::SIGALRM);
     match r {
         Ok(l) => Ok(Target::Locked(l)),
-        Err((_, Errno::EINTR)) if alarmed => Err(Die::mbox_locked()),
+        Err((_, Errno::EINTR)) if alarmed => Err(die::mbox_locked()),
         // A lock that cannot be taken at all (not supported here) is no reason to defer.
         Err((f, _)) => Ok(Target::Unlocked(f)),
     }
@@ -109,20 +69,20 @@ pub fn deliver(
     ufline: &[u8],
     rpline: &[u8],
     dtline: &[u8],
-) -> Result<(), Die> {
+) -> Result<(), Fatal> {
     let f = File::options()
         .append(true)
         .create(true)
         .mode(0o600)
         .custom_flags(libc::O_NONBLOCK)
         .open(std::ffi::OsStr::from_bytes(path))
-        .map_err(|e| Die::open_mbox(path, &e))?;
+        .map_err(|e| die::open_mbox(path, &e))?;
     let mut target = lock(f)?;
     let locked = matches!(target, Target::Locked(_));
     let file = target.file();
     let start = file
         .seek(SeekFrom::End(0))
-        .map_err(|e| Die::write_mbox(path, &e))?;
+        .map_err(|e| die::write_mbox(path, &e))?;
     let result = {
         let mut w = io::BufWriter::with_capacity(64 * 1024, &mut *file);
         write_entry(msg, &mut w, ufline, rpline, dtline)
@@ -137,8 +97,8 @@ pub fn deliver(
                 let _ = file.set_len(start);
             }
             Err(match e {
-                CopyError::Write(e) => Die::write_mbox(path, &e),
-                CopyError::Read(e) => Die::read_message(&e),
+                CopyError::Write(e) => die::write_mbox(path, &e),
+                CopyError::Read(e) => die::read_message(&e),
             })
         }
     }
@@ -147,43 +107,6 @@ pub fn deliver(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn quoted(m: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        copy_quoted(m, &mut out).unwrap();
-        out
-    }
-
-    #[test]
-    fn from_lines_are_quoted() {
-        assert_eq!(quoted(b"From me\nx\n"), b">From me\nx\n");
-        assert_eq!(
-            quoted(b"a\nFrom x\n>From y\n>>From z\n"),
-            b"a\n>From x\n>>From y\n>>>From z\n"
-        );
-        assert_eq!(
-            quoted(b"From\nFromx\n From y\n>From\n"),
-            b"From\nFromx\n From y\n>From\n"
-        );
-        assert_eq!(quoted(b"from x\n"), b"from x\n");
-    }
-
-    #[test]
-    fn missing_final_newline_is_added() {
-        assert_eq!(quoted(b"a\nFrom b"), b"a\n>From b\n");
-        assert_eq!(quoted(b""), b"");
-    }
-
-    #[test]
-    fn long_lines_are_quoted_once() {
-        let mut m = b"From ".to_vec();
-        m.extend(std::iter::repeat(b'x').take(200_000));
-        m.extend_from_slice(b"\nFrom y\n");
-        let q = quoted(&m);
-        assert_eq!(q.len(), m.len() + 2);
-        assert!(q.starts_with(b">From xx"));
-        assert!(q.ends_with(b"x\n>From y\n"));
-    }
 
     #[test]
     fn entry_layout() {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use qmail_core::exit::LocalExit;
 
-use crate::die::Die;
+use crate::die::{self, Fatal};
 
 /// What a program's exit status means for the rest of the `.qmail` file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +21,17 @@ pub enum Outcome {
 
 /// The exit-status table of dot-qmail(5): 0 and 99 succeed; 100 and the sysexits codes
 /// that mean "this will never work" bounce; anything else is retried.
-pub fn classify(code: Option<i32>) -> Result<Outcome, Die> {
+pub fn classify(code: Option<i32>) -> Result<Outcome, Fatal> {
     match code {
-        None => Err(Die::crashed()),
+        None => Err(die::crashed()),
         Some(0) => Ok(Outcome::Next),
         Some(99) => Ok(Outcome::Stop),
-        Some(64 | 65 | 70 | 76 | 77 | 78 | 100 | 112) => Err(Die::silent(LocalExit::Perm)),
-        Some(_) => Err(Die::silent(LocalExit::Temp)),
+        Some(64 | 65 | 70 | 76 | 77 | 78 | 100 | 112) => Err(die::silent(LocalExit::Perm)),
+        Some(_) => Err(die::silent(LocalExit::Temp)),
     }
 }
 
-pub fn run(cmd: &[u8], vars: &[(&'static str, Vec<u8>)]) -> Result<Outcome, Die> {
+pub fn run(cmd: &[u8], vars: &[(&'static str, Vec<u8>)]) -> Result<Outcome, Fatal> {
     let mut c = Command::new("/bin/sh");
     c.arg("-c")
         .arg(OsStr::from_bytes(cmd))
@@ -42,12 +42,12 @@ pub fn run(cmd: &[u8], vars: &[(&'static str, Vec<u8>)]) -> Result<Outcome, Die>
         c.env(k, OsStr::from_bytes(v));
     }
     let mut child = c.spawn().map_err(|e| match e.raw_os_error() {
-        Some(libc::EAGAIN | libc::ENOMEM) => Die::fork(&e),
-        _ => Die::run_sh(&e),
+        Some(libc::EAGAIN | libc::ENOMEM) => die::fork(&e),
+        _ => die::run_sh(&e),
     })?;
-    let status = child.wait().map_err(|e| Die::fork(&e))?;
+    let status = child.wait().map_err(|e| die::fork(&e))?;
     if status.signal().is_some() {
-        return Err(Die::crashed());
+        return Err(die::crashed());
     }
     classify(status.code())
 }
@@ -61,12 +61,20 @@ mod tests {
         assert_eq!(classify(Some(0)), Ok(Outcome::Next));
         assert_eq!(classify(Some(99)), Ok(Outcome::Stop));
         for c in [64, 65, 70, 76, 77, 78, 100, 112] {
-            assert_eq!(classify(Some(c)).unwrap_err().code, LocalExit::Perm, "{c}");
+            assert_eq!(
+                classify(Some(c)).unwrap_err().code,
+                LocalExit::Perm.code(),
+                "{c}"
+            );
         }
         for c in [1, 2, 66, 75, 101, 111, 255] {
-            assert_eq!(classify(Some(c)).unwrap_err().code, LocalExit::Temp, "{c}");
+            assert_eq!(
+                classify(Some(c)).unwrap_err().code,
+                LocalExit::Temp.code(),
+                "{c}"
+            );
         }
-        assert_eq!(classify(None).unwrap_err(), Die::crashed());
-        assert_eq!(classify(Some(100)).unwrap_err().text, "");
+        assert_eq!(classify(None).unwrap_err(), die::crashed());
+        assert!(classify(Some(100)).unwrap_err().line.is_empty());
     }
 }

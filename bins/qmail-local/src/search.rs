@@ -8,9 +8,9 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 
 use qmail_core::auto;
 
-use crate::die::{is_temp, Die};
-use crate::dotqmail::{candidates, safe_ext};
+use crate::die::{self, is_temp, Fatal};
 use crate::env::Args;
+use qmail_local_core::dotqmail::{candidates, safe_ext};
 
 /// A `.qmail` file bigger than this is not read (it is the user's own file; qmail has no
 /// limit, but memory is not unbounded).
@@ -32,17 +32,17 @@ fn hard_open_error(e: &io::Error) -> bool {
 }
 
 /// Open `name` if it is a regular file; None if it does not count as existing.
-fn open_regular(name: &[u8]) -> Result<Option<(File, u32)>, Die> {
+fn open_regular(name: &[u8]) -> Result<Option<(File, u32)>, Fatal> {
     let f = match File::options()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(OsStr::from_bytes(name))
     {
         Ok(f) => f,
-        Err(e) if hard_open_error(&e) => return Err(Die::open_qmail(name, &e)),
+        Err(e) if hard_open_error(&e) => return Err(die::open_qmail(name, &e)),
         Err(_) => return Ok(None),
     };
-    let meta = f.metadata().map_err(|e| Die::open_qmail(name, &e))?;
+    let meta = f.metadata().map_err(|e| die::open_qmail(name, &e))?;
     if !meta.is_file() {
         return Ok(None);
     }
@@ -50,18 +50,18 @@ fn open_regular(name: &[u8]) -> Result<Option<(File, u32)>, Die> {
 }
 
 /// The first candidate that exists (in the current directory, the home directory).
-pub fn find(dash: &[u8], ext: &[u8]) -> Result<Option<Found>, Die> {
+pub fn find(dash: &[u8], ext: &[u8]) -> Result<Option<Found>, Fatal> {
     for c in candidates(dash, ext) {
         let Some((f, mode)) = open_regular(&c.name)? else {
             continue;
         };
         if mode & auto::PATRN != 0 {
-            return Err(Die::qmail_writable());
+            return Err(die::qmail_writable());
         }
         let mut contents = Vec::new();
         f.take(QMAIL_MAX)
             .read_to_end(&mut contents)
-            .map_err(|e| Die::read_qmail(&c.name, &e))?;
+            .map_err(|e| die::read_qmail(&c.name, &e))?;
         return Ok(Some(Found {
             name: c.name,
             default: c.default,
@@ -72,10 +72,10 @@ pub fn find(dash: &[u8], ext: &[u8]) -> Result<Option<Found>, Die> {
     Ok(None)
 }
 
-fn exists(name: &[u8]) -> Result<bool, Die> {
+fn exists(name: &[u8]) -> Result<bool, Fatal> {
     match std::fs::metadata(OsStr::from_bytes(name)) {
         Ok(_) => Ok(true),
-        Err(e) if is_temp(&e) => Err(Die::open_qmail(name, &e)),
+        Err(e) if is_temp(&e) => Err(die::open_qmail(name, &e)),
         Err(_) => Ok(false),
     }
 }
@@ -85,8 +85,8 @@ fn exists(name: &[u8]) -> Result<bool, Die> {
 /// qmail-send expands per recipient. Bounces keep their empty or `#@[]` sender.
 pub fn newsender_with(
     a: &Args,
-    exists: impl Fn(&[u8]) -> Result<bool, Die>,
-) -> Result<Vec<u8>, Die> {
+    exists: impl Fn(&[u8]) -> Result<bool, Fatal>,
+) -> Result<Vec<u8>, Fatal> {
     if a.sender.is_empty() || a.sender == b"#@[]" {
         return Ok(a.sender.clone());
     }
@@ -103,7 +103,7 @@ pub fn newsender_with(
     Ok(v)
 }
 
-pub fn newsender(a: &Args) -> Result<Vec<u8>, Die> {
+pub fn newsender(a: &Args) -> Result<Vec<u8>, Fatal> {
     newsender_with(a, exists)
 }
 

@@ -1,5 +1,5 @@
 #![forbid(unsafe_code)]
+
 fn main() {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    std::process::exit(i32::from(qmail_lspawn::run(&args)));
+    qmail_core::fatal::exit(qmail_lspawn::run(&std::env::args_os().collect::<Vec<_>>()))
 }

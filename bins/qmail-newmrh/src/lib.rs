@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -24,10 +24,17 @@ pub enum NewmrhError {
 }
 
 use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 
-/// Print `qmail-newmrh: fatal: …` on fd 2; the exit code is always 111.
-pub fn report(e: &NewmrhError) -> u8 {
-    let text = match e {
+/// `qmail-newmrh: fatal: …` on fd 2; the exit code is always 111.
+impl From<NewmrhError> for Fatal {
+    fn from(e: NewmrhError) -> Fatal {
+        Fatal::die(111, "qmail-newmrh", text(&e))
+    }
+}
+
+fn text(e: &NewmrhError) -> String {
+    match e {
         NewmrhError::Read(e) => format!("unable to read control/morercpthosts: {}", errstr(e)),
         NewmrhError::Write(e) => {
             format!(
@@ -39,9 +46,7 @@ pub fn report(e: &NewmrhError) -> u8 {
             "unable to move control/morercpthosts.tmp to control/morercpthosts.cdb: {}",
             errstr(e)
         ),
-    };
-    let _ = writeln!(io::stderr().lock(), "qmail-newmrh: fatal: {text}");
-    111
+    }
 }
 
 /// The keys: each line with trailing spaces and tabs removed, lowercased; empty lines and

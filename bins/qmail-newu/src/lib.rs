@@ -6,7 +6,7 @@
 pub mod assign;
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
@@ -31,10 +31,17 @@ pub enum NewuError {
 }
 
 use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 
-/// Print `qmail-newu: fatal: …` on fd 2 and give the exit code (always 111).
-pub fn report(e: &NewuError) -> u8 {
-    let text = match e {
+/// `qmail-newu: fatal: …` on fd 2; the exit code is always 111.
+impl From<NewuError> for Fatal {
+    fn from(e: NewuError) -> Fatal {
+        Fatal::die(111, "qmail-newu", text(&e))
+    }
+}
+
+fn text(e: &NewuError) -> String {
+    match e {
         NewuError::Chdir(e) => format!("unable to chdir to {}: {}", auto::QMAIL, errstr(e)),
         NewuError::OpenAssign(e) => format!("unable to open users/assign: {}", errstr(e)),
         NewuError::ReadAssign(e) => format!("unable to read users/assign: {}", errstr(e)),
@@ -43,9 +50,7 @@ pub fn report(e: &NewuError) -> u8 {
         NewuError::WriteTmp(e) => format!("unable to write users/cdb.tmp: {}", errstr(e)),
         NewuError::Move(e) => format!("unable to move users/cdb.tmp to users/cdb: {}", errstr(e)),
         NewuError::NewRcpt => "users/cdb is new but qmail-newrcpt failed".to_string(),
-    };
-    let _ = writeln!(io::stderr().lock(), "qmail-newu: fatal: {text}");
-    111
+    }
 }
 
 fn cdb_write_error(e: CdbError) -> NewuError {

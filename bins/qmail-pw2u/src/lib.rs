@@ -24,21 +24,28 @@ pub enum Error {
 }
 
 use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 
-/// Print the message on fd 2; usage is 100, everything else 111.
-pub fn report(e: &Error) -> u8 {
-    let text = match e {
-        Error::Usage(bad) => {
-            // getopt's words, as qmail's qmail-pw2u prints them.
-            let (what, c) = match *bad {
-                options::BadOption::Illegal(c) => ("illegal option", c),
-                options::BadOption::NeedsArgument(c) => ("option requires an argument", c),
-            };
-            let mut err = io::stderr().lock();
-            let _ = err.write_all(format!("qmail-pw2u: {what} -- ").as_bytes());
-            let _ = err.write_all(&[c, b'\n']);
-            return 100;
-        }
+/// The line on fd 2; usage is 100, everything else 111.
+impl From<Error> for Fatal {
+    fn from(e: Error) -> Fatal {
+        let Error::Usage(bad) = e else {
+            return Fatal::die(111, "qmail-pw2u", text(&e));
+        };
+        // getopt's words, as qmail's qmail-pw2u prints them.
+        let (what, c) = match bad {
+            options::BadOption::Illegal(c) => ("illegal option", c),
+            options::BadOption::NeedsArgument(c) => ("option requires an argument", c),
+        };
+        let mut line = format!("qmail-pw2u: {what} -- ").into_bytes();
+        line.push(c);
+        Fatal::new(100, line)
+    }
+}
+
+fn text(e: &Error) -> String {
+    match e {
+        Error::Usage(_) => String::new(),
         Error::Chdir(e) => format!("unable to chdir to {}: {}", auto::QMAIL, errstr(e)),
         Error::Read(what, e) => format!("unable to read {what}: {}", errstr(e)),
         Error::Write(e) => format!("unable to write output: {}", errstr(e)),
@@ -49,9 +56,7 @@ pub fn report(e: &Error) -> u8 {
         Error::Assign(Pw2uError::NoUser(u)) => {
             format!("unable to find user {}", String::from_utf8_lossy(u))
         }
-    };
-    let _ = writeln!(io::stderr().lock(), "qmail-pw2u: fatal: {text}");
-    111
+    }
 }
 
 fn optional(path: &'static str) -> Result<Option<Vec<u8>>, Error> {

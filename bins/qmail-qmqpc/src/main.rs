@@ -2,5 +2,5 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(i32::from(qmail_qmqpc::run()));
+    qmail_core::fatal::exit(qmail_qmqpc::run())
 }

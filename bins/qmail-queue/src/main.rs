@@ -2,9 +2,5 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    let code = match qmail_queue::run() {
-        Ok(()) => 0,
-        Err(e) => e.code(),
-    };
-    std::process::exit(i32::from(code));
+    qmail_core::fatal::exit(qmail_queue::run())
 }

@@ -1,6 +1,7 @@
 #![forbid(unsafe_code)]
-// qmail-remote always exits 0: what happened is in the report on fd 1 (qmail-remote(8)).
+
 fn main() {
     qmail_remote::run();
-    std::process::exit(0);
+    // qmail-remote always exits 0: what happened is in the report on fd 1 (qmail-remote(8)).
+    qmail_core::fatal::exit(0u8)
 }

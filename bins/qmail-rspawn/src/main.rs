@@ -1,4 +1,5 @@
 #![forbid(unsafe_code)]
+
 fn main() {
-    std::process::exit(i32::from(qmail_rspawn::run()));
+    qmail_core::fatal::exit(qmail_rspawn::run())
 }

@@ -4,23 +4,12 @@
 #![forbid(unsafe_code)]
 
 use qmail_core::auto;
-use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 use qmail_remote_core::tcpto::{self, OpenError};
-use std::io::{self, Write};
-
-const FATAL: &str = "qmail-tcpok: fatal: ";
-
-pub struct Fatal(String);
-
-impl Fatal {
-    pub fn exit_code(&self) -> u8 {
-        let _ = writeln!(io::stderr().lock(), "{FATAL}{}", self.0);
-        111
-    }
-}
+use std::io;
 
 fn fail(what: &str, path: &str, e: &io::Error) -> Fatal {
-    Fatal(format!("unable to {what} {path}: {}", errstr(e)))
+    Fatal::sys(111, "qmail-tcpok", &format!("unable to {what} {path}: "), e)
 }
 
 pub fn run() -> Result<(), Fatal> {

@@ -5,23 +5,14 @@
 
 use qmail_core::auto;
 use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 use qmail_remote_core::tcpto::{self, OpenError};
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub struct Fatal(String);
-
-impl Fatal {
-    pub fn exit_code(&self) -> u8 {
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "fatal: {}", self.0);
-        let _ = out.flush();
-        111
-    }
-}
-
+/// `fatal: unable to WHAT: reason` on fd 1, exit 111.
 fn fail(what: &str, e: &io::Error) -> Fatal {
-    Fatal(format!("unable to {what}: {}", errstr(e)))
+    Fatal::new(111, format!("fatal: unable to {what}: {}", errstr(e))).on_stdout()
 }
 
 /// The report lines for the records of `buf` at time `now`.

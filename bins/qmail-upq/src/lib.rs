@@ -6,12 +6,13 @@
 
 use std::ffi::OsString;
 use std::fs::OpenOptions;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 use qmail_core::auto;
 use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 
 pub use qmail_hier::resplit::{Moved, Trouble};
 
@@ -31,17 +32,11 @@ pub enum UpqError {
     Warnings(usize),
 }
 
-impl UpqError {
-    pub fn report(&self) -> u8 {
-        let kind = if matches!(self, UpqError::Usage) {
-            ""
-        } else {
-            "fatal: "
-        };
-        let _ = writeln!(io::stderr().lock(), "qmail-upq: {kind}{self}");
-        match self {
-            UpqError::Usage => 100,
-            _ => 111,
+impl From<UpqError> for Fatal {
+    fn from(e: UpqError) -> Fatal {
+        match e {
+            UpqError::Usage => Fatal::new(100, format!("qmail-upq: {e}")),
+            _ => Fatal::die(111, "qmail-upq", e.to_string()),
         }
     }
 }

@@ -8,52 +8,26 @@ mod addrlist;
 mod header;
 mod notice;
 
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 
+use qmail_core::fatal::Fatal;
 use qmail_core::qmail::Qmail;
 
 use header::Field;
 
-const FATAL: &str = "qreceipt: fatal: ";
+const PROG: &str = "qreceipt";
 const USAGE: &str = "qreceipt: usage: qreceipt deliveryaddress";
 
-#[derive(Debug)]
-pub struct Fatal {
-    pub code: u8,
-    pub line: Vec<u8>,
-}
-
-impl Fatal {
-    fn new(code: u8, text: &[u8]) -> Fatal {
-        let mut line = FATAL.as_bytes().to_vec();
-        line.extend_from_slice(text);
-        Fatal { code, line }
-    }
-
-    fn usage() -> Fatal {
-        Fatal {
-            code: 100,
-            line: USAGE.as_bytes().to_vec(),
-        }
-    }
-
-    pub fn report(&self) -> u8 {
-        let mut err = io::stderr().lock();
-        let _ = err.write_all(&self.line);
-        if !self.line.ends_with(b"\n") {
-            let _ = err.write_all(b"\n");
-        }
-        let _ = err.flush();
-        self.code
-    }
+fn usage() -> Fatal {
+    Fatal::new(100, USAGE)
 }
 
 pub fn run() -> Result<u8, Fatal> {
-    let target = std::env::args_os().nth(1).ok_or_else(Fatal::usage)?;
-    let sender = std::env::var_os("SENDER").ok_or_else(Fatal::usage)?;
+    let target = std::env::args_os().nth(1).ok_or_else(usage)?;
+    let sender = std::env::var_os("SENDER").ok_or_else(usage)?;
     let fields =
-        header::read(&mut io::stdin().lock()).map_err(|_| Fatal::new(111, b"read error"))?;
+        header::read(&mut io::stdin().lock()).map_err(|_| Fatal::die(111, PROG, "read error"))?;
     let mut wanted = false;
     let mut message_id: Option<&[u8]> = None;
     for f in &fields {
@@ -62,8 +36,9 @@ pub fn run() -> Result<u8, Fatal> {
             Some(Field::NoticeRequested) => {
                 let addrs = addrlist::addresses(header::value(f)).ok_or_else(|| {
                     let mut t = b"unable to parse this: ".to_vec();
-                    t.extend_from_slice(f);
-                    Fatal::new(100, &t)
+                    // The field's own LF ends the line.
+                    t.extend_from_slice(f.strip_suffix(b"\n").unwrap_or(f));
+                    Fatal::die(100, PROG, t)
                 })?;
                 wanted |= addrs.iter().any(|a| a.as_slice() == target.as_bytes());
             }
@@ -74,13 +49,13 @@ pub fn run() -> Result<u8, Fatal> {
     if !wanted || sender.is_empty() || sender == b"#@[]" {
         return Ok(0);
     }
-    let mut qq = Qmail::open().map_err(|_| Fatal::new(111, b"unable to fork"))?;
+    let mut qq = Qmail::open().map_err(|_| Fatal::die(111, PROG, "unable to fork"))?;
     qq.put(&notice::text(sender, target.as_bytes(), message_id));
     qq.from(b"");
     qq.to(sender);
     match qq.close() {
         Ok(()) => Ok(0),
-        Err(r) if r.starts_with('D') => Err(Fatal::new(100, b"permanent qmail-queue error")),
-        Err(_) => Err(Fatal::new(111, b"temporary qmail-queue error")),
+        Err(r) if r.starts_with('D') => Err(Fatal::die(100, PROG, "permanent qmail-queue error")),
+        Err(_) => Err(Fatal::die(111, PROG, "temporary qmail-queue error")),
     }
 }

@@ -30,6 +30,13 @@ pub enum SendmailError {
     Exec(&'static str),
 }
 
+/// sendmail's `run` returns only on failure: the complete text on fd 2 and the exit code.
+impl qmail_core::fatal::Outcome for SendmailError {
+    fn finish(self) -> u8 {
+        qmail_core::fatal::Fatal::verbatim(self.exit_code(), self.message()).report()
+    }
+}
+
 impl SendmailError {
     pub fn exit_code(&self) -> u8 {
         match self {

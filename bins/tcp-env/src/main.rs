@@ -2,5 +2,5 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    std::process::exit(i32::from(tcp_env::run()));
+    qmail_core::fatal::exit(tcp_env::run())
 }

@@ -129,6 +129,19 @@ impl QmtpExit {
     }
 }
 
+impl From<QmtpExit> for crate::fatal::Fatal {
+    fn from(e: QmtpExit) -> crate::fatal::Fatal {
+        crate::fatal::Fatal::quiet(e.code())
+    }
+}
+
+/// qmail-queue says nothing: its caller reads the exit code.
+impl From<QueueExit> for crate::fatal::Fatal {
+    fn from(e: QueueExit) -> crate::fatal::Fatal {
+        crate::fatal::Fatal::quiet(e.code())
+    }
+}
+
 /// Exit codes of the qmail-lspawn child before and while exec'ing qmail-local (qlx.h).
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

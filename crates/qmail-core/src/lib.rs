@@ -15,6 +15,7 @@ pub mod exit;
 pub mod fatal;
 pub mod ids;
 pub mod maildir;
+pub mod mbox;
 pub mod qmail;
 pub mod queue;
 pub mod quote;

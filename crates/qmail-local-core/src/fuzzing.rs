@@ -1,9 +1,10 @@
 //! Entry points for the fuzz targets (fuzz/ is its own workspace): everything here takes
 //! arbitrary bytes and must never panic; the assertions are the properties checked.
 use crate::dotqmail::{candidates, lines, parse_line, Instruction};
-use crate::env::{host_n, quote2};
-use crate::mbox::copy_quoted;
-use crate::message::has_dtline;
+use crate::dtline::has_dtline;
+use crate::parts::host_n;
+use qmail_core::mbox::copy_quoted;
+use qmail_core::quote::quote2;
 
 /// `.qmail` contents: every line parses, and what an instruction carries is part of the line.
 pub fn fuzz_dot_qmail(data: &[u8]) {
