@@ -1,8 +1,8 @@
-//! Fuzz target: qmail-send's framing of spawn reports never panics, keeps every report
+//! Fuzz target: the framing of spawn reports qmail-send reads never panics, keeps every report
 //! within REPORTMAX bytes and gives the same reports however the input is split.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use qmail_send::comm::{ReportBuf, REPORTMAX};
+use qmail_spawn::report::{ReportBuf, REPORTMAX};
 
 fuzz_target!(|data: &[u8]| {
     let whole = ReportBuf::default().feed(data);

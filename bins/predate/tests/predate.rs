@@ -1,5 +1,5 @@
 //! predate black-box: the Date line, stdin passing, exit codes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

@@ -1,7 +1,6 @@
 //! qmail-clean: removes queue files for qmail-send, one NUL-terminated request on fd 0,
 //! one reply byte on fd 1, and sweeps `pid/` files that a dead qmail-queue left.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod pidsweep;
 mod request;

@@ -7,7 +7,6 @@
 //! its extension. Exit codes are qmail-lspawn's (qlx): 115 NFS trouble, 116 no alias user,
 //! 118 temporary trouble; 100 without an argument.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use std::io::{self, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};

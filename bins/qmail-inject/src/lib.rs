@@ -2,7 +2,6 @@
 //! complete its header (qmail-rfc822's `inject`), and queue it through qmail-queue, or
 //! print it with -n. The header is held in memory; the body is streamed.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod controls;
 

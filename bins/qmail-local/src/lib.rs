@@ -4,7 +4,6 @@
 //! Everything qmail-local prints goes to fd 1, the report pipe qmail-lspawn reads: one
 //! error line and exit 100/111, or the `did F+W+P` line (and `qp N`) and exit 0.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod args;
 pub mod die;

@@ -1,6 +1,11 @@
 //! Successful deliveries: Maildir, mbox, programs (and the environment they see),
 //! forwards, the .qmail search order, the default delivery.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

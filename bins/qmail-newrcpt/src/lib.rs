@@ -8,7 +8,6 @@
 //! `.qmail` names in it (see `qmail_smtp::rcptcheck` for the keys). It is written to
 //! `users/rcpt.cdb.tmp`, fsynced and renamed, so qmail-smtpd sees the old or the new one.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod accounts;
 pub mod scan;

@@ -5,7 +5,6 @@
 //! it. The answer is one netstring, `K…`, `Z…` or `D…`. QMQP relays for anybody: it is
 //! meant for trusted clients only (tcpserver's access rules), so no rcpthosts here.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use nix::sys::signal::Signal;
 use qmail_core::date822::{date822, now};

@@ -2,7 +2,12 @@
 //! temporary directory is bind-mounted over the qmail home (needs root and unshare(1)).
 //! $QMAILQUEUE points at a script that, like qmail-queue, keeps a message only when its
 //! envelope ended with the final NUL, and records what it kept.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use qmail_e2e::{FakeQueue, Receiver};
 
 /// A home with control/me, and a fake qmail-queue that keeps complete envelopes only.

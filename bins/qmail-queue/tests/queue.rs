@@ -1,7 +1,12 @@
 //! qmail-queue, black box: the installed setuid binary, run as root and as ordinary
 //! users in a private /var/qmail, with real envelopes on fd 1.
 // Tests fail by panicking.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 

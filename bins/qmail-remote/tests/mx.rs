@@ -2,7 +2,7 @@
 //! where a small DNS server answers on 127.0.0.1:53 (UDP and TCP) and SMTP servers listen
 //! on port 25 of other loopback addresses; qmail-remote runs in that namespace with a
 //! resolv.conf naming 127.0.0.1. Nothing outside the namespace is ever contacted.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod common;
 use common::*;
 use nix::sched::{unshare, CloneFlags};

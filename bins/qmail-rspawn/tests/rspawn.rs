@@ -1,6 +1,6 @@
 //! Black-box tests of qmail-rspawn with `QMAILREMOTE` naming a script in place of
 //! qmail-remote, in a private mount namespace with a temporary qmail home.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use qmail_e2e::{feed, script, Home};
 

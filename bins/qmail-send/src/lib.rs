@@ -5,7 +5,6 @@
 pub mod bounce;
 pub mod chan;
 mod cleanup;
-pub mod comm;
 pub mod controls;
 mod daemon;
 mod done;
@@ -19,6 +18,7 @@ pub mod rewrite;
 mod scan;
 pub mod sched;
 mod shared;
+#[cfg(test)]
 mod smoke;
 mod spawn;
 mod todo;

@@ -1,8 +1,7 @@
 //! Pseudo-random inputs through every parser of bytes read from queue files and pipes:
 //! none may panic (the fuzz targets' property, run as an ordinary test).
-#![cfg(test)]
 
-use crate::{bounce, comm, records, verp};
+use crate::{bounce, records, verp};
 
 fn xorshift(s: &mut u64) -> u64 {
     *s ^= *s << 13;
@@ -23,7 +22,7 @@ fn input(s: &mut u64) -> Vec<u8> {
 #[test]
 fn parsers_never_panic() {
     let mut s = 0x9e37_79b9_7f4a_7c15u64;
-    let mut reports = comm::ReportBuf::default();
+    let mut reports = qmail_spawn::report::ReportBuf::default();
     for _ in 0..20_000 {
         let a = input(&mut s);
         let b = input(&mut s);

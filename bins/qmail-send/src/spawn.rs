@@ -5,7 +5,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 
 use crate::chan::{Channel, PerChannel};
-use crate::comm::ReportBuf;
+use qmail_spawn::report::ReportBuf;
 
 pub struct Spawns {
     cmd: PerChannel<File>,

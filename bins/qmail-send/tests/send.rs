@@ -1,6 +1,7 @@
 //! Black-box tests of qmail-send: the real binary in a private mount namespace with a
 //! temporary qmail home, the test playing qmail-lspawn, qmail-rspawn and qmail-clean on
 //! FIFOs that stand in for qmail-start's pipes, and a script standing in for qmail-queue.
+#![allow(clippy::indexing_slicing)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,7 +1,12 @@
 //! Hostile clients: whatever a client sends, qmail-smtpd's memory stays bounded (peak RSS
 //! under 4 MB, read from /proc/PID/status VmHWM of the real process) and a client that
 //! trickles a line byte by byte is timed out. Needs root and unshare(1), like smtpd.rs.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![allow(clippy::print_stderr)] // each peak is printed: `cargo test -- --nocapture` shows them
 use std::io::{Read, Write};
 use std::process::{Child, Stdio};

@@ -9,7 +9,6 @@
 //! program must not let its environment choose what runs as root. Only the logger,
 //! named on the command line, is looked up in `$PATH`.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use std::ffi::{CString, OsString};
 use std::io;

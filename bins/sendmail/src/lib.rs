@@ -8,7 +8,6 @@
 //! the flag. `-r` and `-N` are qmail-rs additions (sendmail 8 and Postfix accept them;
 //! qmail 1.03 does not).
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};

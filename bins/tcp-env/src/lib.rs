@@ -3,7 +3,6 @@
 //! (tcp-env(1)). Under tcpserver, which sets PROTO=TCP itself, it just runs the
 //! program.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 mod remoteinfo;
 

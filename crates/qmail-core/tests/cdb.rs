@@ -12,7 +12,7 @@
 //! `users.in` is a users/cdb as qmail-newu would build it; `many.in` has 615 records with
 //! duplicates, empty and binary keys, so most of the 256 tables hold colliding slots.
 // Test helpers may unwrap and index: a failure there is a test failure.
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 use std::collections::HashMap;
 use std::fs::File;

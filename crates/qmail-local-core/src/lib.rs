@@ -4,9 +4,9 @@
 //! (`parts`). A crate of their own so that the fuzz targets reach them without depending
 //! on the program.
 #![forbid(unsafe_code)]
-#![cfg_attr(not(test), deny(clippy::indexing_slicing))]
 
 pub mod dotqmail;
 pub mod dtline;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod parts;

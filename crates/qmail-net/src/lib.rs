@@ -2,8 +2,6 @@
 //! (`ip`), the host's own addresses (`ipme`), timed I/O on descriptors and timed connects
 //! (`timeoutio`), and the fd 0/fd 1 client of a server under tcpserver (`client`).
 #![forbid(unsafe_code)]
-#![deny(clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::indexing_slicing))]
 
 pub mod client;
 pub mod ip;

@@ -7,9 +7,8 @@
 //! so that nested netstrings can never run past the one that contains them. All length
 //! arithmetic is checked.
 #![forbid(unsafe_code)]
-#![deny(clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::indexing_slicing))]
 
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod reader;
 mod writer;

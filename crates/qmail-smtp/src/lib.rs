@@ -7,14 +7,13 @@
 //! shared with qmail-qmtpd and qmail-qmqpd: [`load`] reads the controls and
 //! [`received::peer_from_env`] the tcpserver environment.
 #![forbid(unsafe_code)]
-#![deny(clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::indexing_slicing))]
 
 pub mod addr;
 pub mod auth;
 pub mod badmailfrom;
 pub mod blast;
 pub mod command;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod load;
 pub mod rcptcheck;

@@ -18,8 +18,6 @@
 //! qmail-smtpd waits for it before its greeting. A failed handshake ends the engine, so
 //! qmail-smtpd sees the control socket close.
 #![forbid(unsafe_code)]
-#![deny(clippy::indexing_slicing)]
-#![cfg_attr(test, allow(clippy::indexing_slicing))]
 
 /// The environment variable that names the control descriptor.
 pub const ENV_FD: &str = "TLSCTLFD";

@@ -13,11 +13,16 @@ pub fn now() -> u32 {
 /// (no count) still holds 10.9.9.9.
 pub fn sample_table() -> Vec<u8> {
     let mut t = vec![0u8; 1024];
-    t[..5].copy_from_slice(&[192, 0, 2, 1, 2]);
-    t[8..12].copy_from_slice(&(now() - 100).to_le_bytes());
-    t[16 * 5..16 * 5 + 5].copy_from_slice(&[10, 1, 2, 3, 10]);
-    t[16 * 5 + 8..16 * 5 + 12].copy_from_slice(&(now() - 5000).to_le_bytes());
+    put(&mut t, 0, &[192, 0, 2, 1, 2]);
+    put(&mut t, 8, &(now() - 100).to_le_bytes());
+    put(&mut t, 16 * 5, &[10, 1, 2, 3, 10]);
+    put(&mut t, 16 * 5 + 8, &(now() - 5000).to_le_bytes());
     // A free slot with an address: not printed.
-    t[16 * 6..16 * 6 + 4].copy_from_slice(&[10, 9, 9, 9]);
+    put(&mut t, 16 * 6, &[10, 9, 9, 9]);
     t
+}
+
+/// Copy `b` into `t` at `at` (the table is large enough for every record above).
+fn put(t: &mut [u8], at: usize, b: &[u8]) {
+    t.iter_mut().skip(at).zip(b).for_each(|(d, s)| *d = *s);
 }

@@ -1,7 +1,12 @@
 //! Bounces end to end (spec 2.8): an unknown user bounces to the sender in QSBMF, a bounce
 //! that bounces goes to postmaster (double bounce) and one more is discarded (triple
 //! bounce), and queuelifetime turns a deferral into a bounce.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

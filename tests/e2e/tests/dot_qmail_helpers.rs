@@ -2,7 +2,12 @@
 //! named in a `.qmail-EXT` file of a test mailbox, a message is injected, and what qmail
 //! delivered (Maildirs, bounces in the sender's Maildir, program output, qmail-send's log)
 //! shows its exit code and its effect. Compare compliance/scenarios/local-helper-programs.sh.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,12 @@
 //! it: the admin edits users/assign and runs qmail-newu as root, which runs qmail-newrcpt;
 //! qmail-smtpd runs as qmaild and answers 550 for local addresses qmail-local would
 //! bounce. One address per row of qmail's address rules.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::fs;
 use std::process::Stdio;
 

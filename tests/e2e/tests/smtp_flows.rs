@@ -1,7 +1,12 @@
 //! SMTP in, end to end: real clients (swaks, Python's smtplib, raw sockets) talk to
 //! qmail-smtpd under a real tcpserver (Debian ucspi-tcp) running as qmaild/nofiles on
 //! 127.0.0.1, with qmail-send running, so accepted mail ends up in a Maildir.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

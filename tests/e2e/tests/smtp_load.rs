@@ -1,7 +1,12 @@
 //! SMTP under load: 1,000 connections open at the same time against tcpserver -c 1000 +
 //! qmail-smtpd (as qmaild/nofiles), each sending one tagged message; every message must
 //! reach the Maildir exactly once and the queue must end empty.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;

@@ -1,7 +1,13 @@
 //! Black-box runner: qmail-inject in a private mount namespace with a temporary qmail home
 //! bind-mounted over the compiled-in one, run twice per case: with -n (what it prints) and
 //! with a QMAILQUEUE script that records the message and the envelope.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::fs;
 

@@ -3,7 +3,12 @@
 //! touch the real installation), and small SMTP servers scripted per test.
 // The harness reports trouble by failing the test that called it; not every test file
 // uses every helper.
-#![allow(clippy::unwrap_used, clippy::new_without_default, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::new_without_default,
+    dead_code,
+    clippy::indexing_slicing
+)]
 use std::ffi::OsString;
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};

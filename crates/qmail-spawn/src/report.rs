@@ -1,4 +1,4 @@
-//! Framing of the spawn reports: bytes accumulate until a NUL ends a report of
+//! Framing of the spawn reports as qmail-send reads them from qmail-lspawn and qmail-rspawn: bytes accumulate until a NUL ends a report of
 //! at least two bytes (delnum may itself be NUL); a report is kept to REPORTMAX bytes
 //! because qmail-rspawn's output is not trusted to be short.
 
