@@ -82,13 +82,8 @@ pub fn newmrh() -> Result<(), NewmrhError> {
         .take(LIST_MAX)
         .read_to_end(&mut text)
         .map_err(NewmrhError::Read)?;
-    let tmp = File::options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .open("control/morercpthosts.tmp")
-        .map_err(NewmrhError::Write)?;
+    let tmp =
+        qmail_core::cdb::create_tmp("control/morercpthosts.tmp").map_err(NewmrhError::Write)?;
     let mut cdb = CdbMake::new(tmp);
     for k in keys(&text) {
         cdb.add(&k, b"").map_err(write_error)?;

@@ -13,9 +13,7 @@ pub mod accounts;
 pub mod scan;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 
 use nix::unistd::User;
 use qmail_core::auto;
@@ -136,14 +134,7 @@ fn write_err(e: impl std::fmt::Display) -> Error {
 
 /// Write users/rcpt.cdb (in the current directory, the qmail home).
 pub fn write(records: &[Record]) -> Result<(), Error> {
-    let tmp = File::options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open("users/rcpt.cdb.tmp")
-        .map_err(write_err)?;
+    let tmp = qmail_core::cdb::create_tmp("users/rcpt.cdb.tmp").map_err(write_err)?;
     let mut cdb = CdbMake::new(tmp);
     for (k, d) in records {
         cdb.add(k, d).map_err(write_err)?;

@@ -7,7 +7,6 @@ pub mod assign;
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use nix::sys::stat::{umask, Mode};
@@ -70,14 +69,7 @@ pub fn newu_in(qmail_home: &Path) -> Result<(), NewuError> {
         .read_to_end(&mut text)
         .map_err(NewuError::ReadAssign)?;
     let records = assign::records(&text).map_err(|_| NewuError::BadFormat)?;
-    let tmp = File::options()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o644)
-        .custom_flags(nix::libc::O_NONBLOCK)
-        .open("users/cdb.tmp")
-        .map_err(NewuError::OpenTmp)?;
+    let tmp = qmail_core::cdb::create_tmp("users/cdb.tmp").map_err(NewuError::OpenTmp)?;
     let mut cdb = CdbMake::new(tmp);
     for (k, d) in &records {
         cdb.add(k, d).map_err(cdb_write_error)?;

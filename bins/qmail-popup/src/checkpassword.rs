@@ -4,14 +4,12 @@
 //! session itself (qmail-pop3d ran), anything else that the login failed.
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
-use std::io::Write;
 use std::os::fd::AsFd;
 use std::process::Command;
 
 use nix::fcntl::OFlag;
 
 /// The checkpassword interface fixes the descriptor the child reads.
-const CHECKPASSWORD_FD: i32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -43,7 +41,7 @@ pub fn check(prog: &OsStr, args: &[OsString], user: &[u8], pass: &[u8], stamp: &
     };
     let mut cmd = Command::new(prog);
     cmd.args(args).stderr(client_out);
-    if qmail_sys::childfd::on_spawn_fd(&mut cmd, r, CHECKPASSWORD_FD).is_err() {
+    if qmail_sys::childfd::on_spawn_fd(&mut cmd, r, qmail_core::checkpassword::FD).is_err() {
         return Outcome::Pipe;
     }
     let spawned = cmd.spawn();
@@ -59,14 +57,7 @@ pub fn check(prog: &OsStr, args: &[OsString], user: &[u8], pass: &[u8], stamp: &
             };
         }
     };
-    let mut data = Vec::with_capacity(user.len().saturating_add(pass.len()).saturating_add(64));
-    for part in [user, pass, stamp] {
-        data.extend_from_slice(part);
-        data.push(0);
-    }
-    let written = w.write_all(&data).and_then(|()| w.flush());
-    data.fill(0);
-    std::hint::black_box(&data);
+    let written = qmail_core::checkpassword::send(&mut w, user, pass, stamp);
     drop(w);
     if written.is_err() {
         let _ = child.wait();

@@ -11,8 +11,6 @@ use std::process::{Command, Stdio};
 use nix::fcntl::OFlag;
 use qmail_smtp::AuthResult;
 
-const CHECKPASSWORD_FD: i32 = 3;
-
 /// Seconds to wait before answering a failed attempt, so guessing is slow.
 pub const FAIL_DELAY: u64 = 2;
 
@@ -27,7 +25,7 @@ pub fn check(argv: &[OsString], user: &[u8], pass: &[u8], stamp: &[u8]) -> AuthR
     let mut w = File::from(w);
     let mut cmd = Command::new(prog);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null());
-    if qmail_sys::childfd::on_spawn_fd(&mut cmd, r, CHECKPASSWORD_FD).is_err() {
+    if qmail_sys::childfd::on_spawn_fd(&mut cmd, r, qmail_core::checkpassword::FD).is_err() {
         return AuthResult::Temp;
     }
     let spawned = cmd.spawn();
@@ -35,14 +33,7 @@ pub fn check(argv: &[OsString], user: &[u8], pass: &[u8], stamp: &[u8]) -> AuthR
     let Ok(mut child) = spawned else {
         return AuthResult::Temp;
     };
-    let mut data = Vec::with_capacity(user.len().saturating_add(pass.len()).saturating_add(64));
-    for part in [user, pass, stamp] {
-        data.extend_from_slice(part);
-        data.push(0);
-    }
-    let written = w.write_all(&data).and_then(|()| w.flush());
-    data.fill(0);
-    std::hint::black_box(&data);
+    let written = qmail_core::checkpassword::send(&mut w, user, pass, stamp);
     drop(w);
     let status = child.wait();
     if written.is_err() {

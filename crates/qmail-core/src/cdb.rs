@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 mod make;
 mod read;
 
-pub use make::CdbMake;
+pub use make::{create_tmp, CdbMake};
 pub use read::{Cdb, FindAll, Record};
 
 /// Size of the header: 256 tables × (pos, len) × 4 bytes.

@@ -3,6 +3,7 @@
 
 pub mod auto;
 pub mod cdb;
+pub mod checkpassword;
 pub mod child;
 pub mod constmap;
 pub mod control;

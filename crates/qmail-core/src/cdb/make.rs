@@ -26,6 +26,19 @@ impl Write for PosWriter {
     }
 }
 
+/// Create (or empty) `path`, the temporary file a cdb is rebuilt in before the rename:
+/// mode 0644, and opened without blocking, so a FIFO left there cannot hang the builder.
+pub fn create_tmp(path: impl AsRef<std::path::Path>) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o644)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
 /// Builds a cdb in a fresh file: `add` records, then `finish`. Writing to a temporary file and
 /// renaming it into place is the caller's job (qmail-newu: `users/cdb.tmp` → `users/cdb`).
 #[derive(Debug)]
