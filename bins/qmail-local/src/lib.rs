@@ -153,15 +153,7 @@ impl Delivery {
                     }
                     if self.doit {
                         let r = msg.rewind()?;
-                        let d = maildir::deliver(r, path, &self.rpline, &self.dtline, i)?;
-                        if let maildir::Delivered::Before(name) = d {
-                            say(&[
-                                b"maildir ",
-                                path,
-                                b": a repeat: delivered before as new/",
-                                &name,
-                            ]);
-                        }
+                        maildir::deliver(r, path, &self.rpline, &self.dtline, i)?;
                     } else {
                         say(&[b"maildir ", path]);
                     }

@@ -6,10 +6,12 @@
 //! every time qmail-send makes this delivery, and no other's: `<queued>.Q<inode>_<nsec>_
 //! <line hash>_<content hash>.<host>`, from the mess file's inode and modification time,
 //! a hash of the Delivered-To line and the .qmail line number, and a hash of the bytes
-//! written. After a crash qmail-send repeats a delivery whose success it never recorded;
-//! if that delivery did happen, the link into new/ finds its file there, and the repeat is
-//! reported, not delivered. The tmp/ name is the name's first part and the pid; tmp/ files
-//! of the same delivery whose process is gone are removed first.
+//! written. The tmp/ name is the name's first part and the pid, so tmp/ files of the same
+//! delivery whose process is gone (an attempt killed in a crash) are found and removed.
+//! When new/ already holds the name, this is the same delivery again: an envelope that
+//! names the recipient twice, or qmail-send repeating a delivery after a crash. qmail
+//! delivers both times, and so does this, under the name with `,R<pid>` added (qmail-send
+//! logs the deliveries that may be repeats).
 //! Any other message on fd 0 gets the classic `<time>.<pid>.<host>`.
 use std::ffi::OsStr;
 use std::fs::File;
@@ -214,8 +216,6 @@ fn sweep_tmp(dir: &Path, name: &[u8]) {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Delivered {
     Now,
-    /// This delivery was made before (a repeat after a crash): `new/<name>` exists.
-    Before(Vec<u8>),
 }
 
 fn deliver_in(
@@ -256,8 +256,13 @@ fn deliver_in(
         let new = dir.join("new").join(OsStr::from_bytes(&name));
         match std::fs::hard_link(&tmp, &new) {
             Ok(()) => Ok(Delivered::Now),
-            // a repeat running beside the first attempt, which got there first
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(Delivered::Before(name)),
+            // the same delivery again (see the module comment): a copy of its own
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let again = [&name[..], format!(",R{}", std::process::id()).as_bytes()].concat();
+                std::fs::hard_link(&tmp, dir.join("new").join(OsStr::from_bytes(&again)))
+                    .map(|()| Delivered::Now)
+                    .map_err(|_| Fail::Temp)
+            }
             Err(_) => Err(Fail::Temp),
         }
     });
