@@ -25,7 +25,7 @@ fresh_base() {
   if [ ! -s "$tar" ]; then
     fresh_need
     mkdir -p "$FRESH_CACHE"
-    mmdebstrap --quiet --variant=important --include=sudo,make bookworm "$tar.tmp" "$FRESH_MIRROR"
+    mmdebstrap --quiet --format=tar --variant=important --include=sudo,make bookworm "$tar.tmp" "$FRESH_MIRROR"
     mv "$tar.tmp" "$tar"
   fi
   echo "$tar"
