@@ -1,8 +1,4 @@
 #![forbid(unsafe_code)]
 fn main() {
-    let code = match qmail_install::config::run() {
-        Ok(()) => 0,
-        Err(e) => e.report(),
-    };
-    std::process::exit(i32::from(code));
+    qmail_core::fatal::exit(qmail_install::config::run())
 }

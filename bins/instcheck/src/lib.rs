@@ -7,6 +7,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
+use qmail_core::fatal::Fatal;
 use qmail_hier::{Apply, Check, HierError, Ids};
 
 #[derive(Debug, thiserror::Error)]
@@ -17,17 +18,12 @@ pub enum InstcheckError {
     Hier(#[from] HierError),
 }
 
-impl InstcheckError {
-    pub fn report(&self) -> u8 {
-        let kind = if matches!(self, InstcheckError::Usage) {
-            ""
-        } else {
-            "fatal: "
-        };
-        let _ = writeln!(io::stderr().lock(), "instcheck: {kind}{self}");
-        match self {
-            InstcheckError::Usage => 100,
-            InstcheckError::Hier(_) => 111,
+impl From<InstcheckError> for Fatal {
+    /// `instcheck: usage: instcheck` (100) or `instcheck: fatal: …` (111).
+    fn from(e: InstcheckError) -> Fatal {
+        match e {
+            InstcheckError::Usage => Fatal::new(100, format!("instcheck: {e}")),
+            InstcheckError::Hier(_) => Fatal::die(111, "instcheck", e.to_string()),
         }
     }
 }

@@ -3,5 +3,5 @@
 
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    std::process::exit(i32::from(qmail_checkpw::run(&args)));
+    qmail_core::fatal::exit(qmail_checkpw::run(&args))
 }

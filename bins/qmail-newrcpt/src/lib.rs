@@ -13,11 +13,13 @@ pub mod accounts;
 pub mod scan;
 
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io;
 
 use nix::unistd::User;
 use qmail_core::auto;
 use qmail_core::cdb::{Cdb, CdbError, CdbMake, Record};
+use qmail_core::errstr::errstr;
+use qmail_core::fatal::Fatal;
 use qmail_smtp::rcptcheck::{home_key, ACCOUNT, ALIAS, DIR, FILE, UNKNOWN};
 
 #[derive(Debug)]
@@ -31,11 +33,11 @@ pub enum Error {
     Move(io::Error),
 }
 
-impl Error {
-    /// `qmail-newrcpt: fatal: …` on fd 2; exit 111 (nothing was changed).
-    pub fn report(&self) -> u8 {
-        let text = match self {
-            Error::Chdir(e) => format!("unable to chdir to {}: {e}", auto::QMAIL),
+impl From<Error> for Fatal {
+    /// `qmail-newrcpt: fatal: …`; exit 111 (nothing was changed).
+    fn from(e: Error) -> Fatal {
+        let text = match &e {
+            Error::Chdir(e) => format!("unable to chdir to {}: {}", auto::QMAIL, errstr(e)),
             Error::Users(e) => format!("unable to read users/cdb: {e}"),
             Error::Getent(e) => format!("unable to list accounts with getent passwd: {e}"),
             Error::Identity(e) => format!("unable to switch identity: {e}"),
@@ -44,10 +46,12 @@ impl Error {
                 String::from_utf8_lossy(h)
             ),
             Error::Write(e) => format!("unable to write users/rcpt.cdb.tmp: {e}"),
-            Error::Move(e) => format!("unable to move users/rcpt.cdb.tmp to users/rcpt.cdb: {e}"),
+            Error::Move(e) => format!(
+                "unable to move users/rcpt.cdb.tmp to users/rcpt.cdb: {}",
+                errstr(e)
+            ),
         };
-        let _ = writeln!(io::stderr().lock(), "qmail-newrcpt: fatal: {text}");
-        111
+        Fatal::die(111, "qmail-newrcpt", text)
     }
 }
 

@@ -3,9 +3,5 @@
 #![forbid(unsafe_code)]
 
 fn main() {
-    let code = match qmail_newrcpt::run() {
-        Ok(()) => 0,
-        Err(e) => e.report(),
-    };
-    std::process::exit(i32::from(code));
+    qmail_core::fatal::exit(qmail_newrcpt::run())
 }

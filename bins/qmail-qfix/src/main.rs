@@ -1,4 +1,4 @@
 #![forbid(unsafe_code)]
 fn main() {
-    std::process::exit(i32::from(qmail_qfix::main()));
+    qmail_core::fatal::exit(qmail_qfix::main())
 }

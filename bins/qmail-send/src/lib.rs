@@ -42,9 +42,10 @@ use crate::daemon::{now, Daemon};
 #[error("cannot start")]
 pub struct SendError;
 
-impl SendError {
-    pub fn exit_code(&self) -> u8 {
-        111
+impl From<SendError> for qmail_core::fatal::Fatal {
+    /// qmail-send's reason went to its log, not to fd 2.
+    fn from(_: SendError) -> qmail_core::fatal::Fatal {
+        qmail_core::fatal::Fatal::quiet(111)
     }
 }
 

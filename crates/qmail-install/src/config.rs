@@ -13,6 +13,8 @@ use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use qmail_core::fatal::Fatal;
+
 /// Mode of the control files written here.
 const MODE: u32 = 0o644;
 
@@ -24,18 +26,12 @@ pub enum ConfigError {
     Write(PathBuf, io::Error),
 }
 
-impl ConfigError {
-    /// Print the error in qmail's shape and give the exit code.
-    pub fn report(&self) -> u8 {
-        let kind = if matches!(self, ConfigError::Usage) {
-            ""
-        } else {
-            "fatal: "
-        };
-        let _ = writeln!(io::stderr().lock(), "config-fast: {kind}{self}");
-        match self {
-            ConfigError::Usage => 100,
-            ConfigError::Write(..) => 111,
+impl From<ConfigError> for Fatal {
+    /// qmail's shape: `config-fast: usage: …` (100) or `config-fast: fatal: …` (111).
+    fn from(e: ConfigError) -> Fatal {
+        match e {
+            ConfigError::Usage => Fatal::new(100, format!("config-fast: {e}")),
+            ConfigError::Write(..) => Fatal::die(111, "config-fast", e.to_string()),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use qmail_core::fatal::Fatal;
 use qmail_hier::{Apply, Check, Entry, HierError, Ids, Install};
 
 use crate::{config, hostname, links, manpath, pages, postmaster, smtp, users};
@@ -34,17 +35,12 @@ pub enum SetupError {
     Failed(usize),
 }
 
-impl SetupError {
-    pub fn report(&self) -> u8 {
-        let kind = if matches!(self, SetupError::Usage) {
-            ""
-        } else {
-            "fatal: "
-        };
-        let _ = writeln!(io::stderr().lock(), "qmail-setup: {kind}{self}");
-        match self {
-            SetupError::Usage => 100,
-            _ => 111,
+impl From<SetupError> for Fatal {
+    /// `qmail-setup: usage: …` (100) or `qmail-setup: fatal: …` (111).
+    fn from(e: SetupError) -> Fatal {
+        match e {
+            SetupError::Usage => Fatal::new(100, format!("qmail-setup: {e}")),
+            _ => Fatal::die(111, "qmail-setup", e.to_string()),
         }
     }
 }
