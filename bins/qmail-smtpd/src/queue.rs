@@ -70,7 +70,13 @@ impl Queue {
                     client.put(&r);
                     Vec::new()
                 }
-                Action::QueueOpen => match Qmail::open() {
+                Action::QueueOpen => match Qmail::open_env(
+                    &session
+                        .queue_env()
+                        .iter()
+                        .map(|(k, v)| (*k, v.as_slice()))
+                        .collect::<Vec<_>>(),
+                ) {
                     Ok(q) => {
                         let qp = q.qp();
                         self.qq = Some(Qq::Running(q));

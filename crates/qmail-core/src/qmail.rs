@@ -39,15 +39,25 @@ fn pipe() -> io::Result<(File, File)> {
 impl Qmail {
     /// Start qmail-queue. Fails only when a pipe or the process cannot be made.
     pub fn open() -> io::Result<Qmail> {
+        Self::open_env(&[])
+    }
+
+    /// [`Qmail::open`] with `vars` added to the child's environment (qmail-smtpd after
+    /// AUTH: RELAYCLIENT and TCPREMOTEINFO, for a filter behind QMAILQUEUE).
+    pub fn open_env(vars: &[(&str, &[u8])]) -> io::Result<Qmail> {
         let program = match std::env::var_os("QMAILQUEUE") {
             Some(p) if !p.is_empty() => p.into(),
             _ => std::path::Path::new(auto::QMAIL).join("bin/qmail-queue"),
         };
-        Self::open_program(&program)
+        Self::spawn(&program, vars)
     }
 
     /// Start a given queueing program (QMAILQUEUE's value, or qmail-queue).
     pub fn open_program(program: &std::path::Path) -> io::Result<Qmail> {
+        Self::spawn(program, &[])
+    }
+
+    fn spawn(program: &std::path::Path, vars: &[(&str, &[u8])]) -> io::Result<Qmail> {
         let (mr, mw) = pipe()?;
         let (er, ew) = pipe()?;
         let (xr, xw) = pipe()?;
@@ -55,6 +65,10 @@ impl Qmail {
         cmd.current_dir(auto::QMAIL)
             .stdin(Stdio::from(mr))
             .stdout(Stdio::from(er));
+        for (k, v) in vars {
+            use std::os::unix::ffi::OsStrExt;
+            cmd.env(k, std::ffi::OsStr::from_bytes(v));
+        }
         qmail_sys::childfd::on_spawn_fd(&mut cmd, xw.into(), ERR_FD)?;
         let child = cmd.spawn()?;
         // Dropping cmd closes this side's copy of the error pipe's write end.

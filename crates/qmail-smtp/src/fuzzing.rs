@@ -30,6 +30,8 @@ pub struct Submission {
     pub failed: bool,
     pub closed: bool,
     pub aborted: bool,
+    /// What qmail-queue's environment gained (after AUTH).
+    pub env: Vec<(&'static str, Vec<u8>)>,
 }
 
 /// Everything a session did.
@@ -123,7 +125,10 @@ pub fn carry_out(session: &mut Session, acts: Vec<Action>, t: &mut Transcript, f
                 if fail_open {
                     session.on_queue_open(None, NOW)
                 } else {
-                    t.submissions.push(Submission::default());
+                    t.submissions.push(Submission {
+                        env: session.queue_env(),
+                        ..Submission::default()
+                    });
                     session.on_queue_open(Some(QP), NOW)
                 }
             }

@@ -229,12 +229,20 @@ impl Session {
                 self.qp = qp;
                 acts.push(Action::Reply(reply::GO_AHEAD.to_vec()));
                 let date = qmail_core::date822::date822(now);
-                let line = received(
-                    &self.cfg.peer,
-                    self.fakehelo.as_deref(),
-                    self.tls.as_deref(),
-                    &date,
-                );
+                // After AUTH the name stands where ident's would (TCPREMOTEINFO), as
+                // the qmail SMTP AUTH patches write it: `(alice@192.0.2.7)`.
+                let authpeer;
+                let peer = match &self.authenticated {
+                    None => &self.cfg.peer,
+                    Some(user) => {
+                        authpeer = Peer {
+                            remoteinfo: Some(user.clone()),
+                            ..self.cfg.peer.clone()
+                        };
+                        &authpeer
+                    }
+                };
+                let line = received(peer, self.fakehelo.as_deref(), self.tls.as_deref(), &date);
                 acts.push(Action::QueuePut(line));
                 self.mode = Mode::Data {
                     blast: Blast::new(self.cfg.databytes),

@@ -4,128 +4,14 @@
 //! qmail-send delivering to a Maildir. Certificates are made with openssl for each test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use qmail_e2e::{mailbox, maildir_messages, wait_for, Daemon, Sandbox};
-
-const DOMAIN: &str = "tls.example";
-
-struct Server {
-    port: u16,
-    daemon: Daemon,
-}
-
-/// tcpserver as root on a free loopback port running `qmail-tlsd [-i] qmail-smtpd`.
-fn server(sb: &Sandbox, env: &str, tlsd_opts: &str) -> Server {
-    server_args(sb, env, tlsd_opts, "")
-}
-
-/// The same with arguments for qmail-smtpd (hostname, checkpassword…).
-fn server_args(sb: &Sandbox, env: &str, tlsd_opts: &str, smtpd_args: &str) -> Server {
-    for _ in 0..10 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let d = sb.start(&format!(
-            "exec env - PATH=/var/qmail/bin:/usr/bin:/bin {env} \
-             tcpserver -v -R -H -l {DOMAIN} -c 5 127.0.0.1 {port} \
-             qmail-tlsd {tlsd_opts} qmail-smtpd {smtpd_args}"
-        ));
-        wait_for(10, || {
-            let l = d.log_text();
-            l.contains("status: 0/") || l.contains("unable to bind")
-        });
-        if d.log_text().contains("status: 0/") {
-            return Server { port, daemon: d };
-        }
-    }
-    panic!("tcpserver did not start");
-}
-
-/// A self-signed certificate for DOMAIN and 127.0.0.1 (valid for two days, or expired
-/// long ago), as control/servercert.pem (chain and key in one file),
-/// owned by qmailt, mode 0400. Returns the certificate alone (for clients' CA file).
-fn certificate(sb: &Sandbox, expired: bool) -> PathBuf {
-    let dir = sb.scratch();
-    let (key, crt) = (dir.join("key.pem"), dir.join("crt.pem"));
-    let mut c = Command::new("openssl");
-    c.args([
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-    ])
-    .args(["-nodes", "-subj", &format!("/CN={DOMAIN}")])
-    .args([
-        "-addext",
-        &format!("subjectAltName=DNS:{DOMAIN},IP:127.0.0.1"),
-    ])
-    .arg("-keyout")
-    .arg(&key)
-    .arg("-out")
-    .arg(&crt);
-    if expired {
-        c.args([
-            "-not_before",
-            "20200101000000Z",
-            "-not_after",
-            "20200201000000Z",
-        ]);
-    } else {
-        c.args(["-days", "2"]);
-    }
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "openssl req: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut pem = std::fs::read(&crt).unwrap();
-    pem.extend(std::fs::read(&key).unwrap());
-    let dest = sb.path("control/servercert.pem");
-    std::fs::write(&dest, pem).unwrap();
-    let r = sb.sh("chown qmailt /var/qmail/control/servercert.pem && chmod 400 /var/qmail/control/servercert.pem");
-    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
-    crt
-}
-
-fn system() -> (Sandbox, Daemon) {
-    let sb = Sandbox::new();
-    sb.control("me", &[DOMAIN]);
-    sb.control("locals", &[DOMAIN]);
-    sb.control("rcpthosts", &[DOMAIN]);
-    let send = sb.start_send("./Maildir/");
-    (sb, send)
-}
-
-fn wait_messages(maildir: &Path, n: usize) -> Vec<String> {
-    wait_for(30, || maildir_messages(maildir).len() >= n);
-    maildir_messages(maildir)
-        .into_iter()
-        .map(|m| String::from_utf8_lossy(&m).into_owned())
-        .collect()
-}
-
-fn python(script: &str) -> String {
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .output()
-        .unwrap();
-    let so = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "python: {so}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    so
-}
+use qmail_e2e::smtptls::{
+    certificate, checkpassword_script, python, server, server_args, system, wait_messages, DOMAIN,
+};
+use qmail_e2e::{mailbox, wait_for};
 
 #[test]
 fn swaks_starttls_and_tls_on_connect_deliver_with_an_encrypted_received_line() {
@@ -430,22 +316,6 @@ fn a_handshake_never_finished_times_out_and_queues_nothing() {
     );
     assert!(d.daemon.wait_log("end ", 1, 10), "{}", d.daemon.log_text());
     assert!(sb.mess_files().is_empty());
-}
-
-/// A checkpassword program (a shell script reading descriptor 3) that knows alice with
-/// password s3cret; its path.
-fn checkpassword_script(sb: &Sandbox) -> String {
-    let dir = sb.scratch();
-    let p = dir.join("checkpw");
-    std::fs::write(
-        &p,
-        "#!/bin/bash\n{ IFS= read -r -d '' u; IFS= read -r -d '' p; } <&3\n\
-         [ \"$u\" = alice ] && [ \"$p\" = s3cret ] && exec \"$@\"\nexit 1\n",
-    )
-    .unwrap();
-    let r = sb.sh(&format!("chmod 755 {}", p.display()));
-    assert_eq!(r.code, Some(0));
-    p.display().to_string()
 }
 
 #[test]

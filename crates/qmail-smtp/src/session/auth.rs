@@ -10,6 +10,22 @@ impl Session {
         self.cfg.auth && (self.tls.is_some() || self.cfg.auth_clear)
     }
 
+    /// What qmail-queue's environment gains after a successful AUTH, as with the qmail
+    /// SMTP AUTH patches (a signing filter behind QMAILQUEUE relies on it):
+    /// `RELAYCLIENT` empty (unless tcprules set one already) and `TCPREMOTEINFO`, the
+    /// name. Empty without AUTH.
+    pub fn queue_env(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let Some(user) = &self.authenticated else {
+            return Vec::new();
+        };
+        let mut v = Vec::with_capacity(2);
+        if self.cfg.relayclient.is_none() {
+            v.push(("RELAYCLIENT", Vec::new()));
+        }
+        v.push(("TCPREMOTEINFO", user.clone()));
+        v
+    }
+
     pub(super) fn auth_command(&mut self, arg: &[u8], acts: &mut Vec<Action>) {
         let r: &[u8] = if !self.cfg.auth {
             reply::UNIMPL

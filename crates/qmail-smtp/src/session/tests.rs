@@ -795,6 +795,60 @@ fn auth_plain_and_login_then_relay() {
 }
 
 #[test]
+fn auth_makes_a_relay_client_for_qmail_queue_and_the_received_line() {
+    let msg = b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@remote.example>\r\nDATA\r\nhi\r\n.\r\n";
+    let t = drive(
+        crate::fuzzing::tls_config(),
+        &[b"STARTTLS\r\n", b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", msg],
+        true,
+    );
+    let q = t.queued();
+    assert_eq!(q.len(), 1, "{}", replies(&t));
+    assert_eq!(
+        q[0].env,
+        vec![
+            ("RELAYCLIENT", Vec::new()),
+            ("TCPREMOTEINFO", b"alice".to_vec())
+        ]
+    );
+    let m = String::from_utf8_lossy(&q[0].message).into_owned();
+    assert!(
+        m.starts_with(
+            "Received: from unknown (HELO c) (alice@127.0.0.1)\n  by cmp.example with (TLSv1.3 "
+        ),
+        "{m}"
+    );
+    // tcprules' RELAYCLIENT stays as it was (qmail-queue inherits it).
+    let t = drive(
+        Config {
+            relayclient: Some(b"+r".to_vec()),
+            ..crate::fuzzing::tls_config()
+        },
+        &[b"STARTTLS\r\n", b"AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n", msg],
+        true,
+    );
+    assert_eq!(
+        t.queued()[0].env,
+        vec![("TCPREMOTEINFO", b"alice".to_vec())]
+    );
+    // Without AUTH nothing is added and the line is qmail's.
+    let t = drive(
+        crate::fuzzing::tls_config(),
+        &[
+            b"STARTTLS\r\n",
+            b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@cmp.example>\r\nDATA\r\nhi\r\n.\r\n",
+        ],
+        true,
+    );
+    assert!(t.queued()[0].env.is_empty());
+    let m = String::from_utf8_lossy(&t.queued()[0].message).into_owned();
+    assert!(
+        m.starts_with("Received: from unknown (HELO c) (127.0.0.1)\n"),
+        "{m}"
+    );
+}
+
+#[test]
 fn auth_failures_are_limited_and_do_not_relay() {
     let bad = b"AUTH PLAIN AGFsaWNlAHdyb25n\r\n";
     let r = auth_session(&[bad, b"MAIL FROM:<a@b>\r\nRCPT TO:<x@remote.example>\r\n"]);
