@@ -1,7 +1,7 @@
 //! The controls qmail-send reads at start (relative to the qmail home). Only `locals` and
-//! `virtualdomains` are read again, on SIGHUP.
-use qmail_core::constmap::ConstMap;
+//! `virtualdomains` are read again, on SIGHUP (qmail-todo rereads its own copy then).
 use qmail_core::control::{self, ControlError, Me};
+use qmail_core::rewrite::RewriteError;
 
 use crate::chan::PerChannel;
 use crate::rewrite::Rewrite;
@@ -21,8 +21,8 @@ pub struct Controls {
 pub enum ControlsError {
     #[error(transparent)]
     Control(#[from] ControlError),
-    #[error("no control/locals and no control/me")]
-    NoLocals,
+    #[error(transparent)]
+    Rewrite(#[from] RewriteError),
 }
 
 pub fn read() -> Result<Controls, ControlsError> {
@@ -33,18 +33,13 @@ pub fn read() -> Result<Controls, ControlsError> {
         control::readint("control/concurrencylocal", 10)?,
         control::readint("control/concurrencyremote", 20)?,
     );
-    let envnoathost = me.rldef("control/envnoathost", b"envnoathost")?;
     let bouncefrom = control::rldef("control/bouncefrom", b"MAILER-DAEMON")?;
     let bouncehost = me.rldef("control/bouncehost", b"bouncehost")?;
     let doublebouncehost = me.rldef("control/doublebouncehost", b"doublebouncehost")?;
     let mut doublebounceto = control::rldef("control/doublebounceto", b"postmaster")?;
     doublebounceto.push(b'@');
     doublebounceto.extend_from_slice(&doublebouncehost);
-    let percenthack = ConstMap::new(
-        &control::readfile("control/percenthack")?.unwrap_or_default(),
-        false,
-    );
-    let locals = locals(&me)?;
+    let rewrite = Rewrite::read(&me)?;
     Ok(Controls {
         me,
         lifetime,
@@ -52,27 +47,6 @@ pub fn read() -> Result<Controls, ControlsError> {
         bouncefrom,
         bouncehost,
         doublebounceto,
-        rewrite: Rewrite {
-            envnoathost,
-            percenthack,
-            locals,
-            vdoms: vdoms()?,
-        },
+        rewrite,
     })
-}
-
-/// `control/locals`; when missing, the single entry `me`; neither → qmail-send can't run.
-pub fn locals(me: &Me) -> Result<ConstMap, ControlsError> {
-    let lines = match control::readfile("control/locals")? {
-        Some(l) => l,
-        None => vec![me.0.clone().ok_or(ControlsError::NoLocals)?],
-    };
-    Ok(ConstMap::new(&lines, false))
-}
-
-pub fn vdoms() -> Result<ConstMap, ControlsError> {
-    Ok(ConstMap::new(
-        &control::readfile("control/virtualdomains")?.unwrap_or_default(),
-        true,
-    ))
 }

@@ -1,6 +1,6 @@
-//! The main loop: poll the spawn and trigger descriptors, then let each phase do one step
-//! (qmail's comm_do, del_do, todo_do, pass_do, cleanup_do), carrying out the scheduler's
-//! actions as they come.
+//! The main loop: poll the spawn and qmail-todo descriptors, then let each phase do one
+//! step (qmail's comm_do, del_do, todo_do — here taking in what qmail-todo reports —
+//! pass_do, cleanup_do), carrying out the scheduler's actions as they come.
 use nix::poll::{PollFd, PollFlags};
 use nix::sys::signal::{SigSet, Signal};
 
@@ -26,8 +26,10 @@ pub fn now() -> Timestamp {
 /// What a polled descriptor belongs to.
 #[derive(Clone, Copy)]
 enum Tag {
-    /// lock/trigger: qmail-queue committed a message.
-    Trigger,
+    /// qmail-todo's report pipe.
+    Todo,
+    /// qmail-todo's answer pipe, while answers wait to be written.
+    TodoAnswer,
     /// A spawn's report pipe.
     Report(Channel),
     /// A spawn's command pipe, while a command waits to be written.
@@ -37,7 +39,7 @@ enum Tag {
 /// What the poll found ready.
 #[derive(Default)]
 struct Ready {
-    trigger: bool,
+    todo: bool,
     reports: PerChannel<bool>,
 }
 
@@ -52,12 +54,12 @@ pub struct Daemon {
 
 impl Daemon {
     /// Log the status line and put every preprocessed message back on the queues.
-    pub fn new(sh: Shared, spawns: Spawns, n: Timestamp) -> Daemon {
+    pub fn new(sh: Shared, spawns: Spawns, todo: TodoPhase, n: Timestamp) -> Daemon {
         let (inflight, left) = Inflight::open();
         let mut d = Daemon {
             sh,
             spawns,
-            todo: TodoPhase::new(n),
+            todo,
             pass: PassPhase::default(),
             cleanup: CleanupPhase::new(n),
             inflight,
@@ -91,13 +93,14 @@ impl Daemon {
                     self.del_do(c);
                 }
             }
-            self.todo.step(&mut self.sh, ready.trigger, n);
+            self.todo.step(&mut self.sh, ready.todo, n);
             let acts = self.sh.sched.poll(n);
             self.perform(acts);
             self.pass_more();
             self.cleanup.step(&mut self.sh, n);
         }
         requeue::pqfinish(&mut self.sh);
+        self.todo.finish();
         self.sh.log(log::EXITING);
     }
 
@@ -122,13 +125,14 @@ impl Daemon {
         }
         if qmail_sys::sig::take_flag(Signal::SIGHUP) {
             self.sh.reread();
+            self.todo.reread(&mut self.sh);
         }
     }
 
     fn wakeup(&self, n: Timestamp) -> Timestamp {
         let mut w = self.sh.sched.wakeup(n).unwrap_or(Timestamp::MAX);
         if !self.sh.sched.exiting() {
-            w = w.min(self.todo.wakeup()).min(self.cleanup.wakeup());
+            w = w.min(self.cleanup.wakeup());
         }
         w
     }
@@ -136,12 +140,17 @@ impl Daemon {
     /// ppoll with TERM/ALRM/HUP unblocked only while waiting, so a signal arriving just
     /// before the wait still ends it.
     fn wait(&mut self, timeout: Timestamp) -> Ready {
-        let mut fds = Vec::with_capacity(5);
-        let mut tags = Vec::with_capacity(5);
-        let watch_trigger = !self.sh.sched.exiting() && !self.todo.scanning();
-        if let (true, Some(fd)) = (watch_trigger, self.todo.trigger_fd()) {
-            fds.push(PollFd::new(fd, PollFlags::POLLIN));
-            tags.push(Tag::Trigger);
+        let mut fds = Vec::with_capacity(6);
+        let mut tags = Vec::with_capacity(6);
+        if !self.sh.sched.exiting() {
+            if let Some(fd) = self.todo.report_fd() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+                tags.push(Tag::Todo);
+            }
+        }
+        if let Some(fd) = self.todo.pending_fd() {
+            fds.push(PollFd::new(fd, PollFlags::POLLOUT));
+            tags.push(Tag::TodoAnswer);
         }
         for c in CHANNELS {
             if self.sh.sched.spawn_alive(c) {
@@ -160,7 +169,9 @@ impl Daemon {
             for (fd, tag) in fds.iter().zip(tags) {
                 let is = fd.revents().is_some_and(|e| !e.is_empty());
                 match tag {
-                    Tag::Trigger => ready.trigger |= is,
+                    Tag::Todo => ready.todo |= is,
+                    // the todo step writes what the pipe takes on every round
+                    Tag::TodoAnswer => {}
                     Tag::Report(c) => ready.reports[c] |= is,
                     // comm_do writes whatever the pipe takes on every round
                     Tag::Command => {}

@@ -22,7 +22,6 @@ mod shared;
 mod smoke;
 mod spawn;
 mod todo;
-mod trigger;
 pub mod verp;
 
 use std::fs::{File, OpenOptions};
@@ -105,7 +104,7 @@ pub fn run() -> Result<(), SendError> {
         .write(true)
         .open(qmail_core::queue::dirs::SENDMUTEX)
         .map_err(|_| alert(&mut logf, "cannot start: unable to open mutex"))?;
-    let _lock = Flock::lock(mutex, FlockArg::LockExclusiveNonblock)
+    let lock = Flock::lock(mutex, FlockArg::LockExclusiveNonblock)
         .map_err(|_| alert(&mut logf, "cannot start: qmail-send is already running"))?;
     let nofire = "cannot start: hath the daemon spawn no fire?";
     let mut fds = Vec::with_capacity(6);
@@ -131,9 +130,14 @@ pub fn run() -> Result<(), SendError> {
     }
     nonblock(&lcmd);
     nonblock(&rcmd);
+    let todo = lock
+        .try_clone()
+        .and_then(|m| todo::TodoPhase::start(&logf, OwnedFd::from(m)))
+        .map_err(|_| alert(&mut logf, "cannot start: unable to start qmail-todo"))?;
     let sched = sched::Sched::new(conc, ctl.lifetime);
     let shared = shared::Shared::new(logf, shared::Clean::new(cw, cr), sched, ctl);
     let spawns = spawn::Spawns::new(PerChannel::new(lcmd, rcmd), PerChannel::new(lrep, rrep));
-    Daemon::new(shared, spawns, now()).run();
+    Daemon::new(shared, spawns, todo, now()).run();
+    drop(lock);
     Ok(())
 }

@@ -2,17 +2,7 @@
 //! report texts pass through `logsafe`; nothing else in the program formats log text.
 use crate::chan::{Channel, PerChannel};
 
-/// `\n` becomes `/`; bytes below 33, above 126, and `%` become `_`.
-pub fn logsafe(s: &[u8]) -> Vec<u8> {
-    s.iter()
-        .map(|&b| match b {
-            b'\n' => b'/',
-            b'%' => b'_',
-            33..=126 => b,
-            _ => b'_',
-        })
-        .collect()
-}
+pub use qmail_core::sendlog::{alert, logsafe, warn_fn, warning};
 
 fn line(parts: &[&[u8]]) -> Vec<u8> {
     let mut v = parts.concat();
@@ -31,21 +21,6 @@ pub fn status(used: PerChannel<usize>, conc: PerChannel<usize>, exitasap: bool) 
     }
     s.push(b'\n');
     s
-}
-
-pub fn new_msg(id: u64) -> Vec<u8> {
-    format!("new msg {id}\n").into_bytes()
-}
-
-pub fn info_msg(id: u64, size: u64, sender: &[u8], qp: &[u8], uid: &[u8]) -> Vec<u8> {
-    line(&[
-        format!("info msg {id}: bytes {size} from <").as_bytes(),
-        &logsafe(sender),
-        b"> qp ",
-        qp,
-        b" uid ",
-        uid,
-    ])
 }
 
 pub fn starting(delid: u64, id: u64, chan: Channel, recip: &[u8]) -> Vec<u8> {
@@ -94,16 +69,6 @@ pub fn end_msg(id: u64) -> Vec<u8> {
 
 pub const EXITING: &[u8] = b"status: exiting\n";
 
-/// `alert: TEXT` (TEXT from qmail-log(5)'s fixed list).
-pub fn alert(text: &str) -> Vec<u8> {
-    format!("alert: {text}\n").into_bytes()
-}
-
-/// `warning: TEXT`.
-pub fn warning(text: &str) -> Vec<u8> {
-    format!("warning: {text}\n").into_bytes()
-}
-
 /// A delivery that was under way when qmail-send died: the next one may be a repeat.
 pub fn maybe_repeat(id: u64, chan: Channel, recip: &[u8]) -> Vec<u8> {
     line(&[
@@ -113,18 +78,12 @@ pub fn maybe_repeat(id: u64, chan: Channel, recip: &[u8]) -> Vec<u8> {
     ])
 }
 
-/// `warning: WHAT FN[TAIL]` for the file warnings (`unable to stat `, `; will try again later`).
-pub fn warn_fn(what: &str, fname: &str, tail: &str) -> Vec<u8> {
-    format!("warning: {what}{fname}{tail}\n").into_bytes()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn exact_texts() {
-        assert_eq!(logsafe(b"a b%c\nd\x7f\x01~!"), b"a_b_c/d__~!");
         assert_eq!(
             status(PerChannel::new(0, 0), PerChannel::new(10, 20), false),
             b"status: local 0/10 remote 0/20\n"
@@ -132,10 +91,6 @@ mod tests {
         assert_eq!(
             status(PerChannel::new(1, 2), PerChannel::new(3, 4), true),
             b"status: local 1/3 remote 2/4 exitasap\n"
-        );
-        assert_eq!(
-            info_msg(7, 282, b"a@b", b"99", b"0"),
-            b"info msg 7: bytes 282 from <a@b> qp 99 uid 0\n"
         );
         assert_eq!(
             starting(1, 7, Channel::Local, b"x y@z"),
@@ -151,9 +106,5 @@ mod tests {
         assert_eq!(bounce_msg(5, 42), b"bounce msg 5 qp 42\n");
         assert_eq!(triple_bounce(5), b"triple bounce: discarding bounce/5\n");
         assert_eq!(end_msg(5), b"end msg 5\n");
-        assert_eq!(
-            warn_fn("unable to stat ", "mess/5/5", "; will try again later"),
-            b"warning: unable to stat mess/5/5; will try again later\n"
-        );
     }
 }

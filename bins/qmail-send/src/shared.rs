@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use qmail_core::auto;
 use qmail_core::queue::dirs::QUEUE;
 
-use crate::controls::{self, Controls};
+use crate::controls::Controls;
 use crate::log;
 use crate::sched::Sched;
 
@@ -94,13 +94,8 @@ impl Shared {
             ));
             return;
         }
-        match controls::locals(&self.ctl.me) {
-            Ok(m) => self.ctl.rewrite.locals = m,
-            Err(_) => self.log(&log::alert("unable to reread control/locals")),
-        }
-        match controls::vdoms() {
-            Ok(m) => self.ctl.rewrite.vdoms = m,
-            Err(_) => self.log(&log::alert("unable to reread control/virtualdomains")),
+        for a in self.ctl.rewrite.reread(&self.ctl.me) {
+            self.log(&log::alert(a));
         }
         while std::env::set_current_dir(QUEUE).is_err() {
             self.log(&log::alert(

@@ -1,201 +1,196 @@
-//! The todo phase: turn todo/<id> into info, local and remote files, one
-//! entry per main-loop iteration. Every step can be redone from scratch: a failure leaves
-//! todo/<id> for the next scan.
-use std::fs::{File, OpenOptions, ReadDir};
-use std::io::{self, Write};
-use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::fs::OpenOptionsExt;
+//! The todo phase: qmail-todo, a process of its own, preprocesses todo/ (so a flood of new
+//! messages never holds up the scheduling of deliveries) and reports each message it has
+//! turned into info, local and remote files. Here qmail-send has qmail-clean remove
+//! todo/<id>, puts the message on its queues, and answers. A todo/<id> is removed only
+//! after its files are written and qmail-send has heard of them; any crash before that
+//! leaves it for the next scan, which redoes it from scratch.
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::process::{Child, Command, Stdio};
 
-use qmail_core::queue::records::{self, TodoRec};
-use qmail_core::queue::{self, Dir};
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+use qmail_core::auto;
+use qmail_core::queue::todopipe::{Cmd, Done, Lines, MAX_INFLIGHT, MAX_LINE};
+use qmail_core::queue::Dir;
 
-use crate::chan::{Channel, PerChannel, CHANNELS};
+use crate::chan::{Channel, CHANNELS};
 use crate::log;
 use crate::sched::Timestamp;
 use crate::shared::Shared;
 
-fn excl(path: &str) -> io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(path)
-}
+/// qmail-todo's descriptor that holds qmail-send's lock on lock/sendmutex.
+const TODO_MUTEX_FD: i32 = 3;
 
-fn unlink_noent(path: &str) -> io::Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
-        _ => Ok(()),
-    }
-}
-
-/// Rescan todo/ at least this often even without a trigger.
-pub const SLEEP_TODO: Timestamp = 1500;
-
-/// The todo phase's state: the scan of todo/ under way, when the next one is due, and
-/// the trigger FIFO that starts one early.
 pub struct TodoPhase {
-    dir: Option<ReadDir>,
-    next: Timestamp,
-    trigger: Option<(File, File)>,
+    child: Option<Child>,
+    from: Option<File>,
+    to: Option<File>,
+    lines: Lines,
+    /// Answers not yet written (the pipe is non-blocking; bounded by qmail-todo's limit).
+    out: Vec<u8>,
+}
+
+fn nonblock(fd: BorrowedFd<'_>) {
+    let _ = fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK));
 }
 
 impl TodoPhase {
-    /// A scan is due at once.
-    pub fn new(n: Timestamp) -> TodoPhase {
-        let mut t = TodoPhase {
-            dir: None,
-            next: n,
-            trigger: None,
+    /// Start `bin/qmail-todo` with the log as its fd 2 and `mutex` (a descriptor of the
+    /// locked lock/sendmutex) as its fd 3.
+    pub fn start(log: &File, mutex: OwnedFd) -> io::Result<TodoPhase> {
+        let path: std::path::PathBuf = [auto::QMAIL, "bin", "qmail-todo"].iter().collect();
+        let mut cmd = Command::new(path);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log.try_clone()?));
+        qmail_sys::childfd::on_spawn_fd(&mut cmd, mutex, TODO_MUTEX_FD)?;
+        let mut child = cmd.spawn()?;
+        let to = child.stdin.take().map(|s| File::from(OwnedFd::from(s)));
+        let from = child.stdout.take().map(|s| File::from(OwnedFd::from(s)));
+        let (Some(to), Some(from)) = (to, from) else {
+            return Err(io::Error::from(io::ErrorKind::BrokenPipe));
         };
-        t.trigger_reset();
-        t
+        nonblock(to.as_fd());
+        nonblock(from.as_fd());
+        Ok(TodoPhase {
+            child: Some(child),
+            from: Some(from),
+            to: Some(to),
+            lines: Lines::default(),
+            out: Vec::new(),
+        })
     }
 
-    pub fn scanning(&self) -> bool {
-        self.dir.is_some()
+    /// qmail-todo's report pipe, to poll.
+    pub fn report_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.from.as_ref().map(AsFd::as_fd)
     }
 
-    /// When the todo phase wants to run next (0: now, a scan is under way).
-    pub fn wakeup(&self) -> Timestamp {
-        if self.scanning() {
-            0
-        } else {
-            self.next
+    /// The answer pipe, while answers wait to be written.
+    pub fn pending_fd(&self) -> Option<BorrowedFd<'_>> {
+        match (&self.to, self.out.is_empty()) {
+            (Some(t), false) => Some(t.as_fd()),
+            _ => None,
         }
     }
 
-    /// The trigger's read end, to poll while no scan is under way.
-    pub fn trigger_fd(&self) -> Option<BorrowedFd<'_>> {
-        self.trigger.as_ref().map(|(r, _)| r.as_fd())
-    }
-
-    /// Close and reopen the trigger FIFO: pending wake-up bytes are discarded.
-    fn trigger_reset(&mut self) {
-        self.trigger = None;
-        self.trigger = crate::trigger::open();
-    }
-
-    /// One step of the todo scan; a scan starts on the trigger or every SLEEP_TODO.
-    pub fn step(&mut self, sh: &mut Shared, triggered: bool, n: Timestamp) {
-        if sh.sched.exiting() {
-            return;
-        }
-        if self.dir.is_none() {
-            if !triggered && n < self.next {
-                return;
+    /// Read qmail-todo's reports and take in each message; while exiting, leave them
+    /// (todo/ keeps them for the next qmail-send).
+    pub fn step(&mut self, sh: &mut Shared, readable: bool, n: Timestamp) {
+        if readable && !sh.sched.exiting() {
+            for d in self.read(sh) {
+                take_in(sh, d, n);
+                self.out.extend_from_slice(&Cmd::Ack(d.id).encode());
             }
-            self.trigger_reset();
-            match std::fs::read_dir(Dir::Todo.name()) {
-                Ok(d) => self.dir = Some(d),
+        }
+        self.flush(sh);
+    }
+
+    /// SIGHUP: qmail-todo rereads its controls too.
+    pub fn reread(&mut self, sh: &mut Shared) {
+        self.out.extend_from_slice(&Cmd::Reread.encode());
+        self.flush(sh);
+    }
+
+    fn read(&mut self, sh: &mut Shared) -> Vec<Done> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        // At most what qmail-todo may have outstanding, so one round stays short.
+        let limit = MAX_INFLIGHT.saturating_mul(MAX_LINE.saturating_add(1));
+        let mut total = 0usize;
+        while total < limit {
+            let Some(from) = self.from.as_mut() else {
+                break;
+            };
+            match from.read(&mut buf) {
+                Ok(0) => {
+                    self.lost(sh);
+                    break;
+                }
+                Ok(k) => {
+                    total = total.saturating_add(k);
+                    let Some(lines) = self.lines.feed(buf.get(..k).unwrap_or(&[])) else {
+                        self.lost(sh);
+                        break;
+                    };
+                    for l in lines {
+                        match Done::parse(&l) {
+                            Some(d) => got.push(d),
+                            None => {
+                                self.lost(sh);
+                                return got;
+                            }
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(_) => {
-                    sh.pausedir(Dir::Todo.name());
+                    self.lost(sh);
+                    break;
+                }
+            }
+        }
+        got
+    }
+
+    fn flush(&mut self, sh: &mut Shared) {
+        while !self.out.is_empty() {
+            let Some(to) = self.to.as_mut() else {
+                self.out.clear();
+                return;
+            };
+            match to.write(&self.out) {
+                Ok(k) if k > 0 => {
+                    self.out.drain(..k.min(self.out.len()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                _ => {
+                    self.lost(sh);
                     return;
                 }
             }
-            self.next = n.saturating_add(SLEEP_TODO);
         }
-        let next = self.dir.as_mut().and_then(Iterator::next);
-        let Some(entry) = next else {
-            self.dir = None;
-            return;
-        };
-        let Ok(entry) = entry else { return };
-        if let Some(id) = queue::parse_id(entry.file_name().as_encoded_bytes()) {
-            todo_one(sh, id);
+    }
+
+    /// qmail-todo died or broke the protocol: like a lost spawn, qmail-send stops.
+    fn lost(&mut self, sh: &mut Shared) {
+        if self.from.take().is_some() {
+            sh.log(&log::alert("oh no! lost qmail-todo connection! dying..."));
+        }
+        self.to = None;
+        self.out.clear();
+        sh.sched.exit_asap();
+    }
+
+    /// At exit: close the pipes and wait for qmail-todo, so that it has stopped writing
+    /// queue files before the lock on lock/sendmutex goes.
+    pub fn finish(&mut self) {
+        self.to = None;
+        self.from = None;
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
         }
     }
 }
 
-/// Preprocess todo/<id>.
-fn todo_one(sh: &mut Shared, id: u64) {
-    let todo = Dir::Todo.path(id);
-    let Ok(data) = std::fs::read(&todo) else {
-        sh.log(&log::warn_fn("unable to open ", &todo, ""));
-        return;
-    };
-    let mess = Dir::Mess.path(id);
-    let size = match std::fs::metadata(&mess) {
-        Ok(m) => m.len(),
-        Err(_) => {
-            sh.log(&log::warn_fn("unable to stat ", &mess, ""));
-            return;
-        }
-    };
-    for p in [
-        Channel::Local.path(id),
-        Channel::Remote.path(id),
-        Dir::Info.path(id),
-    ] {
-        if unlink_noent(&p).is_err() {
-            sh.log(&log::warn_fn("unable to unlink ", &p, ""));
-            return;
-        }
-    }
-    let info_path = Dir::Info.path(id);
-    let Ok(mut info) = excl(&info_path) else {
-        sh.log(&log::warn_fn("unable to create ", &info_path, ""));
-        return;
-    };
-    sh.log(&log::new_msg(id));
-    let Some(recs) = records::parse_todo(&data) else {
-        sh.log(&log::warn_fn("unknown record type in ", &todo, ""));
-        return;
-    };
-    let (mut uid, mut pid): (&[u8], &[u8]) = (b"", b"");
-    let mut chanbuf: PerChannel<Option<Vec<u8>>> = PerChannel::default();
-    for r in recs {
-        match r {
-            TodoRec::Uid(u) => uid = u,
-            TodoRec::Pid(p) => pid = p,
-            TodoRec::From(f) => {
-                if info.write_all(&records::encode_info(f)).is_err() {
-                    sh.log(&log::warn_fn("trouble writing to ", &info_path, ""));
-                    return;
-                }
-                let line = log::info_msg(id, size, f, &log::logsafe(pid), &log::logsafe(uid));
-                sh.log(&line);
-            }
-            TodoRec::To(t) => {
-                let (c, addr) = sh.ctl.rewrite.rewrite(t);
-                let c = crate::rewrite::channel(c);
-                records::encode_chan(&addr, chanbuf[c].get_or_insert_with(Vec::new));
-            }
-        }
-    }
-    if info.sync_all().is_err() {
-        sh.log(&log::warn_fn("trouble fsyncing ", &info_path, ""));
+/// qmail-todo wrote the files of `d.id`: remove todo/<id> and queue the message.
+fn take_in(sh: &mut Shared, d: Done, n: Timestamp) {
+    if !sh.clean_warn(&Dir::Todo.path(d.id)) {
         return;
     }
-    drop(info);
+    let has = |c: Channel| match c {
+        Channel::Local => d.local,
+        Channel::Remote => d.remote,
+    };
     for c in CHANNELS {
-        let Some(buf) = &chanbuf[c] else {
-            continue;
-        };
-        let path = c.path(id);
-        let Ok(mut f) = excl(&path) else {
-            sh.log(&log::warn_fn("unable to create ", &path, ""));
-            return;
-        };
-        if f.write_all(buf).is_err() {
-            sh.log(&log::warn_fn("trouble writing to ", &path, ""));
-            return;
-        }
-        if f.sync_all().is_err() {
-            sh.log(&log::warn_fn("trouble fsyncing ", &path, ""));
-            return;
+        if has(c) {
+            sh.sched.insert(c, d.id, n);
         }
     }
-    if !sh.clean_warn(&todo) {
-        return;
-    }
-    let n = crate::daemon::now();
-    for c in CHANNELS {
-        if chanbuf[c].is_some() {
-            sh.sched.insert(c, id, n);
-        }
-    }
-    if chanbuf.iter().all(Option::is_none) {
-        sh.sched.insert_done(id, n);
+    if !d.local && !d.remote {
+        sh.sched.insert_done(d.id, n);
     }
 }

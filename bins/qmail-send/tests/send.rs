@@ -49,6 +49,15 @@ fn home(tag: &str) -> Home {
     }
     h.ctl("me", "cmp.example");
     h.ctl("locals", "cmp.example");
+    // qmail-send starts bin/qmail-todo: the one built beside it (make test builds all).
+    let todo = std::path::Path::new(BIN).with_file_name("qmail-todo");
+    assert!(
+        todo.exists(),
+        "{} missing: cargo build -p qmail-todo first",
+        todo.display()
+    );
+    h.mkdir("bin");
+    std::fs::copy(&todo, h.join("bin/qmail-todo")).unwrap();
     h
 }
 
@@ -537,4 +546,64 @@ fn restart_resumes_the_queue_and_hup_rereads_locals() {
             format!("foop/{id2}")
         ]
     );
+}
+
+/// qmail-todo's pid: the one child of qmail-send.
+fn todo_pid(s: &Send) -> i32 {
+    let pid = s.child.id();
+    let t = Instant::now();
+    loop {
+        let kids =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        if let Some(k) = kids.split_whitespace().next() {
+            return k.parse().unwrap();
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no qmail-todo");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn todo_runs_apart_and_its_loss_stops_qmail_send() {
+    let h = home("todolost");
+    let mut s = start(&h, [120, 120], &[]);
+    wait_log(&h, "status: local");
+    let todo = todo_pid(&s);
+    let exe = std::fs::read_link(format!("/proc/{todo}/exe")).unwrap();
+    assert!(exe.ends_with("bin/qmail-todo"), "{}", exe.display());
+    let id = h.queue(b"x\n", b"Fs@x.example\0Tu@cmp.example\0");
+    trigger(&h);
+    assert_eq!(command(&mut s.lcmd).3, "u@cmp.example");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(todo),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    wait_log(&h, "alert: oh no! lost qmail-todo connection! dying...");
+    // qmail-send waits for the delivery under way, then exits.
+    s.lrep.write_all(b"\x00Kok\0").unwrap();
+    let code = s.child.wait().unwrap().code();
+    assert_eq!(code, Some(0));
+    assert!(h.log().contains(&format!("end msg {id}")), "{}", h.log());
+}
+
+#[test]
+fn a_message_preprocessed_before_a_crash_is_done_again_once() {
+    let h = home("redo");
+    // qmail-todo wrote info and local, then everything died before todo/ was removed.
+    let id = h.queue(b"x\n", b"Fs@x.example\0Tu@cmp.example\0");
+    let n = id % SPLIT;
+    std::fs::write(h.q(&format!("info/{n}/{id}")), b"Fs@x.example\0").unwrap();
+    std::fs::write(h.q(&format!("local/{n}/{id}")), b"Tu@cmp.example\0").unwrap();
+    let mut s = start(&h, [120, 120], &[]);
+    assert_eq!(command(&mut s.lcmd).3, "u@cmp.example");
+    s.lrep.write_all(b"\x00Kok\0").unwrap();
+    wait_log(&h, &format!("end msg {id}"));
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, cleaned) = stop(s);
+    assert_eq!(code, 0);
+    assert_eq!(cleaned, [format!("todo/{id}"), format!("foop/{id}")]);
+    let log = h.log();
+    assert_eq!(log.matches("starting delivery").count(), 1, "{log}");
+    assert_eq!(log.matches(&format!("new msg {id}\n")).count(), 1, "{log}");
 }

@@ -19,5 +19,6 @@ pub mod qmail;
 pub mod queue;
 pub mod quote;
 pub mod rewrite;
+pub mod sendlog;
 pub mod text0;
 pub mod users;

@@ -3,6 +3,7 @@
 //! qmail-smtpd uses the same rules to find the local part qmail-lspawn would be given
 //! (recipient checking).
 use crate::constmap::ConstMap;
+use crate::control::{self, ControlError, Me};
 
 /// Which delivery channel an address goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,6 +18,62 @@ pub struct Rewrite {
     pub percenthack: ConstMap,
     pub locals: ConstMap,
     pub vdoms: ConstMap,
+}
+
+/// The rewriting controls could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RewriteError {
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error("no control/locals and no control/me")]
+    NoLocals,
+}
+
+impl Rewrite {
+    /// Read the controls (relative to the qmail home), as qmail-send does at start.
+    pub fn read(me: &Me) -> Result<Rewrite, RewriteError> {
+        Ok(Rewrite {
+            envnoathost: me.rldef("control/envnoathost", b"envnoathost")?,
+            percenthack: ConstMap::new(
+                &control::readfile("control/percenthack")?.unwrap_or_default(),
+                false,
+            ),
+            locals: locals(me)?,
+            vdoms: vdoms()?,
+        })
+    }
+
+    /// SIGHUP: read locals and virtualdomains again; keep the old maps when a file cannot
+    /// be read. Returns the text of each alert to log.
+    pub fn reread(&mut self, me: &Me) -> Vec<&'static str> {
+        let mut alerts = Vec::new();
+        match locals(me) {
+            Ok(m) => self.locals = m,
+            Err(_) => alerts.push("unable to reread control/locals"),
+        }
+        match vdoms() {
+            Ok(m) => self.vdoms = m,
+            Err(_) => alerts.push("unable to reread control/virtualdomains"),
+        }
+        alerts
+    }
+}
+
+/// `control/locals`; when missing, the single entry `me`; neither → no rewriting.
+pub fn locals(me: &Me) -> Result<ConstMap, RewriteError> {
+    let lines = match control::readfile("control/locals")? {
+        Some(l) => l,
+        None => vec![me.0.clone().ok_or(RewriteError::NoLocals)?],
+    };
+    Ok(ConstMap::new(&lines, false))
+}
+
+/// `control/virtualdomains`.
+pub fn vdoms() -> Result<ConstMap, RewriteError> {
+    Ok(ConstMap::new(
+        &control::readfile("control/virtualdomains")?.unwrap_or_default(),
+        true,
+    ))
 }
 
 fn rat(s: &[u8]) -> Option<usize> {

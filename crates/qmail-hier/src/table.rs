@@ -62,6 +62,8 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("qmail-rspawn", Owner::Root, 0o711),
     ("qmail-clean", Owner::Root, 0o711),
     ("qmail-send", Owner::Root, 0o711),
+    // qmail-send starts it (uid qmails) to preprocess todo/
+    ("qmail-todo", Owner::Root, 0o711),
     ("splogger", Owner::Root, 0o711),
     ("qmail-pw2u", Owner::Root, 0o711),
     ("qmail-popup", Owner::Root, 0o711),

@@ -1,5 +1,6 @@
 //! The queue's on-disk format in one place: its directories and lock files ([`dirs`]), a
-//! message's file names ([`names`]), and the records of every queue file ([`records`]). The
+//! message's file names ([`names`]), the records of every queue file ([`records`]), and
+//! the lines qmail-send and qmail-todo exchange about todo/ ([`todopipe`]). The
 //! envelope a submitter hands qmail-queue is [`crate::text0`]; qmail-queue stores it,
 //! behind a `u` and a `p` record, as intd/<id> and todo/<id>.
 //!
@@ -10,6 +11,7 @@
 pub mod dirs;
 pub mod names;
 pub mod records;
+pub mod todopipe;
 
 pub use dirs::Dir;
 
