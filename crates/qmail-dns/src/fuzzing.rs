@@ -13,6 +13,7 @@ pub fn fuzz_dns_packet(data: &[u8]) {
         packet::TYPE_MX,
         packet::TYPE_CNAME,
         packet::TYPE_PTR,
+        packet::TYPE_TXT,
     ] {
         let _ = m.records_for(&m.qname, t);
     }

@@ -17,6 +17,7 @@ pub const TYPE_NS: u16 = 2;
 pub const TYPE_CNAME: u16 = 5;
 pub const TYPE_PTR: u16 = 12;
 pub const TYPE_MX: u16 = 15;
+pub const TYPE_TXT: u16 = 16;
 pub const TYPE_AAAA: u16 = 28;
 pub const CLASS_IN: u16 = 1;
 
@@ -48,6 +49,8 @@ pub enum RData {
     Cname(Name),
     Ptr(Name),
     Ns(Name),
+    /// A TXT record's character-strings, in order (RFC 1035 §3.3.14).
+    Txt(Vec<Vec<u8>>),
     /// Any other type or class: kept undecoded.
     Other(Vec<u8>),
 }
@@ -193,6 +196,20 @@ impl Message {
     }
 }
 
+/// TXT record data: one or more length-prefixed strings filling the data exactly.
+fn strings(mut raw: &[u8]) -> Result<Vec<Vec<u8>>, PacketError> {
+    let mut out = Vec::new();
+    if raw.is_empty() {
+        return Err(PacketError::BadRdata);
+    }
+    while let [len, rest @ ..] = raw {
+        let s = rest.get(..usize::from(*len)).ok_or(PacketError::BadRdata)?;
+        out.push(s.to_vec());
+        raw = rest.get(usize::from(*len)..).unwrap_or_default();
+    }
+    Ok(out)
+}
+
 /// CNAME links followed inside one answer.
 pub const CHAIN_MAX: usize = 16;
 
@@ -235,6 +252,7 @@ fn record(c: &mut Cursor<'_>) -> Result<Record, PacketError> {
             TYPE_CNAME => RData::Cname(name_at(start)?),
             TYPE_PTR => RData::Ptr(name_at(start)?),
             TYPE_NS => RData::Ns(name_at(start)?),
+            TYPE_TXT => RData::Txt(strings(raw)?),
             _ => RData::Other(raw.to_vec()),
         }
     };

@@ -152,6 +152,19 @@ impl Resolver {
         }))
     }
 
+    /// TXT records of `host`, each one's strings joined (RFC 7208 §3.3, RFC 6376
+    /// §3.6.2.2), in answer order.
+    pub fn txt(&self, host: &[u8]) -> Result<Vec<Vec<u8>>, DnsError> {
+        let (name, m) = self.lookup(host, packet::TYPE_TXT)?;
+        Ok(m.records_for(&name, packet::TYPE_TXT)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::Txt(s) => Some(s.concat()),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// The names of `ip` (PTR records), in answer order.
     pub fn ptr(&self, ip: IpAddr) -> Result<Vec<Name>, DnsError> {
         let name = Name::reverse(ip);

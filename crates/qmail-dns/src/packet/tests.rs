@@ -203,3 +203,30 @@ fn random_bytes_never_panic() {
         crate::fuzzing::fuzz_dns_packet(&p);
     }
 }
+
+#[test]
+fn txt_strings() {
+    let head = b"\x00\x03\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x01t\x00\x00\x10\x00\x01";
+    let rr = |rdata: &[u8]| {
+        let mut p = head.to_vec();
+        p.extend_from_slice(b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x01\x00");
+        p.push(rdata.len() as u8);
+        p.extend_from_slice(rdata);
+        p
+    };
+    let m = Message::parse(&rr(b"\x06v=spf1\x00\x05 -all")).unwrap();
+    assert_eq!(
+        m.records_for(&name("t"), TYPE_TXT),
+        vec![&RData::Txt(vec![
+            b"v=spf1".to_vec(),
+            vec![],
+            b" -all".to_vec()
+        ])]
+    );
+    // A string running past the record's data, and a record with no string at all.
+    assert_eq!(
+        Message::parse(&rr(b"\x06v=spf")),
+        Err(PacketError::BadRdata)
+    );
+    assert_eq!(Message::parse(&rr(b"")), Err(PacketError::BadRdata));
+}

@@ -182,6 +182,25 @@ fn cname_chain_and_ptr() {
 }
 
 #[test]
+fn txt_strings_are_joined_per_record() {
+    let s = server(|_, _| {
+        let rr = |data: &[u8]| {
+            let mut r = b"\xc0\x0c\x00\x10\x00\x01\x00\x00\x00\x3c\x00".to_vec();
+            r.push(data.len() as u8);
+            r.extend_from_slice(data);
+            r
+        };
+        let body = [rr(b"\x03v=s\x05pf1 a"), rr(b"\x05other")].concat();
+        vec![Some((0x0180, 2, body))]
+    });
+    let r = resolver(vec![s]);
+    assert_eq!(
+        r.txt(b"example.org").unwrap(),
+        vec![b"v=spf1 a".to_vec(), b"other".to_vec()]
+    );
+}
+
+#[test]
 fn bad_names_fail_before_any_query() {
     let r = resolver(vec![]);
     assert!(matches!(r.mx(b"a..b"), Err(DnsError::BadName(_))));
