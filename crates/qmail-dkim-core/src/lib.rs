@@ -1,14 +1,20 @@
-//! DKIM signing (RFC 6376) for qmail-rs: relaxed/relaxed canonicalisation, rsa-sha256 and
-//! ed25519-sha256 (RFC 8463), and the tag-list parser used for DKIM-Signature header
-//! fields and DNS key records. Pure: the caller reads the message and the key file.
+//! DKIM (RFC 6376) for qmail-rs: signing with relaxed/relaxed canonicalisation,
+//! rsa-sha256 and ed25519-sha256 (RFC 8463); verification of received signatures (simple
+//! and relaxed, l=, streaming body hash); the tag-list parser used for DKIM-Signature
+//! header fields and DNS key records. Pure: the caller reads the message, the key file,
+//! and DNS.
 #![forbid(unsafe_code)]
 
 pub mod base64;
+pub mod body;
 pub mod canon;
 pub mod key;
+pub mod keyrec;
 pub mod proto;
 pub mod sign;
+pub mod signature;
 pub mod tags;
+pub mod verify;
 
 pub use key::{Key, KeyError};
 pub use sign::{finish, prepare, sign, Prepared, Signer};
