@@ -196,12 +196,10 @@ impl Message {
     }
 }
 
-/// TXT record data: one or more length-prefixed strings filling the data exactly.
+/// TXT record data: length-prefixed strings filling the data exactly. RFC 1035 wants at
+/// least one; a record with none is read as empty rather than spoiling the whole answer.
 fn strings(mut raw: &[u8]) -> Result<Vec<Vec<u8>>, PacketError> {
     let mut out = Vec::new();
-    if raw.is_empty() {
-        return Err(PacketError::BadRdata);
-    }
     while let [len, rest @ ..] = raw {
         let s = rest.get(..usize::from(*len)).ok_or(PacketError::BadRdata)?;
         out.push(s.to_vec());
