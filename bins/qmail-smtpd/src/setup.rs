@@ -38,9 +38,10 @@ pub fn load() -> Result<(Config, u64), StartError> {
     let rcptcheck = load::rcptcheck(&me).map_err(|_| StartError::Control)?;
     let peer = peer_from_env();
     let ips = qmail_net::ipme::ipme().map_err(|_| StartError::Ipme)?;
+    let ips6 = qmail_net::ipme::ipme6().map_err(|_| StartError::Ipme)?;
     let cfg = Config {
         greeting,
-        localiphost: liphost.map(|name| LocalIpHost { name, ips }),
+        localiphost: liphost.map(|name| LocalIpHost { name, ips, ips6 }),
         rcpthosts,
         badmailfrom,
         databytes,

@@ -383,3 +383,65 @@ fn timeout_in_data_queues_nothing() {
     assert_eq!(rec.len(), 1);
     assert!(rec[0].1.is_empty(), "no envelope: nothing queued");
 }
+
+/// The environment of an IPv6 tcpserver (ucspi-tcp-ipv6): an IPv6 client in IPv6 form,
+/// an IPv4 client of its IPv6 socket as IPv4; `[IPv6:::1]` is this host (localiphost).
+#[test]
+fn ipv6_peers_and_address_literals() {
+    let h = setup("ipv6");
+    h.home.control("localiphost", "literal.cmp.example\n");
+    h.home
+        .control("rcpthosts", "cmp.example\nliteral.cmp.example\n");
+    let env = [
+        ("PROTO", "TCP6"),
+        ("TCPREMOTEIP", "2001:db8::7"),
+        ("TCPLOCALIP", "::1"),
+    ];
+    let (code, out) = session(
+        &h,
+        &env,
+        b"HELO [IPv6:2001:db8::7]\r\nMAIL FROM:<a@[IPv6:2001:db8::7]>\r\n\
+          RCPT TO:<qcmp@[IPv6:::1]>\r\nRCPT TO:<qcmp@[ipv6:0:0:0:0:0:0:0:1]>\r\n\
+          RCPT TO:<qcmp@[IPv6:2001:db8::1]>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n",
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        lines(&[
+            "220 cmp.example ESMTP",
+            "250 cmp.example",
+            "250 ok",
+            "250 ok",
+            "250 ok",
+            "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",
+            "354 go ahead",
+            "250 ok <time> qp <pid>",
+            "221 cmp.example",
+        ])
+    );
+    let (m, envelope) = &h.qq.recorded()[0];
+    let m = String::from_utf8_lossy(m).into_owned();
+    assert!(
+        m.starts_with(
+            "Received: from unknown (HELO [IPv6:2001:db8::7]) (2001:db8::7)\n  by ::1 with SMTP; "
+        ),
+        "{m}"
+    );
+    assert_eq!(
+        envelope,
+        b"Fa@[IPv6:2001:db8::7]\0Tqcmp@literal.cmp.example\0Tqcmp@literal.cmp.example\0\0"
+    );
+    let (_, _) = session(
+        &h,
+        &[
+            ("TCPREMOTEIP", "::ffff:192.0.2.9"),
+            ("TCPLOCALIP", "::ffff:192.0.2.1"),
+        ],
+        format!("HELO c\r\n{MSG}x\r\n.\r\nQUIT\r\n").as_bytes(),
+    );
+    let m = String::from_utf8_lossy(&h.qq.recorded()[1].0).into_owned();
+    assert!(
+        m.starts_with("Received: from unknown (HELO c) (192.0.2.9)\n  by 192.0.2.1 with SMTP; "),
+        "{m}"
+    );
+}

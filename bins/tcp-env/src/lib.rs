@@ -1,7 +1,8 @@
 //! tcp-env: describe the TCP connection on descriptor 0 in the environment (PROTO and the
 //! TCP* variables of tcp-environ(5)) and run a program, for servers started by inetd
-//! (tcp-env(1)). Under tcpserver, which sets PROTO=TCP itself, it just runs the
-//! program.
+//! (tcp-env(1)). Under tcpserver, which sets PROTO=TCP (or TCP6) itself, it just runs
+//! the program. IPv6 peers are described in IPv6 form (`TCPREMOTEIP=2001:db8::7`), IPv4
+//! clients of an IPv6 socket as IPv4.
 #![forbid(unsafe_code)]
 
 mod remoteinfo;
@@ -163,8 +164,13 @@ pub fn run() -> u8 {
     };
     let mut cmd = Command::new(name);
     cmd.args(prog);
+    // tcpserver has described the connection already (PROTO=TCP6: the IPv6 tcpserver of
+    // ucspi-tcp-ipv6, for an IPv6 client).
     let proto = std::env::var_os("PROTO");
-    if proto.as_deref().map(|p| p.as_bytes()) != Some(b"TCP") {
+    if !matches!(
+        proto.as_deref().map(|p| p.as_bytes()),
+        Some(b"TCP" | b"TCP6")
+    ) {
         if let Err(code) = describe(&mut cmd, &o) {
             return code;
         }

@@ -8,7 +8,11 @@ use std::process::{Command, Output, Stdio};
 
 /// Connect to ourselves; run tcp-env with the server side of the connection as fd 0.
 fn run(args: &[&str], env: &[(&str, &str)]) -> (Output, TcpStream) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    run_on("127.0.0.1:0", args, env)
+}
+
+fn run_on(listen: &str, args: &[&str], env: &[(&str, &str)]) -> (Output, TcpStream) {
+    let l = TcpListener::bind(listen).unwrap();
     let client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let (server, _) = l.accept().unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_tcp-env"));
@@ -51,10 +55,46 @@ fn sets_the_tcp_variables() {
 
 #[test]
 fn proto_tcp_means_already_done() {
-    let (out, _) = run(&["env"], &[("PROTO", "TCP")]);
+    for proto in ["TCP", "TCP6"] {
+        let (out, _) = run(&["env"], &[("PROTO", proto)]);
+        let v = vars(&out);
+        assert_eq!(v["TCPREMOTEINFO"], "stale");
+        assert!(!v.contains_key("TCPLOCALIP"));
+    }
+}
+
+/// An IPv6 peer (inetd or a systemd socket on `[::1]`): the addresses in IPv6 form.
+#[test]
+fn ipv6_peer() {
+    let (out, client) = run_on("[::1]:0", &["-R", "env"], &[]);
+    assert_eq!(out.status.code(), Some(0));
     let v = vars(&out);
-    assert_eq!(v["TCPREMOTEINFO"], "stale");
-    assert!(!v.contains_key("TCPLOCALIP"));
+    assert_eq!(v["PROTO"], "TCP");
+    assert_eq!(v["TCPLOCALIP"], "::1");
+    assert_eq!(v["TCPREMOTEIP"], "::1");
+    assert_eq!(
+        v["TCPREMOTEPORT"],
+        client.local_addr().unwrap().port().to_string()
+    );
+}
+
+/// An IPv4 client of an IPv6 socket (`::ffff:127.0.0.1`) is described in IPv4 form.
+#[test]
+fn ipv4_client_of_an_ipv6_socket() {
+    let l = TcpListener::bind("[::]:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let _client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (server, from) = l.accept().unwrap();
+    assert!(from.is_ipv6(), "{from}");
+    let out = Command::new(env!("CARGO_BIN_EXE_tcp-env"))
+        .args(["-R", "env"])
+        .env_clear()
+        .stdin(Stdio::from(OwnedFd::from(server)))
+        .output()
+        .unwrap();
+    let v = vars(&out);
+    assert_eq!(v["TCPREMOTEIP"], "127.0.0.1");
+    assert_eq!(v["TCPLOCALIP"], "127.0.0.1");
 }
 
 #[test]

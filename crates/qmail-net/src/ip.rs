@@ -78,9 +78,47 @@ pub fn parse_bracket(s: &[u8]) -> Option<Ip4> {
     }
 }
 
+/// `[IPv6:…]`, the whole of `s` (RFC 5321 §4.1.3; the tag without regard to case).
+pub fn parse_bracket6(s: &[u8]) -> Option<std::net::Ipv6Addr> {
+    let inner = s.strip_prefix(b"[")?.strip_suffix(b"]")?;
+    let (tag, addr) = inner.split_at_checked(5)?;
+    if !tag.eq_ignore_ascii_case(b"IPv6:") {
+        return None;
+    }
+    std::str::from_utf8(addr).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_literals() {
+        let p = |s: &str| parse_bracket6(s.as_bytes()).map(|a| a.to_string());
+        assert_eq!(p("[IPv6:::1]").as_deref(), Some("::1"));
+        assert_eq!(p("[ipv6:2001:DB8::25]").as_deref(), Some("2001:db8::25"));
+        assert_eq!(
+            p("[IPv6:2001:db8:0:0:0:0:0:1]").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(
+            p("[IPv6:::ffff:192.0.2.1]").as_deref(),
+            Some("::ffff:192.0.2.1")
+        );
+        for bad in [
+            "[IPv6:]",
+            "[IPv6:1::2::3]",
+            "[IPv6:fe80::1%lo]",
+            "[IPv6:::1",
+            "IPv6:::1",
+            "[IPv7:::1]",
+            "[::1]",
+            "[IPv6: ::1]",
+            "[IPv6:12345::]",
+        ] {
+            assert_eq!(p(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn scans() {

@@ -11,16 +11,17 @@ use qmail_net::ip::{self, Ip4};
 /// takes up to 1002, QMTP 999.)
 pub const ADDR_MAX: usize = 899;
 
-/// Longest address literal, `[255.255.255.255]`: the most the localiphost rewrite can
-/// shorten an address by.
-const LITERAL_MAX: usize = 17;
+/// Longest address literal, `[IPv6:ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]`: the
+/// most the localiphost rewrite can shorten an address by.
+const LITERAL_MAX: usize = 52;
 
-/// `control/localiphost`: the name that replaces `[a.b.c.d]` when that is one of our own
-/// addresses, and the list of those addresses (ipme).
+/// `control/localiphost`: the name that replaces `[a.b.c.d]` or `[IPv6:…]` when that is
+/// one of our own addresses, and the lists of those addresses (ipme, ipme6).
 #[derive(Clone, Debug, Default)]
 pub struct LocalIpHost {
     pub name: Vec<u8>,
     pub ips: Vec<Ip4>,
+    pub ips6: Vec<std::net::Ipv6Addr>,
 }
 
 /// The address in `arg`, or None when it is too long or holds a CR.
@@ -78,23 +79,33 @@ pub fn addrparse(arg: &[u8], liphost: Option<&LocalIpHost>) -> Option<Vec<u8>> {
     Some(addr)
 }
 
-/// The `SIZE=n` parameter of a MAIL argument (RFC 1870), if any: looked for among the
-/// words after the address (after the last `>`, or after the bracketless address). A
-/// number too big for u64 counts as u64::MAX; a malformed value as absent.
-pub fn size_param(arg: &[u8]) -> Option<u64> {
+/// The ESMTP parameters of a MAIL argument: the words after the address (after the last
+/// `>`, or after the bracketless address).
+fn params(arg: &[u8]) -> impl Iterator<Item = &[u8]> {
     let params = match memchr::memrchr(b'>', arg) {
-        Some(i) => arg.get(i.checked_add(1)?..)?,
+        Some(i) => arg.get(i.saturating_add(1)..),
         None => {
             let after = match memchr::memchr(b':', arg) {
-                Some(i) => arg.get(i.checked_add(1)?..)?,
-                None => arg,
+                Some(i) => arg.get(i.saturating_add(1)..),
+                None => Some(arg),
             };
-            let skip = after.iter().take_while(|&&b| b == b' ').count();
-            let after = after.get(skip..)?;
-            after.get(memchr::memchr(b' ', after)?..)?
+            after.and_then(|after| {
+                let skip = after.iter().take_while(|&&b| b == b' ').count();
+                let after = after.get(skip..)?;
+                after.get(memchr::memchr(b' ', after)?..)
+            })
         }
     };
-    params.split(|&b| b == b' ').find_map(|w| {
+    params
+        .unwrap_or_default()
+        .split(|&b| b == b' ')
+        .filter(|w| !w.is_empty())
+}
+
+/// The `SIZE=n` parameter of a MAIL argument (RFC 1870), if any. A number too big for
+/// u64 counts as u64::MAX; a malformed value as absent.
+pub fn size_param(arg: &[u8]) -> Option<u64> {
+    params(arg).find_map(|w| {
         let (k, v) = w.split_at_checked(5)?;
         if !k.eq_ignore_ascii_case(b"SIZE=") || v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
             return None;
@@ -105,7 +116,33 @@ pub fn size_param(arg: &[u8]) -> Option<u64> {
     })
 }
 
-/// `user@[a.b.c.d]` naming one of our addresses becomes `user@<localiphost>`.
+/// The MAIL argument carries the `SMTPUTF8` parameter (RFC 6531): the addresses of
+/// this transaction may be UTF-8.
+pub fn smtputf8_param(arg: &[u8]) -> bool {
+    params(arg).any(|w| w.eq_ignore_ascii_case(b"SMTPUTF8"))
+}
+
+/// Whether an address may be used in a transaction with (`utf8`) or without SMTPUTF8:
+/// ASCII always, UTF-8 only with it (RFC 6531 §3.3); never bytes that are not UTF-8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Charset {
+    Ascii,
+    Utf8,
+    Invalid,
+}
+
+pub fn charset(addr: &[u8]) -> Charset {
+    if addr.is_ascii() {
+        Charset::Ascii
+    } else if std::str::from_utf8(addr).is_ok() {
+        Charset::Utf8
+    } else {
+        Charset::Invalid
+    }
+}
+
+/// `user@[a.b.c.d]` or `user@[IPv6:…]` naming one of our addresses becomes
+/// `user@<localiphost>`.
 fn localiphost(addr: &mut Vec<u8>, l: &LocalIpHost) {
     let Some(at) = memchr::memrchr(b'@', addr) else {
         return;
@@ -113,11 +150,13 @@ fn localiphost(addr: &mut Vec<u8>, l: &LocalIpHost) {
     let Some(domain) = addr.get(at.saturating_add(1)..) else {
         return;
     };
-    if let Some(ip) = ip::parse_bracket(domain) {
-        if l.ips.contains(&ip) {
-            addr.truncate(at.saturating_add(1));
-            addr.extend_from_slice(&l.name);
-        }
+    let ours = match ip::parse_bracket(domain) {
+        Some(ip) => l.ips.contains(&ip),
+        None => ip::parse_bracket6(domain).is_some_and(|ip| l.ips6.contains(&ip)),
+    };
+    if ours {
+        addr.truncate(at.saturating_add(1));
+        addr.extend_from_slice(&l.name);
     }
 }
 
@@ -170,6 +209,24 @@ mod tests {
     }
 
     #[test]
+    fn smtputf8_parameter() {
+        assert!(smtputf8_param(b"FROM:<j\xc3\xbcrgen@b> SMTPUTF8"));
+        assert!(smtputf8_param(b"FROM:<a@b> SIZE=5  smtputf8 BODY=8BITMIME"));
+        assert!(smtputf8_param(b"FROM:a@b SMTPUTF8"));
+        assert!(!smtputf8_param(b"FROM:<a@b>"));
+        assert!(!smtputf8_param(b"FROM:<SMTPUTF8@b>"));
+        assert!(!smtputf8_param(b"FROM:<a@b> SMTPUTF8=yes"));
+        assert!(!smtputf8_param(b"FROM:SMTPUTF8"));
+        assert_eq!(charset(b"a@b"), Charset::Ascii);
+        assert_eq!(
+            charset("j\u{fc}rgen@b\u{e4}r.example".as_bytes()),
+            Charset::Utf8
+        );
+        assert_eq!(charset(b"j\xfcrgen@b"), Charset::Invalid);
+        assert_eq!(charset(b"\xc3"), Charset::Invalid);
+    }
+
+    #[test]
     fn source_routes() {
         assert_eq!(
             a("TO:<@relay1.example,@relay2.example:u@cmp.example>").as_deref(),
@@ -214,6 +271,7 @@ mod tests {
         let l = LocalIpHost {
             name: b"me.example".to_vec(),
             ips: vec![Ip4([127, 0, 0, 1]), Ip4([0, 0, 0, 0])],
+            ips6: vec!["::".parse().unwrap(), "::1".parse().unwrap()],
         };
         let p = |s: &str| String::from_utf8(addrparse(s.as_bytes(), Some(&l)).unwrap()).unwrap();
         assert_eq!(p("TO:<u@[127.0.0.1]>"), "u@me.example");
@@ -222,12 +280,27 @@ mod tests {
         assert_eq!(p("TO:<u@[127.0.0.1]x>"), "u@[127.0.0.1]x");
         assert_eq!(p("TO:<a@b@[127.0.0.1]>"), "a@b@me.example");
         assert_eq!(p("TO:<[127.0.0.1]>"), "[127.0.0.1]");
+        assert_eq!(p("TO:<u@[IPv6:::1]>"), "u@me.example");
+        assert_eq!(p("TO:<u@[ipv6:0:0:0:0:0:0:0:1]>"), "u@me.example");
+        assert_eq!(p("TO:<u@[IPv6:::]>"), "u@me.example");
+        assert_eq!(p("TO:<u@[IPv6:2001:db8::1]>"), "u@[IPv6:2001:db8::1]");
+        assert_eq!(p("TO:<u@[IPv6:::1x]>"), "u@[IPv6:::1x]");
+        assert_eq!(p("TO:<u@[::1]>"), "u@[::1]");
+        // A long literal of ours is rewritten before the length check too.
+        let v6 = format!(
+            "TO:<{}@[IPv6:0000:0000:0000:0000:0000:0000:0000:0001]>",
+            "l".repeat(880)
+        );
+        assert_eq!(p(&v6).len(), 880 + 11);
+        let theirs = v6.replace(":0001]", ":0002]");
+        assert_eq!(addrparse(theirs.as_bytes(), Some(&l)), None);
         let fits = format!("TO:<{}@[127.0.0.1]>", "l".repeat(885));
         assert_eq!(p(&fits).len(), 885 + 11);
         // the rewrite happens before the length check
         let short = LocalIpHost {
             name: b"x".to_vec(),
             ips: vec![Ip4([127, 0, 0, 1])],
+            ips6: Vec::new(),
         };
         let long = format!("TO:<{}@[127.0.0.1]>", "l".repeat(890));
         assert_eq!(addrparse(long.as_bytes(), None), None);

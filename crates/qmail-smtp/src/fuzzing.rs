@@ -59,6 +59,7 @@ pub fn test_config() -> Config {
         localiphost: Some(LocalIpHost {
             name: b"cmp.example".to_vec(),
             ips: vec![qmail_net::ip::Ip4([127, 0, 0, 1])],
+            ips6: vec![std::net::Ipv6Addr::LOCALHOST],
         }),
         rcpthosts: RcptHosts::new(vec![b"cmp.example".to_vec()], None),
         badmailfrom: Badmailfrom::new(vec![b"@bad.example".to_vec()]),
@@ -229,6 +230,7 @@ pub fn fuzz_address(data: &[u8]) {
     let l = LocalIpHost {
         name: b"cmp.example".to_vec(),
         ips: vec![qmail_net::ip::Ip4([127, 0, 0, 1])],
+        ips6: vec![std::net::Ipv6Addr::LOCALHOST],
     };
     for liphost in [None, Some(&l)] {
         if let Some(a) = addrparse(data, liphost) {

@@ -37,12 +37,28 @@ impl Default for Peer {
 /// The peer as tcpserver (or tcp-env) describes it; `unknown` for what is missing.
 pub fn peer_from_env() -> Peer {
     Peer {
-        remoteip: env("TCPREMOTEIP").unwrap_or_else(|| b"unknown".to_vec()),
+        remoteip: env("TCPREMOTEIP")
+            .map(unmapped)
+            .unwrap_or_else(|| b"unknown".to_vec()),
         remotehost: env("TCPREMOTEHOST").unwrap_or_else(|| b"unknown".to_vec()),
         remoteinfo: env("TCPREMOTEINFO"),
         local: env("TCPLOCALHOST")
-            .or_else(|| env("TCPLOCALIP"))
+            .or_else(|| env("TCPLOCALIP").map(unmapped))
             .unwrap_or_else(|| b"unknown".to_vec()),
+    }
+}
+
+/// An IPv4 client of an IPv6 socket, as an IPv6 tcpserver may describe it
+/// (`::ffff:192.0.2.7`), written as IPv4, the way qmail's tcpserver writes it.
+fn unmapped(ip: Vec<u8>) -> Vec<u8> {
+    match ip.split_at_checked(7) {
+        Some((pre, v4))
+            if pre.eq_ignore_ascii_case(b"::ffff:")
+                && qmail_net::ip::scan(v4).is_some_and(|(_, n)| n == v4.len()) =>
+        {
+            v4.to_vec()
+        }
+        _ => ip,
     }
 }
 
@@ -57,9 +73,17 @@ fn safe_put(out: &mut Vec<u8>, field: &[u8]) {
 
 /// qmail-smtpd's line: [`received_with`] `SMTP`, or, when the session is encrypted,
 /// `(TLSv1.3 TLS13_AES_256_GCM_SHA384 encrypted) SMTP` (the form of the qmail TLS patch).
-pub fn received(peer: &Peer, helo: Option<&[u8]>, tls: Option<&[u8]>, date: &str) -> Vec<u8> {
+/// A transaction with SMTPUTF8 (`utf8`) says `UTF8SMTP` instead (RFC 6531 §3.7.3).
+pub fn received(
+    peer: &Peer,
+    helo: Option<&[u8]>,
+    tls: Option<&[u8]>,
+    utf8: bool,
+    date: &str,
+) -> Vec<u8> {
+    let proto = if utf8 { "UTF8SMTP" } else { "SMTP" };
     match tls {
-        None => received_with(peer, helo, "SMTP", date),
+        None => received_with(peer, helo, proto, date),
         Some(t) => {
             let mut p = String::from("(");
             p.extend(t.iter().map(|&b| {
@@ -69,7 +93,8 @@ pub fn received(peer: &Peer, helo: Option<&[u8]>, tls: Option<&[u8]>, date: &str
                     '?'
                 }
             }));
-            p.push_str(" encrypted) SMTP");
+            p.push_str(" encrypted) ");
+            p.push_str(proto);
             received_with(peer, helo, &p, date)
         }
     }
@@ -118,7 +143,7 @@ mod tests {
             local: b"mx.cmp.example".to_vec(),
         };
         assert_eq!(
-            received(&peer, None, None, DATE),
+            received(&peer, None, None, false, DATE),
             b"Received: from client.example (identuser@192.0.2.7)\n  by mx.cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }
@@ -131,11 +156,11 @@ mod tests {
             ..Peer::default()
         };
         assert_eq!(
-            received(&peer, Some(b"weird<name>(x)_\"q\"[1.2.3.4]"), None, DATE),
+            received(&peer, Some(b"weird<name>(x)_\"q\"[1.2.3.4]"), None, false, DATE),
             b"Received: from unknown (HELO weird?name??x???q?[1.2.3.4]) (127.0.0.1)\n  by cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
         assert_eq!(
-            received(&peer, Some(b"a\r\nX-Injected: y\xff"), None, DATE),
+            received(&peer, Some(b"a\r\nX-Injected: y\xff"), None, false, DATE),
             b"Received: from unknown (HELO a??X-Injected:?y?) (127.0.0.1)\n  by cmp.example with SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }
@@ -148,15 +173,41 @@ mod tests {
             ..Peer::default()
         };
         assert_eq!(
-            received(&peer, Some(b"c"), Some(b"TLSv1.3 TLS13_AES_128_GCM_SHA256\n"), DATE),
+            received(&peer, Some(b"c"), Some(b"TLSv1.3 TLS13_AES_128_GCM_SHA256\n"), false, DATE),
             b"Received: from unknown (HELO c) (192.0.2.7)\n  by mx.example with (TLSv1.3 TLS13_AES_128_GCM_SHA256? encrypted) SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }
 
     #[test]
+    fn smtputf8() {
+        let peer = Peer {
+            remoteip: b"2001:db8::7".to_vec(),
+            local: b"mx.example".to_vec(),
+            ..Peer::default()
+        };
+        assert_eq!(
+            received(&peer, Some(b"[IPv6:2001:db8::7]"), None, true, DATE),
+            b"Received: from unknown (HELO [IPv6:2001:db8::7]) (2001:db8::7)\n  by mx.example with UTF8SMTP; 27 Nov 2026 00:02:22 -0000\n"
+        );
+        assert!(received(&peer, None, Some(b"TLSv1.2 X"), true, DATE)
+            .windows(31)
+            .any(|w| w == b"with (TLSv1.2 X encrypted) UTF8"));
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_written_as_ipv4() {
+        assert_eq!(unmapped(b"::ffff:192.0.2.7".to_vec()), b"192.0.2.7");
+        assert_eq!(unmapped(b"::FFFF:10.0.0.1".to_vec()), b"10.0.0.1");
+        assert_eq!(unmapped(b"::ffff:c000:207".to_vec()), b"::ffff:c000:207");
+        assert_eq!(unmapped(b"2001:db8::1".to_vec()), b"2001:db8::1");
+        assert_eq!(unmapped(b"::ffff:1.2.3.4x".to_vec()), b"::ffff:1.2.3.4x");
+        assert_eq!(unmapped(b"::1".to_vec()), b"::1");
+    }
+
+    #[test]
     fn nothing_known() {
         assert_eq!(
-            received(&Peer::default(), Some(b"Client.Example"), None, DATE),
+            received(&Peer::default(), Some(b"Client.Example"), None, false, DATE),
             b"Received: from unknown (HELO Client.Example) (unknown)\n  by unknown with SMTP; 27 Nov 2026 00:02:22 -0000\n"
         );
     }

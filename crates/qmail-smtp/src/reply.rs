@@ -44,6 +44,9 @@ pub const AUTH_NEEDS_TLS: &[u8] =
     b"538 encryption required for requested authentication mechanism (#5.7.11)\r\n";
 pub const AUTH_REQUIRED: &[u8] = b"530 authentication required (#5.7.0)\r\n";
 pub const AUTH_TOO_MANY: &[u8] = b"421 too many authentication failures (#4.7.0)\r\n";
+/// A non-ASCII address in a transaction without the SMTPUTF8 parameter (RFC 6531).
+pub const NEEDS_SMTPUTF8: &[u8] =
+    b"553 sorry, that address needs SMTPUTF8, which MAIL did not give (#5.6.7)\r\n";
 pub const NOMEM: &[u8] = b"421 out of memory (#4.3.0)\r\n";
 
 fn line(parts: &[&[u8]]) -> Vec<u8> {

@@ -126,6 +126,8 @@ pub struct Session {
     sender: Vec<u8>,
     /// The sender is in badmailfrom.
     barf: bool,
+    /// MAIL gave SMTPUTF8: the addresses may be UTF-8.
+    utf8: bool,
     recipients: Vec<Vec<u8>>,
     /// The bytes of the addresses in `recipients`.
     rcpt_bytes: usize,
@@ -152,6 +154,7 @@ impl Session {
             seen_mail: false,
             sender: Vec::new(),
             barf: false,
+            utf8: false,
             recipients: Vec::new(),
             rcpt_bytes: 0,
             fakehelo: None,
@@ -242,7 +245,13 @@ impl Session {
                         &authpeer
                     }
                 };
-                let line = received(peer, self.fakehelo.as_deref(), self.tls.as_deref(), &date);
+                let line = received(
+                    peer,
+                    self.fakehelo.as_deref(),
+                    self.tls.as_deref(),
+                    self.utf8,
+                    &date,
+                );
                 acts.push(Action::QueuePut(line));
                 self.mode = Mode::Data {
                     blast: Blast::new(self.cfg.databytes),

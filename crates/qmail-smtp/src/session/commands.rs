@@ -1,6 +1,6 @@
 //! The smtp_* handlers: one command line in, replies and state changes out.
 use super::{Action, Mode, Session};
-use crate::addr::addrparse;
+use crate::addr::{addrparse, Charset};
 use crate::command::{self, Verb};
 use crate::reply;
 
@@ -17,20 +17,25 @@ impl Session {
             }
             Verb::Ehlo => {
                 self.helo(cmd.arg);
+                // Bare qmail-smtpd answers EHLO byte for byte as qmail does; once the
+                // list is extended (qmail-tlsd or AUTH), SMTPUTF8 (RFC 6531) and SIZE
+                // (RFC 1870) join it.
+                let extended = self.cfg.starttls || self.tls.is_some() || self.cfg.auth;
                 let mut ext: Vec<&[u8]> = vec![b"PIPELINING", b"8BITMIME"];
+                if extended {
+                    ext.push(b"SMTPUTF8");
+                }
                 if self.cfg.starttls && self.tls.is_none() {
                     ext.push(b"STARTTLS");
                 }
                 if self.auth_offered() {
                     ext.push(crate::auth::MECHANISMS);
                 }
-                // Bare qmail-smtpd answers EHLO byte for byte as qmail does; once the
-                // list is extended (qmail-tlsd or AUTH), SIZE (RFC 1870) joins it.
                 let size = match self.cfg.databytes {
                     0 => b"SIZE".to_vec(),
                     n => format!("SIZE {n}").into_bytes(),
                 };
-                if self.cfg.starttls || self.tls.is_some() || self.cfg.auth {
+                if extended {
                     ext.push(&size);
                 }
                 reply::ehlo(&self.cfg.greeting, &ext)
@@ -106,6 +111,10 @@ impl Session {
         let Some(addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
             return reply::SYNTAX.to_vec();
         };
+        let utf8 = crate::addr::smtputf8_param(arg);
+        if let Some(r) = refuse_charset(&addr, utf8) {
+            return r.to_vec();
+        }
         // RFC 1870: a declared size over databytes is refused now, not after the data.
         if let Some(size) = crate::addr::size_param(arg) {
             if self.cfg.databytes > 0 && size > self.cfg.databytes {
@@ -114,6 +123,7 @@ impl Session {
         }
         self.barf = self.cfg.badmailfrom.matches(&addr);
         self.seen_mail = true;
+        self.utf8 = utf8;
         self.recipients.clear();
         self.rcpt_bytes = 0;
         self.sender = addr;
@@ -128,6 +138,9 @@ impl Session {
         let Some(mut addr) = addrparse(arg, self.cfg.localiphost.as_ref()) else {
             return Some(reply::SYNTAX.to_vec());
         };
+        if let Some(r) = refuse_charset(&addr, self.utf8) {
+            return Some(r.to_vec());
+        }
         if self.barf {
             return Some(reply::BMF.to_vec());
         }
@@ -149,5 +162,17 @@ impl Session {
         self.rcpt_bytes = bytes;
         self.recipients.push(addr);
         Some(reply::OK.to_vec())
+    }
+}
+
+/// The reply refusing `addr` in a transaction with (`utf8`) or without SMTPUTF8, if
+/// any: UTF-8 needs SMTPUTF8 (553, as RFC 6531 asks), and bytes that are not UTF-8 are
+/// a syntax error either way.
+fn refuse_charset(addr: &[u8], utf8: bool) -> Option<&'static [u8]> {
+    match crate::addr::charset(addr) {
+        Charset::Ascii => None,
+        Charset::Utf8 if utf8 => None,
+        Charset::Utf8 => Some(reply::NEEDS_SMTPUTF8),
+        Charset::Invalid => Some(reply::SYNTAX),
     }
 }

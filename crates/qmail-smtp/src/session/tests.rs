@@ -655,8 +655,8 @@ fn starttls_offered_only_behind_the_engine_and_only_once() {
     assert_eq!(
         replies(&t),
         format!(
-            "{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-STARTTLS\r\n250 SIZE\r\n\
-             250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE\r\n\
+            "{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-STARTTLS\r\n250 SIZE\r\n\
+             250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE\r\n\
              503 TLS already active (#5.5.1)\r\n221 cmp.example\r\n"
         )
     );
@@ -736,7 +736,7 @@ fn implicit_tls_offers_no_starttls() {
     let t = drive(cfg, &[b"EHLO x\r\nSTARTTLS\r\n"], true);
     assert_eq!(
         replies(&t),
-        format!("{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE\r\n503 TLS already active (#5.5.1)\r\n")
+        format!("{GREET}250-cmp.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE\r\n503 TLS already active (#5.5.1)\r\n")
     );
 }
 
@@ -763,7 +763,7 @@ fn auth_offered_only_inside_tls() {
         "{r}"
     );
     assert!(
-        r.ends_with("250-8BITMIME\r\n250-AUTH LOGIN PLAIN\r\n250 SIZE\r\n"),
+        r.ends_with("250-8BITMIME\r\n250-SMTPUTF8\r\n250-AUTH LOGIN PLAIN\r\n250 SIZE\r\n"),
         "{r}"
     );
     // Without a checkpassword program AUTH stays unknown, as in qmail.
@@ -935,4 +935,72 @@ fn size_declared_at_mail() {
     assert!(replies(&t).ends_with(
         "250-PIPELINING\r\n250 8BITMIME\r\n552 sorry, that message size exceeds my databytes limit (#5.3.4)\r\n"
     ));
+}
+
+#[test]
+fn smtputf8_addresses_need_the_parameter() {
+    let t = drive(
+        crate::fuzzing::tls_config(),
+        &["EHLO x\r\n\
+           MAIL FROM:<j\u{fc}rgen@b\u{e4}r.example>\r\n\
+           MAIL FROM:<a@b>\r\nRCPT TO:<\u{e9}l\u{e8}ve@cmp.example>\r\n\
+           MAIL FROM:<j\u{fc}rgen@b\u{e4}r.example> SMTPUTF8\r\n\
+           RCPT TO:<\u{e9}l\u{e8}ve@cmp.example>\r\nRCPT TO:<x@cmp.example>\r\n\
+           DATA\r\nSubject: gr\u{fc}\u{df}e\r\n\r\n\u{263a}\r\n.\r\n\
+           MAIL FROM:<a@b>\r\nRCPT TO:<\u{e9}l\u{e8}ve@cmp.example>\r\nQUIT\r\n"
+            .as_bytes()],
+        true,
+    );
+    let r = replies(&t);
+    let need = "553 sorry, that address needs SMTPUTF8, which MAIL did not give (#5.6.7)\r\n";
+    assert!(r.contains("250-8BITMIME\r\n250-SMTPUTF8\r\n"), "{r}");
+    assert!(
+        r.contains(&format!(
+            "{need}250 ok\r\n{need}250 ok\r\n250 ok\r\n250 ok\r\n354 "
+        )),
+        "{r}"
+    );
+    // SMTPUTF8 holds for one transaction only.
+    assert!(
+        r.ends_with(&format!("250 ok\r\n{need}221 cmp.example\r\n")),
+        "{r}"
+    );
+    let q = t.queued();
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].sender, "j\u{fc}rgen@b\u{e4}r.example".as_bytes());
+    assert_eq!(
+        q[0].recipients,
+        vec![
+            "\u{e9}l\u{e8}ve@cmp.example".as_bytes().to_vec(),
+            b"x@cmp.example".to_vec()
+        ]
+    );
+    let m = String::from_utf8(q[0].message.clone()).unwrap();
+    assert!(m.contains("\n  by cmp.example with UTF8SMTP; "), "{m}");
+    assert!(
+        m.ends_with("\nSubject: gr\u{fc}\u{df}e\n\n\u{263a}\n"),
+        "{m}"
+    );
+}
+
+#[test]
+fn eight_bit_addresses_that_are_not_utf8_are_syntax_errors() {
+    let t = drive(
+        crate::fuzzing::tls_config(),
+        &[b"MAIL FROM:<j\xfcrgen@b> SMTPUTF8\r\nMAIL FROM:<a@b> SMTPUTF8\r\nRCPT TO:<\xe9@cmp.example>\r\n"],
+        true,
+    );
+    assert!(
+        replies(&t)
+            .ends_with("555 syntax error (#5.5.4)\r\n250 ok\r\n555 syntax error (#5.5.4)\r\n"),
+        "{}",
+        replies(&t)
+    );
+    // Bare qmail-smtpd does not offer SMTPUTF8 (EHLO stays qmail's) but honours it.
+    let t = run("EHLO x\r\nMAIL FROM:<\u{fc}@b>\r\nMAIL FROM:<\u{fc}@b> SMTPUTF8\r\n");
+    assert!(
+        replies(&t).ends_with("250 8BITMIME\r\n553 sorry, that address needs SMTPUTF8, which MAIL did not give (#5.6.7)\r\n250 ok\r\n"),
+        "{}",
+        replies(&t)
+    );
 }
