@@ -14,6 +14,7 @@ pub fn fuzz_dns_packet(data: &[u8]) {
         packet::TYPE_CNAME,
         packet::TYPE_PTR,
         packet::TYPE_TXT,
+        packet::TYPE_TLSA,
     ] {
         let _ = m.records_for(&m.qname, t);
     }

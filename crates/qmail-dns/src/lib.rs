@@ -18,4 +18,4 @@ mod transport;
 
 pub use name::Name;
 pub use packet::{Message, RData, Record};
-pub use resolver::{DnsError, Mx, Resolver};
+pub use resolver::{DnsError, Mx, Resolver, Tlsa};

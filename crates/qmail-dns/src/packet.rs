@@ -19,9 +19,17 @@ pub const TYPE_PTR: u16 = 12;
 pub const TYPE_MX: u16 = 15;
 pub const TYPE_TXT: u16 = 16;
 pub const TYPE_AAAA: u16 = 28;
+pub const TYPE_OPT: u16 = 41;
+pub const TYPE_TLSA: u16 = 52;
 pub const CLASS_IN: u16 = 1;
 
+/// The UDP payload size a query with EDNS0 offers (the DNS flag day 2020 value: no
+/// fragmentation on common paths).
+pub const EDNS_PAYLOAD: u16 = 1232;
+
 pub const RCODE_NOERROR: u8 = 0;
+pub const RCODE_FORMERR: u8 = 1;
+pub const RCODE_NOTIMP: u8 = 4;
 pub const RCODE_NXDOMAIN: u8 = 3;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +59,14 @@ pub enum RData {
     Ns(Name),
     /// A TXT record's character-strings, in order (RFC 1035 §3.3.14).
     Txt(Vec<Vec<u8>>),
+    /// RFC 6698 §2.1: certificate usage, selector, matching type, and the association
+    /// data (a whole certificate, a public key, or a digest of one).
+    Tlsa {
+        usage: u8,
+        selector: u8,
+        matching: u8,
+        data: Vec<u8>,
+    },
     /// Any other type or class: kept undecoded.
     Other(Vec<u8>),
 }
@@ -70,6 +86,9 @@ pub struct Message {
     pub response: bool,
     pub opcode: u8,
     pub truncated: bool,
+    /// AD (RFC 4035 §3.2.3): the server says it validated every record of the answer
+    /// with DNSSEC. Meaningful only from a validating resolver one trusts.
+    pub authentic: bool,
     pub rcode: u8,
     pub qname: Name,
     pub qtype: u16,
@@ -86,6 +105,21 @@ pub fn query(id: u16, name: &Name, qtype: u16) -> Vec<u8> {
     q.extend_from_slice(name.wire());
     q.extend_from_slice(&qtype.to_be_bytes());
     q.extend_from_slice(&CLASS_IN.to_be_bytes());
+    q
+}
+
+/// The same query with an EDNS0 OPT record (RFC 6891) whose DO bit (RFC 3225) asks a
+/// validating resolver to say, with AD, whether it validated the answer.
+pub fn query_dnssec(id: u16, name: &Name, qtype: u16) -> Vec<u8> {
+    let mut q = query(id, name, qtype);
+    if let Some(ar) = q.get_mut(11) {
+        *ar = 1; // ARCOUNT=1
+    }
+    q.push(0); // the root name
+    q.extend_from_slice(&TYPE_OPT.to_be_bytes());
+    q.extend_from_slice(&EDNS_PAYLOAD.to_be_bytes());
+    q.extend_from_slice(&[0, 0, 0x80, 0]); // extended rcode, version 0, DO
+    q.extend_from_slice(&[0, 0]); // no options
     q
 }
 
@@ -148,6 +182,7 @@ impl Message {
             response: flags & 0x8000 != 0,
             opcode: ((flags >> 11) & 0x0f) as u8,
             truncated: flags & 0x0200 != 0,
+            authentic: flags & 0x0020 != 0,
             rcode: (flags & 0x000f) as u8,
             qname,
             qtype,
@@ -251,6 +286,15 @@ fn record(c: &mut Cursor<'_>) -> Result<Record, PacketError> {
             TYPE_PTR => RData::Ptr(name_at(start)?),
             TYPE_NS => RData::Ns(name_at(start)?),
             TYPE_TXT => RData::Txt(strings(raw)?),
+            TYPE_TLSA => match raw {
+                [usage, selector, matching, data @ ..] => RData::Tlsa {
+                    usage: *usage,
+                    selector: *selector,
+                    matching: *matching,
+                    data: data.to_vec(),
+                },
+                _ => return Err(PacketError::BadRdata),
+            },
             _ => RData::Other(raw.to_vec()),
         }
     };

@@ -42,6 +42,15 @@ pub struct Mx {
     pub exchange: Name,
 }
 
+/// One TLSA record (RFC 6698 §2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tlsa {
+    pub usage: u8,
+    pub selector: u8,
+    pub matching: u8,
+    pub data: Vec<u8>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Resolver {
     config: Config,
@@ -72,19 +81,27 @@ impl Resolver {
 
     /// One question; the whole answer when it has at least one record.
     pub fn query(&self, name: &Name, qtype: u16) -> Result<Message, DnsError> {
+        self.ask(name, qtype, false)
+    }
+
+    /// One question with the DO bit (EDNS0): the answer's `authentic` (AD) says whether
+    /// the server validated it. A server that does not know EDNS0 (FORMERR, NOTIMP) is
+    /// asked again without it; its answer is then never authentic.
+    pub fn query_dnssec(&self, name: &Name, qtype: u16) -> Result<Message, DnsError> {
+        self.ask(name, qtype, true)
+    }
+
+    fn ask(&self, name: &Name, qtype: u16, dnssec: bool) -> Result<Message, DnsError> {
         for _ in 0..self.config.attempts.max(1) {
             for &server in &self.config.servers {
-                let id = random_id();
-                let q = packet::query(id, name, qtype);
-                let t = self.config.timeout;
-                let Ok(mut m) = transport::udp(server, &q, id, name, qtype, t) else {
-                    continue;
+                let mut m = match self.ask_server(server, name, qtype, dnssec) {
+                    Some(m) => m,
+                    None => continue,
                 };
-                if m.truncated {
-                    // The whole answer did not fit a datagram: ask this server over TCP.
-                    match transport::tcp(server, &q, id, name, qtype, t) {
-                        Ok(full) => m = full,
-                        Err(_) => continue,
+                if dnssec && matches!(m.rcode, packet::RCODE_FORMERR | packet::RCODE_NOTIMP) {
+                    match self.ask_server(server, name, qtype, false) {
+                        Some(plain) => m = plain,
+                        None => continue,
                     }
                 }
                 match m.rcode {
@@ -96,6 +113,30 @@ impl Resolver {
             }
         }
         Err(DnsError::Soft)
+    }
+
+    /// One server's answer, over TCP when it did not fit a datagram; None when there
+    /// was none.
+    fn ask_server(
+        &self,
+        server: SocketAddr,
+        name: &Name,
+        qtype: u16,
+        dnssec: bool,
+    ) -> Option<Message> {
+        let id = random_id();
+        let q = if dnssec {
+            packet::query_dnssec(id, name, qtype)
+        } else {
+            packet::query(id, name, qtype)
+        };
+        let t = self.config.timeout;
+        let m = transport::udp(server, &q, id, name, qtype, t).ok()?;
+        if m.truncated {
+            // The whole answer did not fit a datagram: ask this server over TCP.
+            return transport::tcp(server, &q, id, name, qtype, t).ok();
+        }
+        Some(m)
     }
 
     fn lookup(&self, text: &[u8], qtype: u16) -> Result<(Name, Message), DnsError> {
@@ -141,6 +182,64 @@ impl Resolver {
                 _ => None,
             })
             .collect())
+    }
+
+    /// IPv4 addresses of `host` and whether the resolver validated them (AD).
+    pub fn ip4_dnssec(&self, host: &[u8]) -> Result<(Vec<Ipv4Addr>, bool), DnsError> {
+        let name = Name::from_text(host).map_err(DnsError::BadName)?;
+        let m = self.query_dnssec(&name, packet::TYPE_A)?;
+        let list = m
+            .records_for(&name, packet::TYPE_A)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::A(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        Ok((list, m.authentic))
+    }
+
+    /// IPv6 addresses of `host` and whether the resolver validated them (AD).
+    pub fn ip6_dnssec(&self, host: &[u8]) -> Result<(Vec<Ipv6Addr>, bool), DnsError> {
+        let name = Name::from_text(host).map_err(DnsError::BadName)?;
+        let m = self.query_dnssec(&name, packet::TYPE_AAAA)?;
+        let list = m
+            .records_for(&name, packet::TYPE_AAAA)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::Aaaa(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
+        Ok((list, m.authentic))
+    }
+
+    /// The TLSA records of `_PORT._tcp.HOST` (RFC 6698 §3) and whether the resolver
+    /// validated them (AD). Records that are not TLSA (a CNAME on the way) are left out.
+    pub fn tlsa(&self, host: &[u8], port: u16) -> Result<(Vec<Tlsa>, bool), DnsError> {
+        let mut text = format!("_{port}._tcp.").into_bytes();
+        text.extend_from_slice(host);
+        let name = Name::from_text(&text).map_err(DnsError::BadName)?;
+        let m = self.query_dnssec(&name, packet::TYPE_TLSA)?;
+        let list = m
+            .records_for(&name, packet::TYPE_TLSA)
+            .into_iter()
+            .filter_map(|d| match d {
+                RData::Tlsa {
+                    usage,
+                    selector,
+                    matching,
+                    data,
+                } => Some(Tlsa {
+                    usage: *usage,
+                    selector: *selector,
+                    matching: *matching,
+                    data: data.clone(),
+                }),
+                _ => None,
+            })
+            .collect();
+        Ok((list, m.authentic))
     }
 
     /// The target of `host`'s CNAME record, if it has one.

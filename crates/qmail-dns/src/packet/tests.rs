@@ -37,6 +37,50 @@ fn query_bytes() {
 }
 
 #[test]
+fn dnssec_query_bytes() {
+    let q = query_dnssec(0xbeef, &name("example.org"), TYPE_TLSA);
+    assert_eq!(
+        q,
+        b"\xbe\xef\x01\x00\x00\x01\x00\x00\x00\x00\x00\x01\x07example\x03org\x00\x00\x34\x00\x01\
+\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x00"
+    );
+}
+
+#[test]
+fn tlsa_records_and_the_ad_bit() {
+    let m = Message::parse(
+        b"\x00\x01\x81\xa0\x00\x01\x00\x02\x00\x00\x00\x00\x03_25\x04_tcp\x02mx\x00\x00\x34\x00\x01\
+\xc0\x0c\x00\x34\x00\x01\x00\x00\x00\x3c\x00\x04\x03\x01\x01\xab\
+\xc0\x0c\x00\x34\x00\x01\x00\x00\x00\x3c\x00\x03\x03\x01\x01",
+    )
+    .unwrap();
+    assert!(m.authentic);
+    let got = m.records_for(&name("_25._tcp.mx"), TYPE_TLSA);
+    assert_eq!(
+        got,
+        vec![
+            &RData::Tlsa {
+                usage: 3,
+                selector: 1,
+                matching: 1,
+                data: vec![0xab]
+            },
+            &RData::Tlsa {
+                usage: 3,
+                selector: 1,
+                matching: 1,
+                data: vec![]
+            }
+        ]
+    );
+    // Fewer than three bytes of rdata is not a TLSA record.
+    let bad = b"\x00\x01\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\x02mx\x00\x00\x34\x00\x01\
+\xc0\x0c\x00\x34\x00\x01\x00\x00\x00\x3c\x00\x02\x03\x01";
+    assert_eq!(Message::parse(bad), Err(PacketError::BadRdata));
+    assert!(!Message::parse(GITHUB_A).unwrap().authentic);
+}
+
+#[test]
 fn gmail_mx() {
     let m = Message::parse(GMAIL_MX).unwrap();
     assert!(m.answers_query(0x1a2b, &name("GMAIL.com"), TYPE_MX));

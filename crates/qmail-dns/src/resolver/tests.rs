@@ -16,9 +16,24 @@ fn respond(q: &[u8], id: u16, flags: u16, an: u16, answers: &[u8]) -> Vec<u8> {
     r.extend_from_slice(&[0, 1]);
     r.extend_from_slice(&an.to_be_bytes());
     r.extend_from_slice(&[0, 0, 0, 0]);
-    r.extend_from_slice(&q[12..]);
+    r.extend_from_slice(&q[12..question_end(q)]);
     r.extend_from_slice(answers);
     r
+}
+
+/// Where the question of `q` ends (an OPT record may follow).
+fn question_end(q: &[u8]) -> usize {
+    let mut i = 12;
+    while q[i] != 0 {
+        i += 1 + usize::from(q[i]);
+    }
+    i + 5
+}
+
+/// Does `q` carry an OPT record with the DO bit?
+fn asks_dnssec(q: &[u8]) -> bool {
+    let end = question_end(q);
+    q[11] == 1 && q[end..].starts_with(b"\x00\x00\x29\x04\xd0\x00\x00\x80\x00\x00\x00")
 }
 
 fn qid(q: &[u8]) -> u16 {
@@ -218,4 +233,67 @@ fn ipv6_nameserver() {
     });
     assert!(s.is_ipv6());
     assert_eq!(resolver(vec![s]).mx(b"example.org").unwrap().len(), 2);
+}
+
+/// A TLSA answer for _25._tcp.mx.example: 3 1 1 and 2 0 1 records, and an RRSIG.
+const TLSA2: &[u8] = b"\xc0\x0c\x00\x34\x00\x01\x00\x00\x00\x3c\x00\x07\x03\x01\x01\xaa\xbb\xcc\xdd\
+\xc0\x0c\x00\x34\x00\x01\x00\x00\x00\x3c\x00\x04\x02\x00\x01\xee\
+\xc0\x0c\x00\x2e\x00\x01\x00\x00\x00\x3c\x00\x02\x00\x34";
+
+#[test]
+fn tlsa_with_the_ad_bit() {
+    // AD only when the query asked with DO, as a validating resolver does.
+    let s = server(|q, _| {
+        let flags = if asks_dnssec(q) { 0x01a0 } else { 0x0180 };
+        vec![Some((flags, 3, TLSA2.to_vec()))]
+    });
+    let (list, ad) = resolver(vec![s]).tlsa(b"mx.example", 25).unwrap();
+    assert!(ad);
+    assert_eq!(
+        list,
+        vec![
+            Tlsa {
+                usage: 3,
+                selector: 1,
+                matching: 1,
+                data: vec![0xaa, 0xbb, 0xcc, 0xdd]
+            },
+            Tlsa {
+                usage: 2,
+                selector: 0,
+                matching: 1,
+                data: vec![0xee]
+            }
+        ]
+    );
+    // Without AD: the same records, not authentic.
+    let s = server(|_, _| vec![Some((0x0180, 3, TLSA2.to_vec()))]);
+    let (list, ad) = resolver(vec![s]).tlsa(b"mx.example", 25).unwrap();
+    assert!(!ad);
+    assert_eq!(list.len(), 2);
+    // No TLSA records: NoData, as for any type.
+    let s = server(|_, _| vec![Some((0x01a0, 0, Vec::new()))]);
+    assert_eq!(
+        resolver(vec![s]).tlsa(b"mx.example", 25),
+        Err(DnsError::NoData)
+    );
+}
+
+#[test]
+fn a_server_without_edns_is_asked_again_plainly() {
+    // FORMERR to any query with an OPT record (RFC 6891 §7): the plain answer counts,
+    // and it is never authentic.
+    let s = server(|q, _| {
+        if asks_dnssec(q) {
+            vec![Some((0x0181, 0, Vec::new()))]
+        } else {
+            vec![Some((
+                0x01a0,
+                1,
+                b"\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc0\x00\x02\x07".to_vec(),
+            ))]
+        }
+    });
+    let (ips, _) = resolver(vec![s]).ip4_dnssec(b"h.example").unwrap();
+    assert_eq!(ips, vec![Ipv4Addr::new(192, 0, 2, 7)]);
 }
