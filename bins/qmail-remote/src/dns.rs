@@ -1,15 +1,16 @@
 //! qmail-remote's lookups through qmail-dns, the resolver created on first use (a
 //! message routed to a literal address never reads resolv.conf).
-use qmail_dns::{DnsError, Resolver};
+use qmail_dns::{DnsError, Resolver, Tlsa};
 use qmail_remote_core::mxip::{Dns, DnsFail};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 #[derive(Default)]
 pub struct SysDns {
     resolver: Option<Resolver>,
-    /// Each address found and the name it was found for: the name a server's
-    /// certificate must carry.
-    names: Vec<(IpAddr, Vec<u8>)>,
+    /// Each address found, the name it was found for (the name a server's
+    /// certificate must carry), and whether the resolver validated the address records
+    /// with DNSSEC (AD): only then are TLSA records looked up (RFC 7672 §2.2.2).
+    names: Vec<(IpAddr, Vec<u8>, bool)>,
     /// AAAA records are asked for only when the host has IPv6 beyond its own links.
     pub ipv6: bool,
 }
@@ -19,8 +20,21 @@ impl SysDns {
     pub fn name_of(&self, ip: IpAddr) -> Option<&[u8]> {
         self.names
             .iter()
-            .find(|(a, _)| *a == ip)
-            .map(|(_, n)| n.as_slice())
+            .find(|(a, _, _)| *a == ip)
+            .map(|(_, n, _)| n.as_slice())
+    }
+
+    /// The name `ip` was found for, when the address records were DNSSEC-validated.
+    pub fn secure_name_of(&self, ip: IpAddr) -> Option<Vec<u8>> {
+        self.names
+            .iter()
+            .find(|(a, _, secure)| *a == ip && *secure)
+            .map(|(_, n, _)| n.clone())
+    }
+
+    /// The TLSA records of `_PORT._tcp.HOST`, and whether they were validated.
+    pub fn tlsa(&mut self, host: &[u8], port: u16) -> Result<(Vec<Tlsa>, bool), DnsError> {
+        self.resolver().tlsa(host, port)
     }
 
     fn resolver(&mut self) -> &Resolver {
@@ -46,9 +60,9 @@ impl Dns for SysDns {
     }
 
     fn ip4(&mut self, host: &[u8]) -> Result<Vec<Ipv4Addr>, DnsFail> {
-        let list = self.resolver().ip4(host).map_err(fail)?;
+        let (list, secure) = self.resolver().ip4_dnssec(host).map_err(fail)?;
         for ip in &list {
-            self.names.push((IpAddr::V4(*ip), host.to_vec()));
+            self.names.push((IpAddr::V4(*ip), host.to_vec(), secure));
         }
         Ok(list)
     }
@@ -57,9 +71,9 @@ impl Dns for SysDns {
         if !self.ipv6 {
             return Ok(Vec::new());
         }
-        let list = self.resolver().ip6(host).map_err(fail)?;
+        let (list, secure) = self.resolver().ip6_dnssec(host).map_err(fail)?;
         for ip in &list {
-            self.names.push((IpAddr::V6(*ip), host.to_vec()));
+            self.names.push((IpAddr::V6(*ip), host.to_vec(), secure));
         }
         Ok(list)
     }

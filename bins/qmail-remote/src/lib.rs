@@ -5,6 +5,7 @@
 
 mod conn;
 mod controls;
+mod dane;
 mod dns;
 mod smtp;
 mod tls;
@@ -14,6 +15,7 @@ use qmail_core::quote::has_line_break;
 use qmail_net::ip::Ip4;
 use qmail_remote_core::mxip::{self, DnsFail, IpPref, Lcg};
 use qmail_remote_core::report::{self, Report};
+use qmail_remote_core::tlspolicy::Level;
 use qmail_remote_core::{addr, route, tcpto};
 use std::ffi::OsString;
 use std::fs::File;
@@ -49,19 +51,14 @@ fn message() -> Box<dyn Read> {
     }
 }
 
-/// lock/tcpto holds IPv4 addresses only (its format is qmail's): an IPv6 address is
-/// never skipped, and its timeouts are not recorded.
+/// lock/tcpto: an address that timed out twice recently is skipped (IPv6 addresses in
+/// the table after qmail's IPv4 one, qmail-tcpto(5)).
 fn timing_out(ip: IpAddr, pid: u32) -> bool {
-    match ip {
-        IpAddr::V4(a) => tcpto::is_timing_out(a, now(), pid),
-        IpAddr::V6(_) => false,
-    }
+    tcpto::is_timing_out(ip, now(), pid)
 }
 
 fn record_result(ip: IpAddr, timeout: bool) {
-    if let IpAddr::V4(a) = ip {
-        tcpto::record_result(a, timeout, now());
-    }
+    tcpto::record_result(ip, timeout, now());
 }
 
 /// The size of fd 0 when it is a regular file.
@@ -79,6 +76,37 @@ impl Read for Unreadable {
             .0
             .take()
             .unwrap_or_else(|| std::io::ErrorKind::Other.into()))
+    }
+}
+
+/// What DNS says about DANE for one server.
+enum Dane {
+    /// No DANE: no authenticated TLSA records, or a policy entry in
+    /// control/tlsdestinations for the destination, which wins.
+    Off,
+    /// Authenticated TLSA records, the usable ones (possibly none: TLS without
+    /// authentication, RFC 7672 §2.2).
+    On(Vec<qmail_dns::Tlsa>),
+    /// The address records were validated but the TLSA lookup failed: this server
+    /// cannot be used now (RFC 7672 §2.2.2), the name says which.
+    Trouble(Vec<u8>),
+}
+
+/// The TLSA records of the server at `ip`, looked up only when its address records
+/// were DNSSEC-validated (a name in a signed zone) and no policy entry names the
+/// destination.
+fn dane_records(lookups: &mut dns::SysDns, ip: IpAddr, port: u16, level: &Level) -> Dane {
+    if *level != Level::Opportunistic {
+        return Dane::Off;
+    }
+    let Some(name) = lookups.secure_name_of(ip) else {
+        return Dane::Off;
+    };
+    match lookups.tlsa(&name, port) {
+        Ok((records, true)) if !records.is_empty() => Dane::On(dane::usable(&records)),
+        Ok(_) => Dane::Off,
+        Err(qmail_dns::DnsError::Soft) => Dane::Trouble(name),
+        Err(_) => Dane::Off,
     }
 }
 
@@ -169,10 +197,35 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         size: message_size(),
     };
     let connect_timeout = ctl.timeoutconnect.max(1);
+    // A server whose TLSA records could not be looked up is skipped (RFC 7672 §2.2):
+    // the name, to say so when no other server took the message.
+    let mut dane_trouble: Option<Vec<u8>> = None;
     for x in usable {
         if timing_out(x.ip, pid) {
             continue;
         }
+        // The certificate must name the host connected to: the relay, or the
+        // exchanger the address came from.
+        let name = match (&route, lookups.name_of(x.ip)) {
+            (Some(r), _) if mxip::literal(&r.relay).is_none() => r.relay.clone(),
+            (_, Some(n)) => n.to_vec(),
+            _ => x.ip.to_string().into_bytes(),
+        };
+        let name = String::from_utf8_lossy(&name).into_owned();
+        let mut names: Vec<&[u8]> = Vec::new();
+        if route.is_some() {
+            names.push(host);
+        }
+        names.push(&domain);
+        let level = ctl.tls.lookup(&names);
+        let tlsa = match dane_records(&mut lookups, x.ip, port, &level) {
+            Dane::Off => None,
+            Dane::On(records) => Some(records),
+            Dane::Trouble(n) => {
+                dane_trouble = Some(n);
+                continue;
+            }
+        };
         match qmail_net::timeoutio::connect(
             ctl.source(x.ip),
             SocketAddr::from((x.ip, port)),
@@ -180,26 +233,13 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         ) {
             Ok(sock) => {
                 record_result(x.ip, false);
-                // The certificate must name the host connected to: the relay, or the
-                // exchanger the address came from.
-                let name = match (&route, lookups.name_of(x.ip)) {
-                    (Some(r), _) if mxip::literal(&r.relay).is_none() => r.relay.clone(),
-                    (_, Some(n)) => n.to_vec(),
-                    _ => x.ip.to_string().into_bytes(),
-                };
-                let name = String::from_utf8_lossy(&name).into_owned();
-                let mut names: Vec<&[u8]> = Vec::new();
-                if route.is_some() {
-                    names.push(host);
-                }
-                names.push(&domain);
-                let level = ctl.tls.lookup(&names);
                 let mut plan = smtp::TlsPlan {
                     level: &level,
                     name: &name,
                     cert: cert.as_ref(),
                     try_tls: true,
                     auth: credentials.as_ref(),
+                    dane: tlsa.as_deref(),
                 };
                 let Ok(conn) = conn::Conn::new(sock, ctl.timeout) else {
                     return rep.message(report::OSERR);
@@ -227,6 +267,12 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
                 record_result(x.ip, timeout);
             }
         }
+    }
+    if let Some(n) = dane_trouble {
+        return rep.message(&format!(
+            "ZSorry, I couldn't look up the TLSA records of _{port}._tcp.{}, which DANE needs. (#4.4.3)\n",
+            tls::printable(&String::from_utf8_lossy(&n))
+        ));
     }
     rep.message(report::NOCONN);
 }

@@ -5,6 +5,7 @@
 //! server is tried.
 use crate::conn::{Conn, Died, TlsDied};
 use crate::tls::{self, ClientCert};
+use qmail_dns::Tlsa;
 use qmail_remote_core::auth::{self, Credentials};
 use qmail_remote_core::blast::Blast;
 use qmail_remote_core::ehlo::{self, Extensions};
@@ -45,6 +46,9 @@ pub struct TlsPlan<'a> {
     /// The relay's credentials from control/smtpauth: TLS becomes a must, and AUTH
     /// follows it.
     pub auth: Option<&'a Credentials>,
+    /// DANE: the server's authenticated TLSA records, usable ones only (RFC 7672). TLS
+    /// becomes a must, and the certificate must match them.
+    pub dane: Option<&'a [Tlsa]>,
 }
 
 /// How a session ended.
@@ -132,7 +136,9 @@ impl Session<'_> {
         plan: &TlsPlan<'_>,
         ext: Extensions,
     ) -> Result<AfterTls, Died> {
-        let required = matches!(plan.level, Level::Verified { .. }) || plan.auth.is_some();
+        let required = matches!(plan.level, Level::Verified { .. })
+            || plan.auth.is_some()
+            || plan.dane.is_some();
         if plan.auth.is_some() && matches!(plan.level, Level::Never) {
             let _ = self.conn.command(&[b"QUIT\r\n"]);
             self.rep.tls_failed(
@@ -148,16 +154,17 @@ impl Session<'_> {
         if !ext.starttls {
             if required {
                 let _ = self.conn.command(&[b"QUIT\r\n"]);
-                self.rep.tls_failed(
-                    self.ip,
-                    "it does not offer STARTTLS and TLS is required",
-                    b"",
-                );
+                let why = if plan.dane.is_some() {
+                    "it does not offer STARTTLS and its TLSA records (DANE) require TLS"
+                } else {
+                    "it does not offer STARTTLS and TLS is required"
+                };
+                self.rep.tls_failed(self.ip, why, b"");
                 return Ok(AfterTls::Ended(Ended::Done));
             }
             return Ok(AfterTls::Go(ext));
         }
-        let (tls, verdict) = match tls::connect(plan.level, plan.name, plan.cert) {
+        let (tls, verdict) = match tls::connect(plan.level, plan.dane, plan.name, plan.cert) {
             Ok(x) => x,
             Err(tls::SetupError(why)) => {
                 let _ = self.conn.command(&[b"QUIT\r\n"]);
@@ -186,6 +193,9 @@ impl Session<'_> {
                 return Ok(AfterTls::Ended(Ended::RetryClear));
             }
             let why = match (why, verdict.checked()) {
+                (_, Some(Err(cert))) if plan.dane.is_some() => {
+                    format!("its certificate did not match its TLSA records (DANE): {cert}")
+                }
                 (_, Some(Err(cert))) => format!("its certificate did not verify: {cert}"),
                 (Some(w), _) => format!("the TLS handshake failed: {w}"),
                 (None, _) => "the connection died in the TLS handshake".to_string(),

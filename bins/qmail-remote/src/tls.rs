@@ -6,6 +6,11 @@
 //! certificate that does not verify; for the others (opportunistic TLS) encryption
 //! without authentication is still better than the clear text qmail sends.
 //! The handshake's signatures are always checked, whatever the policy.
+//!
+//! With DANE (authenticated TLSA records for the server), the records take the place of
+//! the CAs and a certificate that does not match them ends the handshake.
+use crate::dane;
+use qmail_dns::Tlsa;
 use qmail_remote_core::tlspolicy::Level;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
@@ -82,24 +87,36 @@ fn roots(cafile: Option<&[u8]>) -> Result<RootCertStore, SetupError> {
     Ok(store)
 }
 
+/// How a certificate was found good.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verified {
+    /// By the CAs, for the server's name.
+    Pkix,
+    /// By an authenticated TLSA record (the record's usage, selector and matching type).
+    Dane(String),
+    /// Not authenticated, by DANE's rule: the server's authenticated TLSA records are
+    /// all unusable, so TLS is a must and the certificate is not checked.
+    DaneUnusable,
+}
+
 /// The outcome of the certificate check, filled in during the handshake.
 #[derive(Clone, Debug, Default)]
-pub struct Verdict(Arc<Mutex<Option<Result<(), String>>>>);
+pub struct Verdict(Arc<Mutex<Option<Result<Verified, String>>>>);
 
 impl Verdict {
-    fn set(&self, r: Result<(), String>) {
+    fn set(&self, r: Result<Verified, String>) {
         if let Ok(mut g) = self.0.lock() {
             *g = Some(r);
         }
     }
 
     /// The check's result, None if no certificate was checked.
-    pub fn checked(&self) -> Option<Result<(), String>> {
+    pub fn checked(&self) -> Option<Result<Verified, String>> {
         self.0.lock().ok().and_then(|g| g.clone())
     }
 
-    /// Ok: verified; Err: why not.
-    pub fn get(&self) -> Result<(), String> {
+    /// Ok: how it verified; Err: why not.
+    pub fn get(&self) -> Result<Verified, String> {
         self.checked()
             .unwrap_or_else(|| Err("no certificate checked".into()))
     }
@@ -110,6 +127,10 @@ struct Checker {
     webpki: Option<Arc<WebPkiServerVerifier>>,
     algs: WebPkiSupportedAlgorithms,
     required: bool,
+    /// DANE: the server's authenticated, usable TLSA records (none usable: TLS without
+    /// authentication).
+    dane: Option<Vec<Tlsa>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
     verdict: Verdict,
 }
 
@@ -122,13 +143,33 @@ impl ServerCertVerifier for Checker {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(records) = &self.dane {
+            if records.is_empty() {
+                self.verdict.set(Ok(Verified::DaneUnusable));
+                return Ok(ServerCertVerified::assertion());
+            }
+            let r = dane::verify(
+                records,
+                end_entity,
+                intermediates,
+                server_name,
+                now,
+                &self.provider,
+            );
+            self.verdict.set(r.clone().map(Verified::Dane));
+            return match r {
+                Ok(_) => Ok(ServerCertVerified::assertion()),
+                Err(e) => Err(rustls::Error::General(e)),
+            };
+        }
         let r = match &self.webpki {
             Some(v) => v
                 .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
                 .map(|_| ()),
             None => Err(rustls::Error::General("no CA certificates".into())),
         };
-        self.verdict.set(r.clone().map_err(|e| e.to_string()));
+        self.verdict
+            .set(r.clone().map(|_| Verified::Pkix).map_err(|e| e.to_string()));
         match r {
             Err(e) if self.required => Err(e),
             _ => Ok(ServerCertVerified::assertion()),
@@ -159,9 +200,11 @@ impl ServerCertVerifier for Checker {
 }
 
 /// A client connection for `name` (the exchanger's or relay's name, or its address)
-/// under `level` (Opportunistic or Verified), and where its verdict will be.
+/// under `level` (Opportunistic or Verified) or DANE with the server's authenticated
+/// TLSA records, and where its verdict will be.
 pub fn connect(
     level: &Level,
+    dane: Option<&[Tlsa]>,
     name: &str,
     cert: Option<&ClientCert>,
 ) -> Result<(ClientConnection, Verdict), SetupError> {
@@ -170,9 +213,13 @@ pub fn connect(
         Level::Verified { cafile } => (cafile.as_deref(), true),
         _ => (None, false),
     };
-    let store = roots(cafile)?;
+    // With DANE the CAs play no part: the system store is not even read.
+    let store = match dane {
+        Some(_) => RootCertStore::empty(),
+        None => roots(cafile)?,
+    };
     let webpki = if store.is_empty() {
-        if required {
+        if required && dane.is_none() {
             return Err(SetupError("No CA certificates to verify with".into()));
         }
         None
@@ -188,6 +235,8 @@ pub fn connect(
         webpki,
         algs: provider.signature_verification_algorithms,
         required,
+        dane: dane.map(<[Tlsa]>::to_vec),
+        provider: provider.clone(),
         verdict: verdict.clone(),
     };
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -222,8 +271,17 @@ pub fn describe(conn: &ClientConnection, verdict: &Verdict, name: &str) -> Strin
         let _ = write!(s, " {:?}", suite.suite());
     }
     match verdict.get() {
-        Ok(()) => {
+        Ok(Verified::Pkix) => {
             let _ = writeln!(s, ", certificate verified for {name}.");
+        }
+        Ok(Verified::Dane(record)) => {
+            let _ = writeln!(s, ", dane verified ({record}) for {name}.");
+        }
+        Ok(Verified::DaneUnusable) => {
+            let _ = writeln!(
+                s,
+                ", certificate not verified (DANE: no usable TLSA record for {name})."
+            );
         }
         Err(why) => {
             let _ = writeln!(s, ", certificate not verified ({}).", printable(&why));

@@ -52,7 +52,43 @@ fn dns_config() -> String {
 }
 
 const DOMAINS: &str =
-    "enc.test ver.test sys.test may.test strip.test strip2.test v6only.test dual.test";
+    "enc.test ver.test sys.test may.test strip.test strip2.test v6only.test dual.test \
+     ee.d.test ta.d.test bad.d.test strip.d.test plain.u.test";
+
+/// The DNSSEC world: d.test is signed and unbound has its trust anchor; u.test is not
+/// signed. Every exchanger is the `may` Postfix (or the stripper); the TLSA records of
+/// `_25._tcp.mxbad.d.test` and `_25._tcp.mxu.u.test` match no certificate.
+fn zone_d(ee_spki_sha256: &str, ca_sha256: &str) -> String {
+    format!(
+        "$ORIGIN d.test.\n$TTL 300\n@ SOA ns.d.test. root.d.test. 1 3600 600 86400 300\n\
+         @ NS ns.d.test.\nns A {DNS_IP}\n\
+         ee MX 10 mxee\nmxee A {MAY_IP}\n_25._tcp.mxee TLSA 3 1 1 {ee_spki_sha256}\n\
+         ta MX 10 mxta\nmxta A {MAY_IP}\n_25._tcp.mxta TLSA 2 0 1 {ca_sha256}\n\
+         bad MX 10 mxbad\nmxbad A {MAY_IP}\n_25._tcp.mxbad TLSA 3 1 1 {WRONG}\n\
+         strip MX 10 mxstrip\nmxstrip A {STRIP_IP}\n\
+         _25._tcp.mxstrip TLSA 3 1 1 {ee_spki_sha256}\n"
+    )
+}
+
+fn zone_u() -> String {
+    format!(
+        "$ORIGIN u.test.\n$TTL 300\n@ SOA ns.u.test. root.u.test. 1 3600 600 86400 300\n\
+         @ NS ns.u.test.\nns A {DNS_IP}\n\
+         plain MX 10 mxu\nmxu A {MAY_IP}\n_25._tcp.mxu TLSA 3 1 1 {WRONG}\n"
+    )
+}
+
+/// A SHA-256 digest of nothing we have.
+const WRONG: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+
+/// Which DNS the world has.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dns {
+    /// dnsmasq with the records of `dns_config`.
+    Dnsmasq,
+    /// nsd serving d.test (signed) and u.test, and unbound validating with d.test's key.
+    Dnssec,
+}
 
 /// Relays SMTP from the client to the `may` Postfix and removes STARTTLS from every
 /// EHLO answer on the way back: the attacker of RFC 3207 §6.
@@ -132,6 +168,10 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 impl World {
     fn new() -> World {
+        World::with_dns(Dns::Dnsmasq)
+    }
+
+    fn with_dns(dns: Dns) -> World {
         let n = WORLDS.fetch_add(1, Ordering::Relaxed);
         let base = format!("qrt{}w{n}", std::process::id());
         let dir = std::env::temp_dir().join(format!("qmail-e2e-tls.{base}"));
@@ -147,7 +187,10 @@ impl World {
         };
         w.network();
         w.certificates();
-        w.start_dns();
+        match dns {
+            Dns::Dnsmasq => w.start_dns(),
+            Dns::Dnssec => w.start_dnssec(),
+        }
         w.start_postfix();
         w.start_stripper();
         w.a.control("me", &["a.test"]);
@@ -257,7 +300,8 @@ impl World {
         openssl(&c, &req);
         fs::write(
             c.join("mx.ext"),
-            "subjectAltName=DNS:mx.p.test,DNS:may.p.test,DNS:strip.p.test,DNS:v6.p.test,DNS:dual.p.test\n\
+            "subjectAltName=DNS:mx.p.test,DNS:may.p.test,DNS:strip.p.test,DNS:v6.p.test,DNS:dual.p.test,\
+             DNS:mxee.d.test,DNS:mxta.d.test,DNS:mxbad.d.test,DNS:mxstrip.d.test,DNS:mxu.u.test\n\
              basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
         )
         .unwrap();
@@ -281,6 +325,100 @@ impl World {
                 "mx.ext",
             ],
         );
+        // Postfix sends the CA too: the trust anchor of DANE-TA must be in the chain.
+        let chain = [
+            fs::read(c.join("mx.pem")).unwrap(),
+            fs::read(c.join("ca.pem")).unwrap(),
+        ];
+        fs::write(c.join("chain.pem"), chain.concat()).unwrap();
+    }
+
+    /// `openssl` output as lower-case hex: the SHA-256 of the server's public key and
+    /// of the CA's certificate (TLSA 3 1 1 and 2 0 1).
+    fn digests(&self) -> (String, String) {
+        let c = self.dir.join("certs");
+        openssl(
+            &c,
+            &[
+                "pkey", "-in", "mx.key", "-pubout", "-outform", "DER", "-out", "mx.spki",
+            ],
+        );
+        openssl(
+            &c,
+            &["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"],
+        );
+        let sha = |f: &str| {
+            let out = Command::new("openssl")
+                .args(["dgst", "-sha256", "-r", f])
+                .current_dir(&c)
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            let hex = text.split_whitespace().next().unwrap().to_string();
+            assert_eq!(hex.len(), 64, "{text}");
+            hex
+        };
+        (sha("mx.spki"), sha("ca.der"))
+    }
+
+    /// nsd on 127.0.0.1:5300 of the DNS namespace with the two zones, d.test signed
+    /// with a fresh key by ldns-signzone; unbound on the DNS address validating with
+    /// that key's DS as its only trust anchor.
+    fn start_dnssec(&mut self) {
+        let z = self.dir.join("zones");
+        fs::create_dir_all(&z).unwrap();
+        let (ee, ca) = self.digests();
+        fs::write(z.join("d.test"), zone_d(&ee, &ca)).unwrap();
+        fs::write(z.join("u.test"), zone_u()).unwrap();
+        let run = |args: &[&str]| {
+            let out = Command::new(args[0])
+                .args(&args[1..])
+                .current_dir(&z)
+                .output()
+                .unwrap_or_else(|e| panic!("{}: {e} (apt-get install ldnsutils)", args[0]));
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let key = run(&["ldns-keygen", "-a", "ECDSAP256SHA256", "-k", "d.test"]);
+        let key = key.trim();
+        run(&["ldns-signzone", "d.test", key]);
+        let zd = z.display();
+        fs::write(
+            z.join("nsd.conf"),
+            format!(
+                "server:\n  ip-address: 127.0.0.1@5300\n  username: \"\"\n  chroot: \"\"\n\
+                 \x20 zonesdir: \"{zd}\"\n  database: \"\"\n  pidfile: \"\"\n\
+                 \x20 xfrdfile: \"{zd}/xfrd.state\"\n  zonelistfile: \"{zd}/zone.list\"\n\
+                 \x20 server-count: 1\n  verbosity: 2\n\
+                 remote-control:\n  control-enable: no\n\
+                 zone:\n  name: d.test\n  zonefile: d.test.signed\n\
+                 zone:\n  name: u.test\n  zonefile: u.test\n"
+            ),
+        )
+        .unwrap();
+        fs::write(
+            z.join("unbound.conf"),
+            format!(
+                "server:\n  interface: {DNS_IP}\n  access-control: 10.56.0.0/24 allow\n\
+                 \x20 do-daemonize: no\n  chroot: \"\"\n  username: \"\"\n  pidfile: \"\"\n\
+                 \x20 directory: \"{zd}\"\n  use-syslog: no\n  logfile: \"\"\n  verbosity: 1\n\
+                 \x20 val-log-level: 2\n  do-not-query-localhost: no\n\
+                 \x20 module-config: \"validator iterator\"\n  local-zone: \"test.\" nodefault\n\
+                 \x20 trust-anchor-file: \"{zd}/{key}.ds\"\n\
+                 stub-zone:\n  name: \"d.test\"\n  stub-addr: 127.0.0.1@5300\n\
+                 stub-zone:\n  name: \"u.test\"\n  stub-addr: 127.0.0.1@5300\n"
+            ),
+        )
+        .unwrap();
+        let ns = self.ns_d.clone();
+        let nsd_conf = z.join("nsd.conf").display().to_string();
+        self.ns_child(&ns, &["nsd", "-d", "-c", &nsd_conf], "nsd.log");
+        let unbound_conf = z.join("unbound.conf").display().to_string();
+        self.ns_child(&ns, &["unbound", "-d", "-c", &unbound_conf], "unbound.log");
     }
 
     fn ns_child(&mut self, ns: &str, argv: &[&str], log: &str) {
@@ -354,7 +492,7 @@ impl World {
                  virtual_mailbox_domains = {domains}\nvirtual_mailbox_base = {pf}/mail\n\
                  virtual_mailbox_maps = static:box/\nvirtual_uid_maps = static:{uid}\n\
                  virtual_gid_maps = static:{gid}\n\
-                 smtpd_tls_cert_file = {certs}/mx.pem\nsmtpd_tls_key_file = {certs}/mx.key\n\
+                 smtpd_tls_cert_file = {certs}/chain.pem\nsmtpd_tls_key_file = {certs}/mx.key\n\
                  smtpd_tls_received_header = yes\nmessage_size_limit = 100000\n",
                 pf = pf.display(),
                 certs = certs.display(),
@@ -623,4 +761,74 @@ fn postfix_over_starttls_with_policies_and_a_stripping_attacker() {
         !maillog.contains("Subject: stripped-policy"),
         "nothing of the policy message reached Postfix"
     );
+}
+
+/// DANE: a validating resolver (unbound) in front of an authoritative server (nsd) with a
+/// signed zone. TLSA records with the AD bit are a must and checked; a stripper cannot
+/// take TLS away; TLSA records in an unsigned zone (no AD) change nothing.
+#[test]
+fn dane_with_a_validating_resolver() {
+    let w = World::with_dns(Dns::Dnssec);
+    let send = w.start_send();
+    w.inject("bob@ee.d.test", "dane-ee", 100);
+    w.inject("bob@ta.d.test", "dane-ta", 100);
+    w.inject("bob@bad.d.test", "dane-mismatch", 100);
+    w.inject("bob@strip.d.test", "dane-stripped", 100);
+    w.inject("bob@plain.u.test", "no-ad", 100);
+    let arrived = wait_for(60, || w.received().len() >= 3);
+    let log = send.log_text();
+    let unbound = fs::read_to_string(w.dir.join("unbound.log")).unwrap_or_default();
+    assert!(
+        arrived,
+        "{} arrived; log: {log}\nunbound: {unbound}\nmaillog: {}",
+        w.received().len(),
+        w.maillog()
+    );
+    for (subject, record, mx) in [
+        ("dane-ee", "DANE-EE_3_1_1", "mxee.d.test"),
+        ("dane-ta", "DANE-TA_2_0_1", "mxta.d.test"),
+    ] {
+        let m = w.message(subject).expect(subject);
+        assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+        assert!(
+            send.wait_log(&format!(",_dane_verified_({record})_for_{mx}./"), 1, 30),
+            "{}",
+            send.log_text()
+        );
+    }
+    // Without AD the TLSA record (which matches nothing) is not looked at.
+    let m = w.message("no-ad").expect("no-ad arrived");
+    assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+    assert!(
+        send.wait_log(
+            "_certificate_not_verified_(invalid_peer_certificate:_UnknownIssuer)./",
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    // A certificate no record matches: deferred, the message never sent.
+    assert!(
+        send.wait_log(
+            &format!("deferral: Connected_to_{MAY_IP}_but_its_certificate_did_not_match_its_TLSA_records_(DANE):_no_TLSA_record_matches_the_server's_certificate_chain._(#4.7.5)/"),
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    // STARTTLS stripped on the way: deferred, never sent in clear.
+    assert!(
+        send.wait_log(
+            &format!("deferral: Connected_to_{STRIP_IP}_but_it_does_not_offer_STARTTLS_and_its_TLSA_records_(DANE)_require_TLS._(#4.7.5)/"),
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    assert!(w.message("dane-mismatch").is_none());
+    assert!(w.message("dane-stripped").is_none());
+    assert_eq!(w.received().len(), 3, "{}", w.maillog());
 }
