@@ -64,3 +64,44 @@ fn outgoingip_for_each_family() {
     let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
     assert_eq!(out, b"ZUnable to read control files. (#4.3.0)\n\0");
 }
+
+/// lock/tcpto for IPv6 (qmail-tcpto(5)): records after qmail's 1024 bytes of IPv4 ones.
+/// An IPv6 address that timed out twice just now is skipped; a refused connection to
+/// one with a timeout on record resets its count, and leaves the IPv4 table alone.
+#[test]
+fn tcpto_for_ipv6_addresses() {
+    let h = Home::new();
+    let l = TcpListener::bind("[::1]:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    h.control("smtproutes", &format!("remote.example:[IPv6:::1]:{port}\n"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as u32;
+    let mut t = vec![0u8; 1024 + 32];
+    t[1024 + 15] = 1; // ::1
+    t[1024 + 16] = 2; // two timeouts
+    t[1024 + 20..1024 + 24].copy_from_slice(&now.to_le_bytes());
+    fs::write(h.home.path("queue/lock/tcpto"), &t).unwrap();
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert_eq!(
+        out,
+        b"ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n\0"
+    );
+    l.set_nonblocking(true).unwrap();
+    assert!(l.accept().is_err(), "::1 was skipped");
+    assert_eq!(h.tcpto(), t);
+
+    // One timeout on record and a refusal now: the count goes back to 0.
+    drop(l);
+    t[1024 + 16] = 1;
+    fs::write(h.home.path("queue/lock/tcpto"), &t).unwrap();
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), MSG);
+    assert_eq!(
+        out,
+        b"ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n\0"
+    );
+    let after = h.tcpto();
+    assert_eq!(after[1024 + 16], 0);
+    assert_eq!(&after[..1024], &t[..1024]);
+}

@@ -16,8 +16,9 @@ use qmail_core::exit::errno_is_temp;
 use qmail_core::{auto, ids};
 use qmail_spawn::{Spawner, Started, Status};
 
-/// Size of lock/tcpto, zeroed at start so old timeouts are forgotten.
-pub const TCPTO_SIZE: usize = 1024;
+/// Size of lock/tcpto, zeroed at start so old timeouts are forgotten: qmail's 1024
+/// bytes of IPv4 records and the IPv6 table after them (qmail-tcpto(5)).
+pub const TCPTO_SIZE: usize = 1024 + 2048;
 
 pub struct Rspawn {
     program: OsString,

@@ -81,7 +81,8 @@ fn reports_and_tcpto() {
     );
     assert_eq!(
         std::fs::read(dir.join("queue/lock/tcpto")).unwrap(),
-        vec![0u8; 1024]
+        vec![0u8; 3072],
+        "qmail's IPv4 table and the IPv6 table after it, cleared"
     );
 }
 

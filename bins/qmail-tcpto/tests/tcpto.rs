@@ -39,6 +39,36 @@ fn prints_records_with_timeouts() {
 }
 
 #[test]
+fn prints_ipv6_records_after_the_ipv4_ones() {
+    let h = home("print6");
+    let mut t = table();
+    // The IPv6 table follows qmail's 1024 bytes: 32-byte records, the address, the
+    // count at byte 16, the time at bytes 20-23.
+    let mut rec = [0u8; 32];
+    rec[..16].copy_from_slice(
+        &"2001:db8::25"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets(),
+    );
+    rec[16] = 3;
+    rec[20..24].copy_from_slice(&(qmail_e2e::tcpto::now() - 60).to_le_bytes());
+    t.extend_from_slice(&[0u8; 32]);
+    t.extend_from_slice(&rec);
+    fs::write(h.path("queue/lock/tcpto"), &t).unwrap();
+    let (code, out, _) = run(&h);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(lines[0].starts_with("192.0.2.1 timed out "), "{out}");
+    assert!(
+        lines[2].starts_with("2001:db8::25 timed out 6")
+            && lines[2].ends_with(" seconds ago; # recent timeouts: 3"),
+        "{out}"
+    );
+}
+
+#[test]
 fn empty_table_prints_nothing() {
     let h = home("empty");
     fs::write(h.path("queue/lock/tcpto"), [0u8; 1024]).unwrap();
