@@ -371,11 +371,12 @@ impl World {
         fs::write(z.join("d.test"), zone_d(&ee, &ca)).unwrap();
         fs::write(z.join("u.test"), zone_u()).unwrap();
         let run = |args: &[&str]| {
-            let out = Command::new(args[0])
-                .args(&args[1..])
+            let (prog, rest) = args.split_first().unwrap();
+            let out = Command::new(prog)
+                .args(rest)
                 .current_dir(&z)
                 .output()
-                .unwrap_or_else(|e| panic!("{}: {e} (apt-get install ldnsutils)", args[0]));
+                .unwrap_or_else(|e| panic!("{prog}: {e} (apt-get install ldnsutils)"));
             assert!(
                 out.status.success(),
                 "{args:?}: {}",
@@ -754,6 +755,16 @@ fn postfix_over_starttls_with_policies_and_a_stripping_attacker() {
             .count()
             >= 2,
         "{log}"
+    );
+    // The dead IPv6 address timed out, and lock/tcpto says so (its IPv6 table).
+    let r = w.a.sh("/var/qmail/bin/qmail-tcpto");
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    let out = String::from_utf8_lossy(&r.stdout).into_owned();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("{DEAD_IP6} timed out "))
+                && l.ends_with("; # recent timeouts: 1")),
+        "{out}"
     );
     assert_eq!(w.received().len(), 6, "{}", w.maillog());
     let maillog = w.maillog();

@@ -160,26 +160,38 @@ fn dane_ee_and_dane_ta() {
         tlsa(3, 0, 0, c.ee.as_ref()),
     ] {
         assert_eq!(usable(std::slice::from_ref(&r)).len(), 1);
-        let got = check(&[r.clone()], &c, &[], "somewhere.else").unwrap();
+        let got = check(std::slice::from_ref(&r), &c, &[], "somewhere.else").unwrap();
         assert_eq!(got, format!("DANE-EE 3 {} {}", r.selector, r.matching));
     }
     // DANE-TA: the CA's certificate in the chain the server sent, and the name checked.
     let ta = [tlsa(2, 0, 1, &c.ca_cert_sha256)];
     assert_eq!(
-        check(&ta, &c, &[c.ca.clone()], "mx.example").unwrap(),
+        check(&ta, &c, std::slice::from_ref(&c.ca), "mx.example").unwrap(),
         "DANE-TA 2 0 1"
     );
-    let e = check(&ta, &c, &[c.ca.clone()], "other.example").unwrap_err();
+    let e = check(&ta, &c, std::slice::from_ref(&c.ca), "other.example").unwrap_err();
     assert!(e.contains("not valid"), "{e}");
     // The anchor must be in the chain: a server that does not send it is not verified.
     assert!(check(&ta, &c, &[], "mx.example").is_err());
     // A matching certificate that did not sign the server's is no anchor.
     let wrong_anchor = [tlsa(2, 0, 0, c.other.as_ref())];
-    assert!(check(&wrong_anchor, &c, &[c.other.clone()], "mx.example").is_err());
+    assert!(check(
+        &wrong_anchor,
+        &c,
+        std::slice::from_ref(&c.other),
+        "mx.example"
+    )
+    .is_err());
     // A digest of something else.
     let mut bad = c.ee_spki_sha256.clone();
     bad[0] ^= 1;
-    let e = check(&[tlsa(3, 1, 1, &bad)], &c, &[c.ca.clone()], "mx.example").unwrap_err();
+    let e = check(
+        &[tlsa(3, 1, 1, &bad)],
+        &c,
+        std::slice::from_ref(&c.ca),
+        "mx.example",
+    )
+    .unwrap_err();
     assert_eq!(e, "no TLSA record matches the server's certificate chain");
 }
 
