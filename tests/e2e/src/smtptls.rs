@@ -44,44 +44,35 @@ pub fn server_args(sb: &Sandbox, env: &str, tlsd_opts: &str, smtpd_args: &str) -
     panic!("tcpserver did not start");
 }
 
-/// A self-signed certificate for DOMAIN and 127.0.0.1 (valid for two days, or expired
-/// long ago), as control/servercert.pem (chain and key in one file),
-/// owned by qmailt, mode 0400. Returns the certificate alone (for clients' CA file).
+/// A self-signed certificate for DOMAIN and 127.0.0.1 (valid for two days, or only in
+/// January 2020), as control/servercert.pem (chain and key in one file), owned by qmailt,
+/// mode 0400. Returns the certificate alone (for clients' CA file).
 pub fn certificate(sb: &Sandbox, expired: bool) -> PathBuf {
     let dir = sb.scratch();
     let (key, crt) = (dir.join("key.pem"), dir.join("crt.pem"));
-    let mut c = Command::new("openssl");
-    c.args([
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-    ])
-    .args(["-nodes", "-subj", &format!("/CN={DOMAIN}")])
-    .args([
-        "-addext",
-        &format!("subjectAltName=DNS:{DOMAIN},IP:127.0.0.1"),
-    ])
-    .arg("-keyout")
-    .arg(&key)
-    .arg("-out")
-    .arg(&crt);
-    if expired {
-        c.args([
-            "-not_before",
-            "20200101000000Z",
-            "-not_after",
-            "20200201000000Z",
-        ]);
+    let script = if expired {
+        // `openssl ca` takes dates in the past (`req -not_before` needs OpenSSL 3.4).
+        format!(
+            "set -e; cd {d}
+printf '[ca]\\ndefault_ca = d\\n[d]\\ndatabase = index.txt\\nnew_certs_dir = .\\nserial = serial\\ndefault_md = sha256\\npolicy = p\\n[p]\\ncommonName = supplied\\n[x]\\nsubjectAltName = DNS:{DOMAIN},IP:127.0.0.1\\nbasicConstraints = CA:TRUE\\n' > ca.cnf
+: > index.txt; echo 01 > serial
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN={DOMAIN} -keyout key.pem -out r.csr
+openssl ca -batch -config ca.cnf -selfsign -keyfile key.pem -in r.csr -out crt.pem -notext -startdate 20200101000000Z -enddate 20200201000000Z -extfile ca.cnf -extensions x",
+            d = dir.display()
+        )
     } else {
-        c.args(["-days", "2"]);
-    }
-    let out = c.output().unwrap();
+        format!(
+            "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+             -subj /CN={DOMAIN} -addext subjectAltName=DNS:{DOMAIN},IP:127.0.0.1 \
+             -keyout {k} -out {c} -days 2",
+            k = key.display(),
+            c = crt.display()
+        )
+    };
+    let out = Command::new("sh").args(["-c", &script]).output().unwrap();
     assert!(
         out.status.success(),
-        "openssl req: {}",
+        "openssl: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let mut pem = std::fs::read(&crt).unwrap();

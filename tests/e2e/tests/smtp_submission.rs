@@ -100,3 +100,197 @@ fn auth_passes_relayclient_and_the_user_to_qmail_queue_and_the_received_line() {
         d.daemon.log_text()
     );
 }
+
+/// An expired certificate is served (most clients on port 25 do not check it, and
+/// refusing STARTTLS would send the mail in clear text) with a warning in the log for
+/// every connection; a client that checks it refuses the handshake.
+#[test]
+fn an_expired_certificate_is_served_with_a_warning() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "gina");
+    let ca = certificate(&sb, true);
+    let d = qmail_e2e::smtptls::server(&sb, "", "");
+    let out = Command::new("swaks")
+        .args([
+            "--server",
+            "127.0.0.1",
+            "--port",
+            &d.port.to_string(),
+            "--tls",
+        ])
+        .args([
+            "--from",
+            "x@client.example",
+            "--to",
+            &format!("gina@{DOMAIN}"),
+        ])
+        .args(["--body", "over expired TLS"])
+        .output()
+        .unwrap();
+    let t = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    let msgs = wait_messages(&home.join("Maildir"), 1);
+    assert!(msgs[0].contains(" encrypted) SMTP; "), "{}", msgs[0]);
+    let out = qmail_e2e::smtptls::python(&format!(
+        r#"
+import smtplib, ssl
+ctx = ssl.create_default_context(cafile="{ca}")
+s = smtplib.SMTP("127.0.0.1", {p})
+try:
+    s.starttls(context=ctx)
+    raise SystemExit("an expired certificate was accepted")
+except ssl.SSLCertVerificationError as e:
+    print(e.verify_message)
+"#,
+        ca = ca.display(),
+        p = d.port
+    ));
+    assert!(out.contains("certificate has expired"), "{out}");
+    let log = d.daemon.log_text();
+    assert!(
+        log.matches("warning: the certificate in control/servercert.pem expired at 1 Feb 2020 00:00:00 -0000").count() >= 2,
+        "{log}"
+    );
+}
+
+/// Submission on "587": qmail-tlsd in front, SUBMISSION set, AUTH after STARTTLS.
+fn submission_server(sb: &Sandbox) -> qmail_e2e::smtptls::Server {
+    let chk = checkpassword_script(sb);
+    server_args(sb, "SUBMISSION=1", "", &format!("{DOMAIN} {chk} /bin/true"))
+}
+
+/// s-nail, a mail user agent, submits with STARTTLS and AUTH PLAIN and LOGIN.
+#[test]
+fn s_nail_submits_with_starttls_and_auth() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "hanna");
+    certificate(&sb, false);
+    let d = submission_server(&sb);
+    let tmp = sb.scratch();
+    for (mech, pass) in [("plain", "s3cret"), ("login", "s3cret"), ("plain", "wrong")] {
+        let mut c = Command::new("s-nail");
+        c.env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", &tmp)
+            .env("LC_ALL", "C.UTF-8")
+            .args([
+                "-n",
+                "-Sv15-compat",
+                "-Ssendwait",
+                "-Sexpandaddr=fail,-all,+addr",
+            ])
+            .arg(format!("-Smta=smtp://alice:{pass}@127.0.0.1:{}", d.port))
+            .args(["-Ssmtp-use-starttls", "-Stls-verify=ignore"])
+            .arg(format!("-Ssmtp-auth={mech}"))
+            .args([
+                "-Sfrom=alice@client.example",
+                "-s",
+                &format!("via s-nail {mech}"),
+            ])
+            .arg(format!("hanna@{DOMAIN}"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("sent with {mech}\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if pass == "wrong" {
+            assert_ne!(out.status.code(), Some(0), "{err}");
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{err}");
+        }
+    }
+    let msgs = wait_messages(&home.join("Maildir"), 2);
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+    for mech in ["plain", "login"] {
+        let m = msgs
+            .iter()
+            .find(|m| m.contains(&format!("Subject: via s-nail {mech}")))
+            .unwrap();
+        assert!(
+            m.contains("(alice@127.0.0.1)\n  by tls.example with (TLSv1."),
+            "{m}"
+        );
+        assert!(m.contains(&format!("\nsent with {mech}\n")), "{m}");
+    }
+    let log = d.daemon.log_text();
+    assert_eq!(
+        log.matches("auth ok for alice from 127.0.0.1").count(),
+        2,
+        "{log}"
+    );
+    assert!(
+        log.contains("auth failed for alice from 127.0.0.1"),
+        "{log}"
+    );
+}
+
+/// git send-email submits a patch with STARTTLS (--smtp-encryption=tls), checking the
+/// certificate, and AUTH.
+#[test]
+fn git_send_email_submits_with_starttls_and_auth() {
+    let (sb, _send) = system();
+    let home = mailbox(&sb, "ivan");
+    let ca = certificate(&sb, false);
+    let d = submission_server(&sb);
+    let repo = sb.scratch().join("repo");
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-C", &repo.display().to_string()])
+            .args(args)
+            .env("HOME", repo.parent().unwrap())
+            .env("GIT_AUTHOR_NAME", "Alice")
+            .env("GIT_AUTHOR_EMAIL", "alice@client.example")
+            .env("GIT_COMMITTER_NAME", "Alice")
+            .env("GIT_COMMITTER_EMAIL", "alice@client.example")
+            .output()
+            .unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), all)
+    };
+    std::fs::create_dir_all(&repo).unwrap();
+    assert_eq!(git(&["init", "-q"]).0, Some(0));
+    std::fs::write(repo.join("README"), "qmail over TLS\n").unwrap();
+    assert_eq!(git(&["add", "README"]).0, Some(0));
+    assert_eq!(git(&["commit", "-q", "-m", "Add a README"]).0, Some(0));
+    let (code, out) = git(&["format-patch", "-q", "-1", "-o", "out"]);
+    assert_eq!(code, Some(0), "{out}");
+    let port = d.port.to_string();
+    let (code, out) = git(&[
+        "send-email",
+        "--smtp-server=127.0.0.1",
+        &format!("--smtp-server-port={port}"),
+        "--smtp-encryption=tls",
+        // The certificate is verified (its name is 127.0.0.1 too).
+        &format!("--smtp-ssl-cert-path={}", ca.display()),
+        "--smtp-user=alice",
+        "--smtp-pass=s3cret",
+        "--from=Alice <alice@client.example>",
+        &format!("--to=ivan@{DOMAIN}"),
+        "--confirm=never",
+        "--suppress-cc=all",
+        "--smtp-debug=1",
+        "out",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("STARTTLS") && out.contains("235 "), "{out}");
+    let msgs = wait_messages(&home.join("Maildir"), 1);
+    let m = &msgs[0];
+    assert!(m.contains("Subject: [PATCH] Add a README"), "{m}");
+    assert!(m.contains("+qmail over TLS\n"), "{m}");
+    assert!(
+        m.contains("(alice@127.0.0.1)\n  by tls.example with (TLSv1."),
+        "{m}"
+    );
+}
