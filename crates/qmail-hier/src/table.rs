@@ -86,6 +86,8 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("qmail-qmqpd", Owner::Root, 0o755),
     ("qmail-qmtpd", Owner::Root, 0o755),
     ("qmail-smtpd", Owner::Root, 0o755),
+    // qmail-smtpd's QMAILQUEUE (runs as qmaild)
+    ("qmail-authres", Owner::Root, 0o755),
     ("sendmail", Owner::Root, 0o755),
     ("tcp-env", Owner::Root, 0o755),
     ("qreceipt", Owner::Root, 0o755),

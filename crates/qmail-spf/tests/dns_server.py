@@ -3,7 +3,8 @@
 # the suite's own driver (pyspf's testspf.py) describes it: SPF records double as TXT
 # unless the name has TXT records; TIMEOUT entries never answer; CNAMEs come with the
 # target's records. Prints the ports and the test cases, then READY, then serves until
-# stdin closes. Usage: dns_server.py SUITE.yml
+# stdin closes. Usage: dns_server.py SUITE.yml [ADDR PORT]
+# With ADDR and PORT, the first scenario is served there (port 53 for a resolv.conf).
 import select, socket, sys, threading
 import yaml
 import dns.message, dns.rcode, dns.rdatatype, dns.rdataclass, dns.rdata, dns.rrset, dns.flags, dns.name
@@ -126,19 +127,22 @@ def serve_tcp(zone, conn):
 def main():
     scenarios = list(yaml.safe_load_all(open(sys.argv[1], 'rb')))
     socks = {}
+    addr, fixed = ('127.0.0.1', 0) if len(sys.argv) < 4 else (sys.argv[2], int(sys.argv[3]))
+    if fixed:
+        scenarios = scenarios[:1]
     for i, s in enumerate(scenarios):
         zone = Zone(s.get('zonedata'))
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(('127.0.0.1', 0))
+        u.bind((addr, fixed))
         port = u.getsockname()[1]
         t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind(('127.0.0.1', port))
+        t.bind((addr, port))
         t.listen(16)
         socks[u] = (zone, 'udp')
         socks[t] = (zone, 'tcp')
         print('S\t%d\t%d' % (i, port))
-        for name, c in s['tests'].items():
+        for name, c in (s.get('tests') or {}).items():
             res = c['result']
             if isinstance(res, str):
                 res = [res]
