@@ -68,6 +68,35 @@ fn message_size() -> Option<u64> {
     meta.is_file().then_some(meta.len())
 }
 
+/// Does the message on fd 0 have a byte beyond ASCII? Read with `pread`, so fd 0's
+/// offset stays at the start. False when fd 0 is not a regular file or cannot be read:
+/// then no `BODY=` is declared, as from qmail.
+fn eight_bit() -> bool {
+    use std::os::unix::fs::FileExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let f = File::from(fd);
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at = 0u64;
+    loop {
+        match f.read_at(&mut buf, at) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => {
+                let chunk = buf.get(..n).unwrap_or_default();
+                // OR of every byte: a loop the compiler vectorizes, one test per chunk.
+                if chunk.iter().fold(0u8, |a, &b| a | b) & 0x80 != 0 {
+                    return true;
+                }
+                at = at.saturating_add(n as u64);
+            }
+        }
+    }
+}
+
 struct Unreadable(Option<std::io::Error>);
 
 impl Read for Unreadable {
@@ -195,6 +224,7 @@ fn deliver(args: &[Vec<u8>], rep: &mut Report) {
         sender: &sender,
         recips: &recips,
         size: message_size(),
+        eight_bit,
     };
     let connect_timeout = ctl.timeoutconnect.max(1);
     // A server whose TLSA records could not be looked up is skipped (RFC 7672 §2.2):

@@ -25,6 +25,9 @@ pub struct Envelope<'a> {
     /// The message's size in bytes when fd 0 is a regular file (as under qmail-rspawn):
     /// sent as `SIZE=` and held against the server's declared limit.
     pub size: Option<u64>,
+    /// Whether the message has 8-bit bytes (asked only of a server that offers
+    /// 8BITMIME): `BODY=8BITMIME` on MAIL (RFC 6152).
+    pub eight_bit: fn() -> bool,
 }
 
 impl Envelope<'_> {
@@ -310,6 +313,9 @@ impl Session<'_> {
         mail.push(b'>');
         if let (true, Some(size)) = (ext.size, env.size) {
             mail.extend_from_slice(format!(" SIZE={size}").as_bytes());
+        }
+        if ext.eightbitmime && (env.eight_bit)() {
+            mail.extend_from_slice(b" BODY=8BITMIME");
         }
         if utf8 {
             mail.extend_from_slice(b" SMTPUTF8");

@@ -200,3 +200,42 @@ fn starttls_refused_goes_on_in_clear_unless_required() {
         b"EHLO helo.example\r\nSTARTTLS\r\nQUIT\r\n"
     );
 }
+
+/// RFC 6152: `BODY=8BITMIME` on MAIL when the server offers 8BITMIME and the message has
+/// a byte beyond ASCII; nothing for a 7-bit message (above) or a server without it.
+#[test]
+fn body_8bitmime_for_8bit_messages() {
+    let msg: &[u8] = b"Subject: caf\xc3\xa9\n\nna\xc3\xafve\n";
+    let h = Home::new();
+    let srv = Server::start(sized);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), msg);
+    assert!(out.starts_with(b"r\0K127.0.0.1 accepted message."));
+    let want = format!(
+        "EHLO helo.example\r\nMAIL FROM:<sender@me.example> SIZE={} BODY=8BITMIME\r\n",
+        msg.len()
+    );
+    let t = srv.transcript();
+    assert!(
+        t.starts_with(want.as_bytes()),
+        "{}",
+        String::from_utf8_lossy(&t)
+    );
+    // The message itself went out whole after the scan.
+    assert!(
+        t.windows(6).any(|w| w == b"na\xc3\xafve"),
+        "{}",
+        String::from_utf8_lossy(&t)
+    );
+
+    let srv = Server::start(utf8);
+    h.route_to(srv.port);
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), msg);
+    assert!(out.starts_with(b"r\0K127.0.0.1 accepted message."));
+    let t = srv.transcript();
+    assert!(
+        t.starts_with(b"EHLO helo.example\r\nMAIL FROM:<sender@me.example>\r\n"),
+        "{}",
+        String::from_utf8_lossy(&t)
+    );
+}

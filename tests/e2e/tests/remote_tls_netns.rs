@@ -34,6 +34,15 @@ const STRIP_IP: &str = "10.56.0.6";
 const A_IP6: &str = "fd56::2";
 const V6_IP: &str = "fd56::4";
 const DEAD_IP6: &str = "fd56::99";
+/// Postfix at `may` with an expired certificate.
+const EXP_IP: &str = "10.56.0.7";
+/// Postfix smarthosts that take mail only after AUTH (Dovecot SASL), inside TLS:
+/// PLAIN and LOGIN offered, and LOGIN alone.
+const AUTH_IP: &str = "10.56.0.8";
+const LOGIN_IP: &str = "10.56.0.9";
+/// Postfix logging the client's commands (debug_peer_list), with 8BITMIME and without.
+const EIGHT_IP: &str = "10.56.0.10";
+const NO8_IP: &str = "10.56.0.11";
 
 static WORLDS: AtomicU32 = AtomicU32::new(0);
 
@@ -47,13 +56,20 @@ fn dns_config() -> String {
          mx-host=sys.test,mx.p.test,10\nmx-host=may.test,may.p.test,10\n\
          mx-host=strip.test,strip.p.test,10\nmx-host=strip2.test,strip.p.test,10\n\
          host-record=v6.p.test,{V6_IP}\nmx-host=v6only.test,v6.p.test,10\n\
-         host-record=dual.p.test,{MAY_IP},{DEAD_IP6}\nmx-host=dual.test,dual.p.test,10\n"
+         host-record=dual.p.test,{MAY_IP},{DEAD_IP6}\nmx-host=dual.test,dual.p.test,10\n\
+         host-record=exp.p.test,{EXP_IP}\nmx-host=expver.test,exp.p.test,10\n\
+         mx-host=expopp.test,exp.p.test,10\n\
+         host-record=auth.p.test,{AUTH_IP}\nhost-record=authbad.p.test,{AUTH_IP}\n\
+         host-record=login.p.test,{LOGIN_IP}\n\
+         host-record=eight.p.test,{EIGHT_IP}\nmx-host=eight.test,eight.p.test,10\n\
+         host-record=no8.p.test,{NO8_IP}\nmx-host=no8.test,no8.p.test,10\n"
     )
 }
 
 const DOMAINS: &str =
     "enc.test ver.test sys.test may.test strip.test strip2.test v6only.test dual.test \
-     ee.d.test ta.d.test bad.d.test strip.d.test plain.u.test";
+     ee.d.test ta.d.test bad.d.test strip.d.test plain.u.test \
+     expver.test expopp.test authp.test authl.test authbad.test eight.test no8.test";
 
 /// The DNSSEC world: d.test is signed and unbound has its trust anchor; u.test is not
 /// signed. Every exchanger is the `may` Postfix (or the stripper); the TLSA records of
@@ -191,6 +207,7 @@ impl World {
             Dns::Dnsmasq => w.start_dns(),
             Dns::Dnssec => w.start_dnssec(),
         }
+        w.start_dovecot();
         w.start_postfix();
         w.start_stripper();
         w.a.control("me", &["a.test"]);
@@ -218,7 +235,14 @@ impl World {
         ip(&["-n", d, "link", "set", "br0", "up"]);
         for (ns, peer, addrs, addrs6) in [
             (a, "pa", vec![A_IP], vec![A_IP6]),
-            (p, "pp", vec![ENC_IP, MAY_IP, STRIP_IP], vec![V6_IP]),
+            (
+                p,
+                "pp",
+                vec![
+                    ENC_IP, MAY_IP, STRIP_IP, EXP_IP, AUTH_IP, LOGIN_IP, EIGHT_IP, NO8_IP,
+                ],
+                vec![V6_IP],
+            ),
         ] {
             ip(&[
                 "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer, "netns", d,
@@ -301,7 +325,8 @@ impl World {
         fs::write(
             c.join("mx.ext"),
             "subjectAltName=DNS:mx.p.test,DNS:may.p.test,DNS:strip.p.test,DNS:v6.p.test,DNS:dual.p.test,\
-             DNS:mxee.d.test,DNS:mxta.d.test,DNS:mxbad.d.test,DNS:mxstrip.d.test,DNS:mxu.u.test\n\
+             DNS:mxee.d.test,DNS:mxta.d.test,DNS:mxbad.d.test,DNS:mxstrip.d.test,DNS:mxu.u.test,\
+             DNS:exp.p.test,DNS:auth.p.test,DNS:authbad.p.test,DNS:login.p.test\n\
              basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
         )
         .unwrap();
@@ -331,6 +356,60 @@ impl World {
             fs::read(c.join("ca.pem")).unwrap(),
         ];
         fs::write(c.join("chain.pem"), chain.concat()).unwrap();
+        // The same key and names, valid until a day before it was made: expired.
+        openssl(
+            &c,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "mx.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "-1",
+                "-out",
+                "expired.pem",
+                "-extfile",
+                "mx.ext",
+            ],
+        );
+    }
+
+    /// Dovecot's auth service alone (no IMAP, no POP3), for Postfix's SASL: user carol
+    /// with password `s3cret|x y`, a socket in the test's directory.
+    fn start_dovecot(&mut self) {
+        let d = self.dir.join("dovecot");
+        for sub in ["run", "state"] {
+            fs::create_dir_all(d.join(sub)).unwrap();
+        }
+        fs::write(d.join("users"), "carol:{PLAIN}s3cret|x y\n").unwrap();
+        let dd = d.display();
+        fs::write(
+            d.join("dovecot.conf"),
+            format!(
+                "base_dir = {dd}/run\nstate_dir = {dd}/state\nlog_path = {dd}/dovecot.log\n\
+                 protocols =\nssl = no\nauth_mechanisms = plain login\n\
+                 disable_plaintext_auth = no\nauth_verbose = yes\n\
+                 passdb {{\n  driver = passwd-file\n  args = {dd}/users\n}}\n\
+                 userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}}\n\
+                 service auth {{\n  unix_listener {dd}/auth {{\n    mode = 0666\n  }}\n}}\n"
+            ),
+        )
+        .unwrap();
+        let conf = d.join("dovecot.conf").display().to_string();
+        let ns = self.ns_p.clone();
+        self.ns_child(&ns, &["dovecot", "-F", "-c", &conf], "dovecot.out");
+        let ok = wait_for(20, || d.join("auth").exists());
+        assert!(
+            ok,
+            "dovecot did not start: {}{}",
+            fs::read_to_string(self.dir.join("dovecot.out")).unwrap_or_default(),
+            fs::read_to_string(d.join("dovecot.log")).unwrap_or_default()
+        );
     }
 
     /// `openssl` output as lower-case hex: the SHA-256 of the server's public key and
@@ -512,6 +591,14 @@ impl World {
                 fs::copy(dist, pf.join("etc").join(file)).unwrap();
             }
         }
+        // TLS required, AUTH inside TLS only, and nobody but an authenticated client
+        // may give a recipient.
+        let auth = format!(
+            "-o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes \
+             -o smtpd_sasl_type=dovecot -o smtpd_sasl_path={}/dovecot/auth \
+             -o smtpd_tls_auth_only=yes -o smtpd_client_restrictions=permit_sasl_authenticated,reject",
+            self.dir.display()
+        );
         let master = fs::read_to_string(pf.join("etc/master.cf")).unwrap();
         let mut out = String::new();
         for line in master.lines() {
@@ -519,7 +606,15 @@ impl World {
                 out.push_str(&format!(
                     "{ENC_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=encrypt\n\
                      {MAY_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n\
-                     [{V6_IP}]:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n"
+                     [{V6_IP}]:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may\n\
+                     {EXP_IP}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=may \
+                     -o smtpd_tls_cert_file={certs}/expired.pem\n\
+                     {AUTH_IP}:smtp inet n - n - - smtpd {auth}\n\
+                     {LOGIN_IP}:smtp inet n - n - - smtpd {auth} -o smtpd_sasl_mechanism_filter=login\n\
+                     {EIGHT_IP}:smtp inet n - n - - smtpd -o debug_peer_list={A_IP}\n\
+                     {NO8_IP}:smtp inet n - n - - smtpd -o debug_peer_list={A_IP} \
+                     -o smtpd_discard_ehlo_keywords=8bitmime\n",
+                    certs = certs.display(),
                 ));
             } else {
                 out.push_str(line);
@@ -842,4 +937,144 @@ fn dane_with_a_validating_resolver() {
     assert!(w.message("dane-mismatch").is_none());
     assert!(w.message("dane-stripped").is_none());
     assert_eq!(w.received().len(), 3, "{}", w.maillog());
+}
+
+impl World {
+    /// A message from `from` with an 8-bit body (UTF-8) when `eight_bit`.
+    fn inject_from(&self, from: &str, to: &str, subject: &str, eight_bit: bool) {
+        let body = if eight_bit {
+            "caf\\303\\251 na\\303\\257ve"
+        } else {
+            "plain ascii"
+        };
+        let r = self.a.sh(&format!(
+            "printf 'Subject: {subject}\\n\\n{body}\\n' | /var/qmail/bin/qmail-inject -f {from} {to}"
+        ));
+        assert_eq!(r.code, Some(0), "qmail-inject: {}", r.stderr_str());
+    }
+}
+
+/// AUTH PLAIN and LOGIN over STARTTLS to Postfix with Dovecot SASL, and a wrong password;
+/// an expired certificate under a verify policy and under opportunistic TLS;
+/// BODY=8BITMIME to a Postfix that offers 8BITMIME, and not to one that does not.
+#[test]
+fn auth_expired_certificate_and_8bitmime() {
+    let w = World::new();
+    let ca = w.dir.join("certs/ca.pem");
+    w.a.control(
+        "smtproutes",
+        &[
+            "authp.test:auth.p.test",
+            "authl.test:login.p.test",
+            "authbad.test:authbad.p.test",
+        ],
+    );
+    w.a.control(
+        "smtpauth",
+        &[
+            "auth.p.test|carol|s3cret|x y",
+            "login.p.test|carol|s3cret|x y",
+            "authbad.p.test|carol|wrong",
+        ],
+    );
+    let r =
+        w.a.sh("chown qmailr /var/qmail/control/smtpauth && chmod 600 /var/qmail/control/smtpauth");
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    w.a.control(
+        "tlsdestinations",
+        &[&format!("expver.test:{}", ca.display())],
+    );
+    let send = w.start_send();
+    w.inject("bob@authp.test", "auth-plain", 100);
+    w.inject("bob@authl.test", "auth-login", 100);
+    w.inject("bob@authbad.test", "auth-wrong", 100);
+    w.inject("bob@expver.test", "expired-verify", 100);
+    w.inject("bob@expopp.test", "expired-opportunistic", 100);
+    w.inject_from("e8@a.test", "bob@eight.test", "eight-bit", true);
+    w.inject_from("e7@a.test", "bob@eight.test", "seven-bit", false);
+    w.inject_from("n8@a.test", "bob@no8.test", "eight-bit-no8", true);
+    let arrived = wait_for(60, || w.received().len() >= 6);
+    let log = send.log_text();
+    assert!(
+        arrived,
+        "{} arrived; log: {log}\nmaillog: {}",
+        w.received().len(),
+        w.maillog()
+    );
+    let maillog = w.maillog();
+
+    // AUTH: PLAIN where both are offered, LOGIN where only it is, inside TLS.
+    for (subject, ip, method) in [
+        ("auth-plain", AUTH_IP, "PLAIN"),
+        ("auth-login", LOGIN_IP, "LOGIN"),
+    ] {
+        let m = w.message(subject).expect(subject);
+        assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+        assert!(
+            maillog.contains(&format!(
+                "client=unknown[{A_IP}], sasl_method={method}, sasl_username=carol"
+            )),
+            "{maillog}"
+        );
+        assert!(
+            log.contains(&format!("success: {ip}_accepted_message./")),
+            "{log}"
+        );
+    }
+    // A wrong password: a deferral with the server's reply, not a bounce.
+    assert!(
+        send.wait_log(
+            &format!("deferral: Connected_to_{AUTH_IP}_but_authentication_was_rejected./Remote_host_said:_535_5.7.8_Error:_authentication_failed:"),
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    assert!(w.message("auth-wrong").is_none());
+
+    // An expired certificate: a verify policy defers and says why; opportunistic TLS
+    // delivers, encrypted, and says the certificate was not verified.
+    assert!(
+        send.wait_log(
+            &format!("deferral: Connected_to_{EXP_IP}_but_its_certificate_did_not_verify:_invalid_peer_certificate:_Expired._(#4.7.5)/"),
+            1,
+            30
+        ),
+        "{}",
+        send.log_text()
+    );
+    assert!(w.message("expired-verify").is_none());
+    let m = w
+        .message("expired-opportunistic")
+        .expect("expired-opportunistic arrived");
+    assert!(m.contains("(using TLSv1.3 with cipher"), "{m}");
+    let log = send.log_text();
+    assert!(
+        log.contains(&format!("success: {EXP_IP}_accepted_message./"))
+            && log.contains("certificate_not_verified_(invalid_peer_certificate:_Expired)./"),
+        "{log}"
+    );
+
+    // 8BITMIME: declared for the 8-bit message, not for the 7-bit one, and not to a
+    // server that does not offer it. The bytes arrive unchanged.
+    let mail_from = |sender: &str| -> String {
+        maillog
+            .lines()
+            .find(|l| l.contains(&format!(": MAIL FROM:<{sender}>")))
+            .unwrap_or_else(|| panic!("no MAIL from {sender} in {maillog}"))
+            .to_string()
+    };
+    assert!(
+        mail_from("e8@a.test").ends_with(" BODY=8BITMIME"),
+        "{maillog}"
+    );
+    assert!(!mail_from("e7@a.test").contains("BODY="), "{maillog}");
+    assert!(!mail_from("n8@a.test").contains("BODY="), "{maillog}");
+    for subject in ["eight-bit", "eight-bit-no8"] {
+        let m = w.message(subject).expect(subject);
+        assert!(m.contains("caf\u{e9} na\u{ef}ve"), "{m}");
+    }
+    assert!(w.message("seven-bit").is_some());
+    assert_eq!(w.received().len(), 6, "{maillog}");
 }
