@@ -1,4 +1,5 @@
-//! /etc/shadow: the stored hash of one account.
+//! /etc/shadow, or a site password file in the same form (`name:hash`, more fields
+//! ignored): the stored hash of one name.
 use std::io::Read;
 
 const SHADOW: &str = "/etc/shadow";
@@ -8,7 +9,12 @@ const SHADOW_MAX: u64 = 16 << 20;
 /// The hash field of `user`'s line. Err(1) when there is none or the account is locked
 /// (`!…`, `*`, empty), Err(111) when the file cannot be read.
 pub fn hash_of(user: &[u8]) -> Result<Vec<u8>, u8> {
-    let f = std::fs::File::open(SHADOW).map_err(|_| 111u8)?;
+    hash_in(std::path::Path::new(SHADOW), user)
+}
+
+/// [`hash_of`] in another file of the same form.
+pub fn hash_in(path: &std::path::Path, user: &[u8]) -> Result<Vec<u8>, u8> {
+    let f = std::fs::File::open(path).map_err(|_| 111u8)?;
     let mut text = Vec::new();
     f.take(SHADOW_MAX)
         .read_to_end(&mut text)

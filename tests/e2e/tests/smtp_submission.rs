@@ -294,3 +294,100 @@ fn git_send_email_submits_with_starttls_and_auth() {
         "{m}"
     );
 }
+
+/// qmail-checkpw -f: a site password file (`name:hash`, crypt(3) hashes, here SHA-512
+/// made by openssl) for names that are no system account, readable by group shadow only.
+#[test]
+fn qmail_checkpw_with_a_site_password_file() {
+    let (sb, _send) = system();
+    certificate(&sb, false);
+    let out = Command::new("openssl")
+        .args(["passwd", "-6", "-salt", "qmailrsalt", "Virtu4l-pass"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let hash = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(
+        sb.path("control/smtppasswd"),
+        format!("# site accounts\nvuser:{}\nlocked:!{}", hash.trim(), hash),
+    )
+    .unwrap();
+    let r = sb.sh(
+        "chown root:shadow /var/qmail/control/smtppasswd && chmod 640 /var/qmail/control/smtppasswd \
+         && chgrp shadow /var/qmail/bin/qmail-checkpw && chmod 2711 /var/qmail/bin/qmail-checkpw",
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr_str());
+    let r = sb.sh(
+        "setpriv --reuid qmaild --regid nofiles --clear-groups cat /var/qmail/control/smtppasswd",
+    );
+    assert_ne!(r.code, Some(0), "qmaild read the password file");
+    // Setgid shadow, it takes a file from control/ only: no caller can make it an oracle
+    // for another file the group can read.
+    let r = sb.sh(
+        "printf 'vuser\\0Virtu4l-pass\\0t\\0' > /tmp/req.$$; \
+         for f in /var/qmail/control/smtppasswd /etc/gshadow; do \
+         setpriv --reuid qmaild --regid nofiles --clear-groups \
+         /var/qmail/bin/qmail-checkpw -f $f /bin/true 3</tmp/req.$$; echo \"$f $?\"; done; rm -f /tmp/req.$$",
+    );
+    assert_eq!(
+        r.stdout_str(),
+        "/var/qmail/control/smtppasswd 0\n/etc/gshadow 111\n",
+        "{}",
+        r.stderr_str()
+    );
+    let d = server_args(
+        &sb,
+        "",
+        "",
+        &format!(
+            "{DOMAIN} /var/qmail/bin/qmail-checkpw -f /var/qmail/control/smtppasswd /bin/true"
+        ),
+    );
+    let port = d.port.to_string();
+    let swaks = |user: &str, pass: &str| {
+        let out = Command::new("swaks")
+            .args(["--server", "127.0.0.1", "--port", &port, "--tls"])
+            .args([
+                "--auth",
+                "LOGIN",
+                "--auth-user",
+                user,
+                "--auth-password",
+                pass,
+            ])
+            .args([
+                "--from",
+                "x@client.example",
+                "--to",
+                "far@elsewhere.example",
+            ])
+            .args(["--quit-after", "RCPT"])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, t) = swaks("vuser", "Virtu4l-pass");
+    assert_eq!(code, Some(0), "{t}");
+    assert!(t.contains("<~  235 ok, go ahead (#2.0.0)"), "{t}");
+    for (user, pass) in [
+        ("vuser", "wrong"),
+        ("locked", "Virtu4l-pass"),
+        ("root", "Virtu4l-pass"),
+    ] {
+        let (code, t) = swaks(user, pass);
+        assert_ne!(code, Some(0), "{t}");
+        assert!(
+            t.contains("<~* 535 authorization failed (#5.7.0)"),
+            "{user}: {t}"
+        );
+    }
+    let log = d.daemon.log_text();
+    assert!(log.contains("auth ok for vuser from 127.0.0.1"), "{log}");
+    assert!(
+        log.contains("auth failed for locked from 127.0.0.1"),
+        "{log}"
+    );
+}
