@@ -28,7 +28,7 @@ PROGRAMS := $(notdir $(wildcard bins/*))
 # checks that every program importing those functions is in NSS_PROGRAMS. The flags apply to
 # each program's own crate only (cargo rustc), so proc macros and the shared dependencies
 # build once, as for cargo build.
-NSS_PROGRAMS := config-fast instcheck qmail-checkpw qmail-getpw qmail-lspawn qmail-newrcpt qmail-qfix \
+NSS_PROGRAMS := config-fast instcheck qmail-checkpw qmail-dkimkey qmail-dkimsign qmail-getpw qmail-lspawn qmail-newrcpt qmail-qfix \
 	qmail-queue qmail-rspawn qmail-setup qmail-showctl qmail-start qmail-tlsd qmail-upq
 LINK_STATIC := -C target-feature=+crt-static -C relocation-model=static
 LINK_NSS := -C relocation-model=static

@@ -35,10 +35,11 @@ fn main() {
     assert!((1..=255).contains(&spawn), "conf-spawn must be 1..255");
     let patrn = u32::from_str_radix(&one("conf-patrn", "002"), 8).unwrap_or(2);
     let brk = one("conf-break", "-");
-    let users = first_lines(&conf, "conf-users", 9);
+    let users = first_lines(&conf, "conf-users", 10);
     let groups = first_lines(&conf, "conf-groups", 2);
     let defaults_u = [
         "alias", "qmaild", "qmaill", "root", "qmailp", "qmailq", "qmailr", "qmails", "qmailt",
+        "qmailk",
     ];
     let defaults_g = ["qmail", "nofiles"];
     let u = |i: usize| {
@@ -65,9 +66,9 @@ fn main() {
          pub const USER_LOG: &str = {:?};\npub const USER_OWNER: &str = {:?};\n\
          pub const USER_PASSWD: &str = {:?};\npub const USER_QUEUE: &str = {:?};\n\
          pub const USER_REMOTE: &str = {:?};\npub const USER_SEND: &str = {:?};\n\
-         pub const USER_TLS: &str = {:?};\n\
+         pub const USER_TLS: &str = {:?};\npub const USER_DKIM: &str = {:?};\n\
          pub const GROUP_QMAIL: &str = {:?};\npub const GROUP_NOFILES: &str = {:?};\n",
-        u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8), g(0), g(1)
+        u(0), u(1), u(2), u(3), u(4), u(5), u(6), u(7), u(8), u(9), g(0), g(1)
     );
     let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("auto.rs");
     if let Err(e) = fs::write(&dest, out) {

@@ -52,6 +52,10 @@ pub fn qmails() -> Result<Uid, IdError> {
 pub fn qmailt() -> Result<Uid, IdError> {
     uid(auto::USER_TLS)
 }
+/// qmail-dkimsign's user: the only one that may read the DKIM keys.
+pub fn qmailk() -> Result<Uid, IdError> {
+    uid(auto::USER_DKIM)
+}
 pub fn gid_qmail() -> Result<Gid, IdError> {
     gid(auto::GROUP_QMAIL)
 }

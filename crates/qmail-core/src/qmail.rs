@@ -3,8 +3,10 @@
 //!
 //! The message goes to qmail-queue's fd 0, then the envelope (`F…\0`, `T…\0`…, `\0`) to
 //! its fd 1. `fail` cancels: the envelope is closed before its final NUL and qmail-queue
-//! removes what it wrote. The program run is `$QMAILQUEUE` when set (notqmail), else
-//! `QMAILHOME/bin/qmail-queue`, with the qmail home as its working directory.
+//! removes what it wrote. The program run is `$QMAILQUEUE` when set (notqmail), else the
+//! first line of `control/qmailqueue` when that file has one (a site's filter for every
+//! submitter, whatever its environment: qmail-dkim), else `QMAILHOME/bin/qmail-queue`,
+//! always with the qmail home as its working directory.
 //!
 //! Descriptor 6 of the child is a pipe for notqmail's custom error: a queueing program
 //! that exits 82 after writing `D<text>` (permanent) or `Z<text>` (temporary) there has
@@ -12,6 +14,7 @@
 //! cannot add lines to an SMTP reply or a bounce.
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::process::{Child, Command, Stdio};
 
 use crate::auto;
@@ -37,7 +40,8 @@ fn pipe() -> io::Result<(File, File)> {
 }
 
 impl Qmail {
-    /// Start qmail-queue. Fails only when a pipe or the process cannot be made.
+    /// Start qmail-queue. Fails only when control/qmailqueue cannot be read or a pipe
+    /// or the process cannot be made.
     pub fn open() -> io::Result<Qmail> {
         Self::open_env(&[])
     }
@@ -45,9 +49,16 @@ impl Qmail {
     /// [`Qmail::open`] with `vars` added to the child's environment (qmail-smtpd after
     /// AUTH: RELAYCLIENT and TCPREMOTEINFO, for a filter behind QMAILQUEUE).
     pub fn open_env(vars: &[(&str, &[u8])]) -> io::Result<Qmail> {
+        let home = std::path::Path::new(auto::QMAIL);
         let program = match std::env::var_os("QMAILQUEUE") {
             Some(p) if !p.is_empty() => p.into(),
-            _ => std::path::Path::new(auto::QMAIL).join("bin/qmail-queue"),
+            _ => match crate::control::readline(home.join("control/qmailqueue"))
+                .map_err(|e| io::Error::other(e.to_string()))?
+            {
+                // A relative name is relative to the qmail home, the child's cwd.
+                Some(l) if !l.is_empty() => home.join(std::ffi::OsStr::from_bytes(&l)),
+                _ => home.join("bin/qmail-queue"),
+            },
         };
         Self::spawn(&program, vars)
     }

@@ -5,6 +5,10 @@
 //! one netstring: `K` and the DKIM-Signature field, or `Z` and a reason.
 use crate::sign::Prepared;
 
+/// The signer's socket and its key directory, under the qmail home.
+pub const SOCKET: &str = "dkim/socket";
+pub const KEYS: &str = "dkim/keys";
+
 /// The largest request the signer reads (header data of a huge header is the bulk).
 pub const REQUEST_MAX: usize = 4 << 20;
 /// The largest answer qmail-dkim reads.
@@ -82,6 +86,61 @@ impl Request {
     }
 }
 
+/// The signer's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// The DKIM-Signature header field, LF line ends, ending in LF.
+    Signed(Vec<u8>),
+    /// Why not (one line of text).
+    Failed(Vec<u8>),
+}
+
+impl Answer {
+    pub fn encode(&self) -> Vec<u8> {
+        let body = match self {
+            Answer::Signed(f) => [&b"K"[..], f].concat(),
+            Answer::Failed(r) => [&b"Z"[..], r].concat(),
+        };
+        let mut v = Vec::new();
+        netstring(&mut v, &body);
+        v
+    }
+
+    /// What the signer said, or None for anything but one netstring holding either a
+    /// reason or a header field that cannot end the header or add another field: it
+    /// goes into the message as it is.
+    pub fn decode(data: &[u8]) -> Option<Answer> {
+        let (s, rest) = qmail_netstring::parse(data).ok()?;
+        if !rest.is_empty() {
+            return None;
+        }
+        match s.split_first()? {
+            (b'K', field) => field_ok(field).then(|| Answer::Signed(field.to_vec())),
+            (b'Z', reason) => Some(Answer::Failed(
+                reason
+                    .iter()
+                    .map(|&b| if b.is_ascii_graphic() { b } else { b' ' })
+                    .collect(),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// One DKIM-Signature header field: every line ends in LF, every line after the first
+/// is a continuation (starts with white space), no NUL or CR.
+fn field_ok(field: &[u8]) -> bool {
+    let Some(body) = field.strip_suffix(b"\n") else {
+        return false;
+    };
+    field.starts_with(b"DKIM-Signature:")
+        && !body.contains(&0)
+        && !body.contains(&b'\r')
+        && body.split(|&b| b == b'\n').skip(1).all(|l| {
+            matches!(l.first(), Some(b' ' | b'\t')) && l.iter().any(|&b| b != b' ' && b != b'\t')
+        })
+}
+
 /// A DNS label sequence: letters, digits, `-`, `_` and inner dots; so a key file name
 /// built from it stays in the signer's directory.
 pub fn name_ok(s: &[u8]) -> bool {
@@ -121,5 +180,26 @@ mod tests {
         assert_eq!(Request::decode(&bad.encode()), None);
         assert_eq!(Request::decode(b"3:abc,"), None);
         assert_eq!(Request::decode(b"garbage"), None);
+    }
+
+    #[test]
+    fn answers() {
+        let ok = Answer::Signed(b"DKIM-Signature: v=1;\n\tb=x\n".to_vec());
+        assert_eq!(Answer::decode(&ok.encode()), Some(ok));
+        let z = Answer::Failed(b"no key".to_vec());
+        assert_eq!(Answer::decode(&z.encode()), Some(z));
+        for bad in [
+            &b"DKIM-Signature: v=1;\n\n"[..],
+            b"DKIM-Signature: v=1;\nTo: x\n",
+            b"DKIM-Signature: v=1;",
+            b"DKIM-Signature: v=1;\r\n",
+            b"X: y\n",
+            b"DKIM-Signature: v=1;\n \n",
+        ] {
+            let mut v = Vec::new();
+            netstring(&mut v, &[&b"K"[..], bad].concat());
+            assert_eq!(Answer::decode(&v), None, "{bad:?}");
+        }
+        assert_eq!(Answer::decode(b"1:K,x"), None);
     }
 }

@@ -104,8 +104,20 @@ pub struct Prepared {
 pub fn prepare(msg: &[u8]) -> Prepared {
     let (fields, body) = split(msg);
     let bh = base64::encode(digest(&SHA256, &relaxed_body(body)).as_ref());
-    let names = signed_names(&fields);
-    let header_data = header_data(&fields, &names);
+    prepare_fields(&fields, bh)
+}
+
+/// [`prepare`] for a message read in two parts: its header (the header fields, with or
+/// without the empty line after them) and the body hash from a
+/// [`crate::stream::BodyHasher`].
+pub fn prepare_header(header: &[u8], bh: Vec<u8>) -> Prepared {
+    let (fields, _) = split(header);
+    prepare_fields(&fields, bh)
+}
+
+fn prepare_fields(fields: &[Field<'_>], bh: Vec<u8>) -> Prepared {
+    let names = signed_names(fields);
+    let header_data = header_data(fields, &names);
     Prepared {
         names,
         bh,
@@ -116,14 +128,25 @@ pub fn prepare(msg: &[u8]) -> Prepared {
 /// The DKIM-Signature header field (LF line ends, ending in LF) for a prepared message.
 /// `now`: unix time for t=.
 pub fn finish(s: &Signer, p: &Prepared, now: u64) -> Result<Vec<u8>, SignError> {
+    finish_with(&s.key, &s.domain, &s.selector, p, now)
+}
+
+/// [`finish`] with a borrowed key (a signer that keeps its keys loaded).
+pub fn finish_with(
+    key: &Key,
+    domain: &[u8],
+    selector: &[u8],
+    p: &Prepared,
+    now: u64,
+) -> Result<Vec<u8>, SignError> {
     let h = p.names.join(&b':');
     let mut field = Vec::new();
     field.extend_from_slice(b"DKIM-Signature: v=1; a=");
-    field.extend_from_slice(s.key.algorithm().as_bytes());
+    field.extend_from_slice(key.algorithm().as_bytes());
     field.extend_from_slice(b"; c=relaxed/relaxed; d=");
-    field.extend_from_slice(&s.domain);
+    field.extend_from_slice(domain);
     field.extend_from_slice(b"; s=");
-    field.extend_from_slice(&s.selector);
+    field.extend_from_slice(selector);
     field.extend_from_slice(format!(";\n\tt={now}; h=").as_bytes());
     field.extend_from_slice(&h);
     field.extend_from_slice(b";\n\tbh=");
@@ -133,7 +156,7 @@ pub fn finish(s: &Signer, p: &Prepared, now: u64) -> Result<Vec<u8>, SignError> 
     let mut own = relaxed_header(&field);
     own.truncate(own.len().saturating_sub(2));
     data.extend_from_slice(&own);
-    let sig = match &s.key {
+    let sig = match key {
         Key::Rsa(k) => {
             let mut sig = vec![0u8; k.public().modulus_len()];
             k.sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), &data, &mut sig)

@@ -16,6 +16,8 @@ const DIRS: &[(&str, Owner, u32)] = &[
     ("boot/daemontools/qmail-send/log", Owner::Root, 0o755),
     ("boot/daemontools/qmail-smtpd", Owner::Root, 0o755),
     ("boot/daemontools/qmail-smtpd/log", Owner::Root, 0o755),
+    ("boot/daemontools/qmail-dkimsign", Owner::Root, 0o755),
+    ("boot/daemontools/qmail-dkimsign/log", Owner::Root, 0o755),
     ("doc", Owner::Root, 0o755),
     ("man", Owner::Root, 0o755),
     ("man/cat1", Owner::Root, 0o755),
@@ -26,6 +28,9 @@ const DIRS: &[(&str, Owner, u32)] = &[
     ("man/man5", Owner::Root, 0o755),
     ("man/man7", Owner::Root, 0o755),
     ("man/man8", Owner::Root, 0o755),
+    // qmail-dkimsign's socket (made there by it, as root); its keys are in dkim/keys,
+    // which qmail-dkimkey makes for qmailk, mode 0700
+    ("dkim", Owner::Root, 0o755),
     // setgid, so files made in it by root stay in group qmail
     ("alias", Owner::Alias, 0o2755),
     ("queue", Owner::Qmailq, 0o750),
@@ -69,10 +74,16 @@ pub const PROGRAMS: &[(&str, Owner, u32)] = &[
     ("qmail-popup", Owner::Root, 0o711),
     // started as root by tcpserver; runs qmail-smtpd as qmaild and itself as qmailt
     ("qmail-tlsd", Owner::Root, 0o711),
+    // started as root by the boot scripts; binds its socket, then runs as qmailk
+    ("qmail-dkimsign", Owner::Root, 0o711),
+    // writes a key file for qmailk
+    ("qmail-dkimkey", Owner::Root, 0o700),
     // checkpassword for system accounts; setgid shadow is the site's choice (qmail-checkpw(8))
     ("qmail-checkpw", Owner::Root, 0o711),
     // user programs
     ("qmail-inject", Owner::Root, 0o755),
+    // the QMAILQUEUE wrapper that signs: runs as whoever submits
+    ("qmail-dkim", Owner::Root, 0o755),
     ("predate", Owner::Root, 0o755),
     ("datemail", Owner::Root, 0o755),
     ("mailsubj", Owner::Root, 0o755),
@@ -126,10 +137,13 @@ pub const BOOT: &[(&str, u32)] = &[
     ("boot/systemd/qmail-send.service", 0o644),
     ("boot/systemd/qmail-smtpd.socket", 0o644),
     ("boot/systemd/qmail-smtpd@.service", 0o644),
+    ("boot/systemd/qmail-dkimsign.service", 0o644),
     ("boot/daemontools/qmail-send/run", 0o755),
     ("boot/daemontools/qmail-send/log/run", 0o755),
     ("boot/daemontools/qmail-smtpd/run", 0o755),
     ("boot/daemontools/qmail-smtpd/log/run", 0o755),
+    ("boot/daemontools/qmail-dkimsign/run", 0o755),
+    ("boot/daemontools/qmail-dkimsign/log/run", 0o755),
 ];
 
 /// The whole table, parents before children.

@@ -20,6 +20,7 @@ const USERS: &[(&str, &str, &str)] = &[
     (auto::USER_REMOTE, auto::GROUP_QMAIL, ""),
     (auto::USER_SEND, auto::GROUP_QMAIL, ""),
     (auto::USER_TLS, auto::GROUP_NOFILES, ""),
+    (auto::USER_DKIM, auto::GROUP_NOFILES, ""),
 ];
 
 fn shell() -> &'static str {
