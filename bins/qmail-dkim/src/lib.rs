@@ -20,10 +20,11 @@ use qmail_core::auto;
 use qmail_core::control;
 use qmail_core::exit::QueueExit;
 use qmail_core::fatal::Fatal;
+use qmail_dkim_core::body::BodyHasher;
 use qmail_dkim_core::canon::split;
 use qmail_dkim_core::domains::Domains;
 use qmail_dkim_core::proto::Request;
-use qmail_dkim_core::stream::BodyHasher;
+use qmail_dkim_core::signature::Canon;
 
 /// A header bigger than this is not signed (it goes on unsigned, with a log line).
 pub const HEADER_MAX: usize = 1 << 20;
@@ -129,7 +130,7 @@ fn read_message(input: &mut File, sigs: usize) -> Result<Read1, Fatal> {
     let mut head = Vec::new();
     let mut scanned = 0usize;
     let mut header: Option<Vec<u8>> = None;
-    let mut hasher = BodyHasher::new();
+    let mut hasher = BodyHasher::new(Canon::Relaxed, None);
     let mut buf = vec![0u8; BUF];
     loop {
         let n = match input.read(&mut buf) {
@@ -175,7 +176,7 @@ fn read_message(input: &mut File, sigs: usize) -> Result<Read1, Fatal> {
     Ok(Read1 {
         spool,
         header,
-        bh: hasher.finish(),
+        bh: qmail_dkim_core::base64::encode(&hasher.finish().0),
     })
 }
 

@@ -103,13 +103,23 @@ pub fn relaxed_header(text: &[u8]) -> Vec<u8> {
 pub fn relaxed_body(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len().saturating_add(body.len() / 32));
     let mut blank = 0usize;
-    let body = body.strip_suffix(b"\n").unwrap_or(body);
+    let (body, ended) = match body.strip_suffix(b"\n") {
+        Some(b) => (b, true),
+        None => (body, false),
+    };
     if body.is_empty() {
         return out;
     }
-    for raw in body.split(|&b| b == b'\n') {
+    let last = body.split(|&b| b == b'\n').count().saturating_sub(1);
+    for (i, raw) in body.split(|&b| b == b'\n').enumerate() {
         let mut line = Vec::with_capacity(raw.len());
-        squeeze(line_body(raw), &mut line);
+        // A CR ends a line only before LF: one at the very end is content (as sent).
+        let raw = if i == last && !ended {
+            raw
+        } else {
+            line_body(raw)
+        };
+        squeeze(raw, &mut line);
         if line.is_empty() {
             blank = blank.saturating_add(1);
             continue;
@@ -138,6 +148,8 @@ mod tests {
         assert_eq!(relaxed_body(b""), b"");
         assert_eq!(relaxed_body(b"\n\n"), b"");
         assert_eq!(relaxed_body(b"x"), b"x\r\n");
+        assert_eq!(relaxed_body(b"x\r"), b"x\r\r\n");
+        assert_eq!(relaxed_body(b"x\r\n"), b"x\r\n");
     }
 
     #[test]

@@ -108,8 +108,8 @@ pub fn prepare(msg: &[u8]) -> Prepared {
 }
 
 /// [`prepare`] for a message read in two parts: its header (the header fields, with or
-/// without the empty line after them) and the body hash from a
-/// [`crate::stream::BodyHasher`].
+/// without the empty line after them) and the body hash (base64) from a relaxed
+/// [`crate::body::BodyHasher`].
 pub fn prepare_header(header: &[u8], bh: Vec<u8>) -> Prepared {
     let (fields, _) = split(header);
     prepare_fields(&fields, bh)

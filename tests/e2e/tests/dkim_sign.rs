@@ -295,7 +295,15 @@ fn local_mail_is_signed_with_both_key_types_and_dkimpy_verifies_it() {
 /// One SMTP session with qmail-smtpd as qmaild (TCPREMOTEIP set, as tcpserver sets it),
 /// `env` added; the text of its replies.
 fn smtp(sb: &Sandbox, env: &[(&str, &str)], from: &str) -> String {
-    let mut c = sb.command(Some("qmaild"), &["/var/qmail/bin/qmail-smtpd"]);
+    smtp_auth(sb, env, &[], "", from)
+}
+
+/// The same with arguments for qmail-smtpd (host name, checkpassword…) and a command
+/// line before MAIL (AUTH).
+fn smtp_auth(sb: &Sandbox, env: &[(&str, &str)], args: &[&str], auth: &str, from: &str) -> String {
+    let mut argv = vec!["/var/qmail/bin/qmail-smtpd"];
+    argv.extend_from_slice(args);
+    let mut c = sb.command(Some("qmaild"), &argv);
     c.env_clear()
         .env("PATH", "/usr/bin:/bin")
         .env("TCPREMOTEIP", "192.0.2.7")
@@ -309,7 +317,7 @@ fn smtp(sb: &Sandbox, env: &[(&str, &str)], from: &str) -> String {
     }
     let mut child = c.spawn().unwrap();
     let session = format!(
-        "HELO client.example\r\nMAIL FROM:<{from}>\r\nRCPT TO:<x@mx.sign.example>\r\nDATA\r\n\
+        "EHLO client.example\r\n{auth}MAIL FROM:<{from}>\r\nRCPT TO:<x@mx.sign.example>\r\nDATA\r\n\
          From: {from}\r\nTo: x@mx.sign.example\r\nSubject: smtp \u{e9}t\u{e9}\r\n\r\nbody\r\n.\r\nQUIT\r\n"
     );
     child
@@ -323,7 +331,7 @@ fn smtp(sb: &Sandbox, env: &[(&str, &str)], from: &str) -> String {
 }
 
 #[test]
-fn smtp_relay_clients_are_signed_and_other_clients_are_not() {
+fn smtp_relay_and_auth_clients_are_signed_and_other_clients_are_not() {
     let sb = site();
     let mut records = BTreeMap::new();
     records.insert(
@@ -338,6 +346,36 @@ fn smtp_relay_clients_are_signed_and_other_clients_are_not() {
     let msgs = queued(&sb);
     assert_eq!(msgs.len(), 1);
     assert_eq!(sig_count(&msgs[0]), 1);
+    assert_eq!(dkimpy(&sb, &msgs[0], &records), "PASS");
+    // A client that logged in with AUTH (qmail-smtpd sets RELAYCLIENT and TCPREMOTEINFO
+    // for the queueing program): signed.
+    clear_queue(&sb);
+    let chk = sb.scratch().join("checkpw");
+    std::fs::write(
+        &chk,
+        "#!/bin/bash\n{ IFS= read -r -d '' u; IFS= read -r -d '' p; } <&3\n\
+         [ \"$u\" = alice ] && [ \"$p\" = s3cret ] && exec \"$@\"\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&chk, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let chk = chk.display().to_string();
+    let t = smtp_auth(
+        &sb,
+        &[("SMTPAUTHCLEAR", "1")],
+        &["mx.sign.example", &chk, "/bin/true"],
+        "AUTH PLAIN AGFsaWNlAHMzY3JldA==\r\n",
+        &format!("alice@{DOMAIN}"),
+    );
+    assert!(t.contains("\r\n235 "), "{t}");
+    assert!(t.contains("\r\n250 ok "), "{t}");
+    let msgs = queued(&sb);
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(
+        sig_count(&msgs[0]),
+        1,
+        "{}",
+        String::from_utf8_lossy(&msgs[0])
+    );
     assert_eq!(dkimpy(&sb, &msgs[0], &records), "PASS");
     // Any other client: passed through unread, unsigned.
     clear_queue(&sb);
