@@ -80,8 +80,8 @@ for r in $(seq "$rounds"); do
           > "$out.out" 2> "$out.err"
       }
     fi
-    # A run that starts right after another sometimes exits 1 at once, saying nothing (not
-    # understood yet): it is run again once, and said so.
+    # A run that fails is run again once, and said so (a process exiting while
+    # bench/lib.sh's tree_ticks read /proc used to end runs at once without a word).
     if ! run_side "$@"; then
       echo "bench/compare.sh: $label failed without a result; running it again" >&2
       sleep 2

@@ -51,8 +51,9 @@ bench_home() {
 # their descendants, live or reaped (a process's own time plus what it collected from the
 # children it reaped).
 tree_ticks() {
-  # cat, not awk, opens the files: a process may exit between the glob and the open
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$*" '
+  # cat, not awk, opens the files: a process may exit between the glob and the open, and
+  # then cat exits 1, which under pipefail and set -e ended the whole run without a word
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v roots="$*" '
     {
       pid = $1; line = $0; sub(/^.*\) /, "", line); split(line, f, " ")
       ppid[pid] = f[2]; t[pid] = f[12] + f[13] + f[14] + f[15]
