@@ -31,7 +31,14 @@ PROGRAMS := $(notdir $(wildcard bins/*))
 NSS_PROGRAMS := config-fast instcheck qmail-checkpw qmail-dkimkey qmail-dkimsign qmail-getpw qmail-lspawn qmail-newrcpt qmail-qfix \
 	qmail-queue qmail-rspawn qmail-setup qmail-showctl qmail-start qmail-tlsd qmail-upq
 LINK_STATIC := -C target-feature=+crt-static -C relocation-model=static
-LINK_NSS := -C relocation-model=static
+# A dynamic Rust program also loads libgcc_s.so.1 (the standard library's unwinder), whose
+# constructor probes the CPU with CPUID at every exec: on a virtual machine each CPUID is a
+# trip to the hypervisor, about 0.2 ms per exec of qmail-queue or qmail-getpw. Nothing
+# unwinds (panic = "abort"), so the NSS programs take the same unwinder from the static
+# libgcc_eh.a instead, found under libgcc_s's name in a directory searched first.
+LIBGCC_EH := $(shell $(CC) -print-file-name=libgcc_eh.a 2>/dev/null)
+NO_GCC_S := $(abspath $(REL)/no-gcc-s)
+LINK_NSS := -C relocation-model=static $(if $(wildcard $(LIBGCC_EH)),-L native=$(NO_GCC_S))
 QMAILHOME := $(shell head -n 1 conf/conf-qmail)
 
 .PHONY: all build setup check test run deb packages-run packages-test
@@ -39,7 +46,8 @@ QMAILHOME := $(shell head -n 1 conf/conf-qmail)
 all: build
 
 build:
-	@set -e; for p in $(PROGRAMS); do \
+	@set -e; $(if $(wildcard $(LIBGCC_EH)),mkdir -p $(NO_GCC_S); ln -sf $(LIBGCC_EH) $(NO_GCC_S)/libgcc_s.a;) \
+	for p in $(PROGRAMS); do \
 	  case " $(NSS_PROGRAMS) " in *" $$p "*) f="$(LINK_NSS)" ;; *) f="$(LINK_STATIC)" ;; esac; \
 	  $(CARGO) rustc -q --release -p $$p --bin $$p -- $$f; \
 	done

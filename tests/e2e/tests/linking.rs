@@ -69,6 +69,36 @@ fn is_dynamic(bin: &Path) -> bool {
     String::from_utf8_lossy(&out.stdout).contains("INTERP")
 }
 
+/// Is BIN position-independent (ELF type DYN, as cargo build links it) rather than a
+/// fixed-address executable (EXEC, as make build links every program)?
+fn is_pie(bin: &Path) -> bool {
+    let out = Command::new("readelf")
+        .arg("-hW")
+        .arg(bin)
+        .output()
+        .expect("readelf (binutils)");
+    assert!(out.status.success(), "readelf -h {}", bin.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim_start().starts_with("Type:") && l.contains("DYN"))
+}
+
+/// The shared libraries BIN names in its dynamic section (DT_NEEDED).
+fn needed(bin: &Path) -> Vec<String> {
+    let out = Command::new("readelf")
+        .arg("-dW")
+        .arg(bin)
+        .output()
+        .expect("readelf (binutils)");
+    assert!(out.status.success(), "readelf -d {}", bin.display());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("(NEEDED)"))
+        .filter_map(|l| l.split('[').nth(1))
+        .map(|l| l.trim_end_matches(']').to_string())
+        .collect()
+}
+
 /// The NSS functions BIN calls: its dynamic imports, or for a static binary the symbols
 /// linked into it.
 fn nss_calls(bin: &Path, dynamic: bool) -> Vec<String> {
@@ -129,6 +159,15 @@ fn every_program_calling_nss_is_linked_dynamically() {
             assert!(
                 !nss.contains(&p),
                 "{p} resolves users but is linked statically"
+            );
+        } else if !is_pie(&bin) {
+            // ... and, non-PIE as make build links them, dynamic with the C library only:
+            // libgcc_s.so.1's constructor costs CPUID probes at every exec (the Makefile
+            // links the unwinder statically). cargo build's PIE programs are not checked.
+            let libs = needed(&bin);
+            assert!(
+                libs.iter().all(|l| l.starts_with("libc.so")),
+                "{p} needs {libs:?}: make build links only libc dynamically"
             );
         }
     }
