@@ -6,8 +6,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use nix::unistd::{Gid, Uid};
+use qmail_core::auto;
 use qmail_core::exit::{errno_is_temp, Qlx};
-use qmail_core::{auto, ids};
 
 use crate::nughde;
 
@@ -15,10 +15,16 @@ fn cstr(b: &[u8]) -> Result<CString, u8> {
     CString::new(b).map_err(|_| Qlx::Usage.code())
 }
 
-/// In the forked child: deliver to `local`@`domain`. Returns (an exit code) only on
-/// failure.
-pub fn run(local: &[u8], domain: &[u8], sender: &[u8], dd: &OsStr) -> u8 {
-    match deliver(local, domain, sender, dd.as_bytes()) {
+/// In the forked child: deliver to `local`@`domain`; `getpw_ids` are qmailp's uid and
+/// nofiles' gid (None: unknown). Returns (an exit code) only on failure.
+pub fn run(
+    local: &[u8],
+    domain: &[u8],
+    sender: &[u8],
+    dd: &OsStr,
+    getpw_ids: Option<(u32, u32)>,
+) -> u8 {
+    match deliver(local, domain, sender, dd.as_bytes(), getpw_ids) {
         Ok(never) => match never {},
         Err(code) => code,
     }
@@ -29,12 +35,11 @@ fn deliver(
     domain: &[u8],
     sender: &[u8],
     dd: &[u8],
+    getpw_ids: Option<(u32, u32)>,
 ) -> Result<std::convert::Infallible, u8> {
     std::env::set_current_dir(auto::QMAIL).map_err(|_| Qlx::Usage.code())?;
-    let (Ok(qmailp), Ok(nofiles)) = (ids::qmailp(), ids::gid_nofiles()) else {
-        return Err(Qlx::Sys.code());
-    };
-    let u = nughde::get(Path::new("."), local, qmailp.as_raw(), nofiles.as_raw())?;
+    let (qmailp, nofiles) = getpw_ids.ok_or(Qlx::Sys.code())?;
+    let u = nughde::get(Path::new("."), local, qmailp, nofiles)?;
     let argv = [
         cstr(b"bin/qmail-local")?,
         cstr(b"--")?,

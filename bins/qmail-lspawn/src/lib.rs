@@ -19,6 +19,10 @@ use qmail_spawn::{Spawner, Started, Status};
 pub struct Lspawn {
     /// qmail-start's argument: the delivery for users without a .qmail.
     defaultdelivery: OsString,
+    /// qmailp's uid and nofiles' gid, for qmail-getpw: looked up once at start (as qmailq),
+    /// not in every delivery's child; None if either is unknown, and then every delivery
+    /// fails temporarily, as it did when each child looked them up.
+    getpw_ids: Option<(u32, u32)>,
 }
 
 pub fn run(args: &[OsString]) -> u8 {
@@ -29,8 +33,13 @@ pub fn run(args: &[OsString]) -> u8 {
         return 111;
     }
     let Ok(q) = ids::qmailq() else { return 111 };
+    let getpw_ids = match (ids::qmailp(), ids::gid_nofiles()) {
+        (Ok(u), Ok(g)) => Some((u.as_raw(), g.as_raw())),
+        _ => None,
+    };
     let mut l = Lspawn {
         defaultdelivery: dd.clone(),
+        getpw_ids,
     };
     qmail_spawn::drive(&mut l, q.as_raw())
 }
@@ -60,8 +69,9 @@ impl Spawner for Lspawn {
         // takes over at the next restart, as a C qmail-lspawn does.
         let (local, domain, sender) = (local.to_vec(), domain.to_vec(), sender.to_vec());
         let dd = self.defaultdelivery.clone();
+        let ids = self.getpw_ids;
         let r = qmail_sys::fork::fork_run([mess.into(), out, err], move || {
-            child::run(&local, &domain, &sender, &dd)
+            child::run(&local, &domain, &sender, &dd, ids)
         });
         // A failed fork says nothing about the recipient: temporary whatever the errno.
         match r {
