@@ -102,6 +102,11 @@ pub fn run(fds: Fds, implicit: bool, timeout_secs: u64) -> u8 {
             return 111;
         }
     }
+    // Each reply is one small write after the previous one (the TLS 1.3 session tickets
+    // right after the handshake, then the EHLO answer): with Nagle's algorithm the second
+    // waits for the client's delayed ACK, 40 ms a session. Not a socket (a test's pipe):
+    // nothing to set.
+    let _ = nix::sys::socket::setsockopt(&net_out, nix::sys::socket::sockopt::TcpNoDelay, &true);
     let mut eng = Engine {
         net_in,
         net_out,
