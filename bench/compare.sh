@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/compare.sh [-r ROUNDS] [-s SIDE]... SCRIPT [ARGS...]: runs a bench/ script once per
+# bench/compare.sh [-r ROUNDS] [-s SIDE]... [-e LABEL=VAR=VALUE]... SCRIPT [ARGS...]: runs a bench/ script once per
 # side per round, alternating (A B, B A, A B, ...: neither side always runs first, on a warm
 # or on a busy machine), then prints for every figure the script reports the median of each
 # side, the ratio of the medians (first side over each other side) and the values of every run.
@@ -11,6 +11,8 @@
 #   before=/var/qmail:/tmp/old   the tree /tmp/old mounted at /var/qmail for the run (qmail-rs
 #                                programs are built for /var/qmail: an older build kept elsewhere)
 #   postfix                      Postfix, where the script has a Postfix part
+# -e LABEL=VAR=VALUE sets VAR for the runs of side LABEL only (two sides may be one home run
+# two ways: plain=/var/qmail authres=/var/qmail -e authres=SMTPD_ENV=QMAILQUEUE=...).
 # Default sides: /var/qmail and /var/notqmail; default rounds: 3. Each run works on a private
 # copy of the home (empty queue, control/me only) in private namespaces, so the installed
 # homes are read, never changed. Run as root. CPU per message counts every process of the
@@ -18,15 +20,17 @@
 # says otherwise. The output of every run is kept in a directory named on the last line.
 set -euo pipefail
 usage() {
-  echo "usage: bench/compare.sh [-r ROUNDS] [-s [LABEL=]HOME[:TREE]|postfix]... SCRIPT [ARGS...]" >&2
+  echo "usage: bench/compare.sh [-r ROUNDS] [-s [LABEL=]HOME[:TREE]|postfix]... [-e LABEL=VAR=VALUE]... SCRIPT [ARGS...]" >&2
   exit 100
 }
 rounds=3
 sides=()
-while getopts r:s: o; do
+side_env=()
+while getopts r:s:e: o; do
   case $o in
     r) rounds=$OPTARG ;;
     s) sides+=("$OPTARG") ;;
+    e) case $OPTARG in *=*=*) side_env+=("$OPTARG") ;; *) usage ;; esac ;;
     *) usage ;;
   esac
 done
@@ -71,12 +75,16 @@ for r in $(seq "$rounds"); do
   for i in $order; do
     label=${labels[$i]}
     out=$work/$label.$r
+    extra=()
+    for e in "${side_env[@]}"; do
+      [ "${e%%=*}" != "$label" ] || extra+=("${e#*=}")
+    done
     echo "bench/compare.sh: round $r/$rounds: $label: $(basename "$script") $*" >&2
     if [ "${homes[$i]}" = postfix ]; then
-      run_side() { env BENCH_SYSTEM=postfix bash "$script" "$@" > "$out.out" 2> "$out.err"; }
+      run_side() { env "${extra[@]}" BENCH_SYSTEM=postfix bash "$script" "$@" > "$out.out" 2> "$out.err"; }
     else
       run_side() {
-        env BENCH_SYSTEM=qmail BENCH_HOME="${homes[$i]}" BENCH_TREE="${trees[$i]}" bash "$script" "$@" \
+        env "${extra[@]}" BENCH_SYSTEM=qmail BENCH_HOME="${homes[$i]}" BENCH_TREE="${trees[$i]}" bash "$script" "$@" \
           > "$out.out" 2> "$out.err"
       }
     fi

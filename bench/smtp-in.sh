@@ -14,6 +14,10 @@
 # that only this script sees, private copies of /etc/postfix, /var/spool/postfix and
 # /var/lib/postfix, and every daemon dies with the namespace. The host's Postfix (if any)
 # is neither started nor touched. Run as root. BIN_DIR=target/debug skips the release build.
+# SMTPD_ENV adds VAR=VALUE words to qmail-smtpd's environment (a filter in QMAILQUEUE,
+# say QMAILQUEUE=/var/qmail/bin/qmail-authres); BENCH_DNS_ZONE names a zone file of
+# crates/qmail-spf/tests/dns_server.py, served on 127.0.0.1:53 inside the namespace and
+# named by a private /etc/resolv.conf (SPF and DKIM lookups stay inside).
 set -euo pipefail
 N=${1:-4000}
 S=${2:-20}
@@ -36,11 +40,21 @@ root=$(mktemp -d /tmp/qmail-smtp-in.XXXXXX)
 chmod 755 "$root"
 trap '[ -n "${BENCH_KEEP:-}" ] && echo "kept $root" >&2 || rm -rf "$root"' EXIT
 mkdir -p /var/qmail
-export root N S BIN_DIR BENCH_LIB
+DNS_SERVER=$(pwd)/crates/qmail-spf/tests/dns_server.py
+SMTPD_ENV=${SMTPD_ENV:-}
+BENCH_DNS_ZONE=${BENCH_DNS_ZONE:-}
+export root N S BIN_DIR BENCH_LIB DNS_SERVER SMTPD_ENV BENCH_DNS_ZONE
 unshare -m -n -p -f --mount-proc --propagation private -- bash -euo pipefail -c '
 ${TRACE:+set -x}
 . "$BENCH_LIB"
 ip link set lo up
+if [ -n "$BENCH_DNS_ZONE" ]; then
+  (sleep 100000 | /usr/bin/python3 "$DNS_SERVER" "$BENCH_DNS_ZONE" 127.0.0.1 53 > "$root/dns.out") &
+  for _ in $(seq 100); do grep -q READY "$root/dns.out" 2>/dev/null && break; sleep 0.05; done
+  grep -q READY "$root/dns.out" || { echo "bench/smtp-in.sh: the DNS server did not start" >&2; exit 111; }
+  echo "nameserver 127.0.0.1" > "$root/resolv.conf"
+  mount --bind "$root/resolv.conf" /etc/resolv.conf
+fi
 qmaild=$(id -u qmaild)
 nofiles=$(getent group nofiles | cut -d: -f3)
 count() { find "$1" -type f 2>/dev/null | wc -l; }
@@ -81,7 +95,7 @@ chmod 644 "$Q/alias/.qmail-bench"
 (cd / && exec env - PATH="$Q/bin:/usr/bin:/bin" qmail-start ./Maildir/ > "$root/send.log" 2>&1) &
 send=$!
 for _ in $(seq 100); do grep -q "status: local" "$root/send.log" && break; sleep 0.05; done
-env - PATH="$Q/bin:/usr/bin:/bin" tcpserver -R -H -l bench.example -c $(( S * 2 )) -b $(( S * 2 )) \
+env - PATH="$Q/bin:/usr/bin:/bin" $SMTPD_ENV tcpserver -R -H -l bench.example -c $(( S * 2 )) -b $(( S * 2 )) \
   -u "$qmaild" -g "$nofiles" 127.0.0.1 25 "$Q/bin/qmail-smtpd" 2>"$root/tcpserver.log" &
 tcps=$!
 wait_port
@@ -100,7 +114,7 @@ kill "$tcps"; wait "$tcps" 2>/dev/null || true
 left=$(find "$Q/queue/mess" -type f | wc -l)
 # peak memory: the same client, each qmail-smtpd under GNU time
 : > "$root/smtpd.mem"; chmod 666 "$root/smtpd.mem"
-env - PATH="$Q/bin:/usr/bin:/bin" tcpserver -R -H -l bench.example -c $(( S * 2 )) \
+env - PATH="$Q/bin:/usr/bin:/bin" $SMTPD_ENV tcpserver -R -H -l bench.example -c $(( S * 2 )) \
   -u "$qmaild" -g "$nofiles" 127.0.0.1 25 \
   /usr/bin/time -a -o "$root/smtpd.mem" -f %M "$Q/bin/qmail-smtpd" 2>>"$root/tcpserver.log" &
 tcps=$!
