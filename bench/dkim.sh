@@ -73,7 +73,7 @@ for r in $(seq "$ROUNDS"); do
     got=$(find "$Q/queue/mess" -type f | wc -l)
     [ "$got" -eq $(( N / P * P )) ] || { echo "bench/dkim.sh: $m: $got messages queued of $(( N / P * P ))" >&2; exit 111; }
     if [ "$m" != plain ]; then
-      f=$(find "$Q/queue/mess" -type f | head -1)
+      f=$(find "$Q/queue/mess" -type f -print -quit)
       grep -q "^DKIM-Signature: " "$f" || { echo "bench/dkim.sh: $m: not signed" >&2; exit 111; }
     fi
     ms=$(( (t1 - t0) / 1000000 ))
