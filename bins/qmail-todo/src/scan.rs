@@ -81,9 +81,12 @@ impl Loop {
             // waiting for answers only
             PollTimeout::NONE
         } else {
-            let secs = self.next.saturating_sub(now()).clamp(0, 86400);
-            PollTimeout::try_from(secs.saturating_mul(1000).saturating_add(1000))
-                .unwrap_or(PollTimeout::MAX)
+            // a scan that is due starts now; a later one a second after it is due
+            match self.next.saturating_sub(now()).clamp(0, 86400) {
+                0 => PollTimeout::ZERO,
+                secs => PollTimeout::try_from(secs.saturating_mul(1000).saturating_add(1000))
+                    .unwrap_or(PollTimeout::MAX),
+            }
         };
         let triggered = match nix::poll::poll(&mut fds, timeout) {
             Ok(_) => fds
