@@ -15,6 +15,11 @@
 # certificate made by openssl, so every delivery is encrypted (qmail-remote's
 # opportunistic TLS); SINK=clear: the same Python sink without STARTTLS, the fair
 # baseline for SINK=tls. Each run also counts the deliveries whose report says TLS.
+# Under bench/compare.sh (BENCH_SYSTEM, BENCH_HOME: see bench/lib.sh) it measures one
+# installed home (qmail-rs or notqmail) and prints `metric` lines: rates, CPU per message
+# of the qmail-send tree (qmail-rspawn and every qmail-remote included), peak memory, and
+# the peak VmHWM of one qmail-remote. Postfix has no part here. BIN_DIR=target/release
+# skips the build.
 set -euo pipefail
 N=${1:-4000}
 C=${2:-20}
@@ -22,8 +27,14 @@ cd "$(dirname "$0")/.."
 command -v smtp-sink >/dev/null || { echo "bench/remote.sh: needs smtp-sink (DEBIAN_FRONTEND=noninteractive apt-get install postfix)" >&2; exit 111; }
 command -v python3 >/dev/null || { echo "bench/remote.sh: needs python3" >&2; exit 111; }
 SINK=${SINK:-smtp-sink}
-cargo build --release -q -p qmail-setup -p qmail-queue -p qmail-send -p qmail-start -p qmail-lspawn \
-  -p qmail-rspawn -p qmail-remote -p qmail-clean -p qmail-local -p qmail-getpw
+[ "${BENCH_SYSTEM:-qmail}" = qmail ] || { echo "bench/remote.sh: measures qmail homes only" >&2; exit 100; }
+if [ -z "${BENCH_HOME:-}" ] && [ -z "${BIN_DIR:-}" ]; then
+  cargo build --release -q -p qmail-setup -p qmail-queue -p qmail-send -p qmail-start -p qmail-lspawn \
+    -p qmail-rspawn -p qmail-remote -p qmail-clean -p qmail-local -p qmail-getpw -p qmail-todo
+  BIN_DIR=${CARGO_TARGET_DIR:-target}/release
+fi
+BIN_DIR=$(cd "${BIN_DIR:-.}" && pwd)
+BENCH_LIB=$(pwd)/bench/lib.sh
 root=$(mktemp -d /tmp/qmail-bench-remote.XXXXXX)
 chmod 755 "$root"
 work=$root.work
@@ -52,23 +63,28 @@ def children(p):
     except OSError:
         pass
     return kids
-peak = (0, 0)
+peak, remote = (0, 0), 0
 while not os.path.exists(stop):
     todo, total, n = [top], 0, 0
     while todo:
         p = todo.pop()
         try:
             with open("/proc/%d/status" % p) as f:
+                name = ""
                 for line in f:
+                    if line.startswith("Name:"):
+                        name = line.split()[1]
                     if line.startswith("VmHWM:"):
-                        total += int(line.split()[1]); n += 1
+                        kb = int(line.split()[1]); total += kb; n += 1
+                        if name == "qmail-remote":
+                            remote = max(remote, kb)
         except OSError:
             continue
         todo += children(p)
     peak = max(peak, (total, n))
     time.sleep(0.1)
 with open(out, "w") as f:
-    f.write("%d %d\n" % peak)
+    f.write("%d %d %d\n" % (peak[0], peak[1], remote))
 EOF
 
 # A threaded SMTP sink with STARTTLS (argv: port, cert, key, tls|clear).
@@ -116,12 +132,12 @@ if [ "$SINK" != smtp-sink ]; then
     -keyout "$work/sink.key" -out "$work/sink.pem" 2>/dev/null
 fi
 
-export root work N C SINK
+export root work N C SINK BIN_DIR BENCH_LIB
 unshare -m -n --propagation private -- bash ${BENCH_TRACE:+-x} -euo pipefail -c '
+. "$BENCH_LIB"
 ip link set lo up
-mount --bind "$root" /var/qmail
-target/release/qmail-setup --bindir target/release --srcdir . >/dev/null
-cd /var/qmail
+bench_home "$root"
+cd "$Q"
 echo bench.local > control/me
 echo bench.local > control/locals
 echo "$C" > control/concurrencyremote
@@ -159,12 +175,15 @@ phase() { # $1 = live | prefilled
   fi
   : > "$log"
   [ "$mode" = prefilled ] && t0=$(date +%s.%N)
-  env - PATH=/var/qmail/bin:/usr/bin:/bin qmail-start ./Maildir/ > >(python3 "$work/ts.py" > "$log") 2>&1 &
+  env - PATH="$Q/bin:/usr/bin:/bin" qmail-start ./Maildir/ > >(python3 "$work/ts.py" > "$log") 2>&1 &
   local send=$!
   rm -f "$work/stop"
   python3 "$work/mem.py" "$send" "$work/$mode.mem" "$work/stop" &
   local sampler=$!
   for i in $(seq 200); do grep -q "status: local" "$log" && break; sleep 0.05; done
+  if ! grep -q "status: local" "$log"; then
+    echo "bench/remote.sh: qmail-send did not start:" >&2; cat "$log" >&2; exit 111
+  fi
   if [ "$mode" = live ]; then
     t0=$(date +%s.%N)
     inject
@@ -176,6 +195,8 @@ phase() { # $1 = live | prefilled
     sleep 0.1
   done
   for i in $(seq 100); do [ "$(queued)" = 0 ] && break; sleep 0.1; done
+  local ticks
+  ticks=$(tree_ticks "$send")
   touch "$work/stop"; wait "$sampler"
   local hwm_send
   hwm_send=$(awk "/VmHWM/ { print \$2 }" /proc/$send/status)
@@ -187,10 +208,18 @@ phase() { # $1 = live | prefilled
     / success: / { if (\$1 > last) last = \$1 }
     END {
       printf \"%s: %d of %d delivered (%d failures, %d deferrals), C=%d, %.2f s, %.1f messages/second\n\", mode, got, n, f, d, c, last - t0, got / (last - t0)
+      printf \"metric %s_rate %.1f msg/s higher\n\", mode, got / (last - t0)
     }" "$log"
-  read -r peak procs < "$work/$mode.mem"
-  echo "$mode: peak memory of all qmail processes together: $peak KiB (sum of VmHWM over $procs processes); qmail-send alone: $hwm_send KiB"
-  echo "$mode: sink $SINK; deliveries whose report says TLS: $(grep -c "/TLS:_TLSv1" "$log" || true)"
+  local peak procs remote tls
+  read -r peak procs remote < "$work/$mode.mem"
+  tls=$(grep -c "/TLS:_TLSv1" "$log" || true)
+  echo "$mode: peak memory of all qmail processes together: $peak KiB (sum of VmHWM over $procs processes); qmail-send alone: $hwm_send KiB; one qmail-remote at most: $remote KiB"
+  echo "$mode: CPU of the qmail-send tree: $(ms_per_msg "$ticks" "$N") ms/message"
+  echo "$mode: sink $SINK; deliveries whose report says TLS: $tls"
+  metric "${mode}_cpu_per_msg" "$(ms_per_msg "$ticks" "$N")" ms lower
+  metric "${mode}_peak_mem" "$peak" KiB lower
+  metric "${mode}_remote_hwm" "$remote" KiB lower
+  metric "${mode}_tls_deliveries" "$tls" count higher
 }
 
 phase live
