@@ -11,7 +11,8 @@
 # least 0.90 for Ed25519 and 0.80 for RSA-2048), the CPU per message of the injectors'
 # process trees and qmail-dkimsign's CPU per signature (microseconds, from /proc).
 # Everything runs in a private mount namespace over a private /var/qmail installed with
-# qmail-setup from a release build of the programs needed. Run as root.
+# qmail-setup from a release build of the programs needed, linked as `make build` links
+# them. Run as root.
 # BIN_DIR=... skips the build.
 set -euo pipefail
 N=${1:-1000}
@@ -19,8 +20,16 @@ P=${2:-2}
 ROUNDS=${3:-5}
 cd "$(dirname "$0")/.."
 if [ -z "${BIN_DIR:-}" ]; then
-  cargo build --release -q -p qmail-setup -p qmail-inject -p sendmail -p qmail-queue \
-    -p qmail-dkim -p qmail-dkimsign -p qmail-dkimkey -p qmail-newu
+  # linked as `make build` links them: static, or dynamic non-PIE for the NSS programs
+  nss=$(awk '/^NSS_PROGRAMS :=/ { on = 1 } on { print; if ($0 !~ /\\$/) exit }' Makefile | tr -d '\\' | sed 's/NSS_PROGRAMS :=//')
+  for p in qmail-setup qmail-inject sendmail qmail-queue qmail-dkim qmail-dkimsign qmail-dkimkey qmail-newu; do
+    case " $(echo $nss) " in
+      *" $p "*) f="-C relocation-model=static" ;;
+      *) f="-C target-feature=+crt-static -C relocation-model=static" ;;
+    esac
+    # shellcheck disable=SC2086
+    cargo rustc -q --release -p "$p" --bin "$p" -- $f
+  done
   BIN_DIR=${CARGO_TARGET_DIR:-target}/release
 fi
 BIN_DIR=$(cd "$BIN_DIR" && pwd)
