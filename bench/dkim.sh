@@ -48,6 +48,7 @@ bench_home "$root/q"
 "$Q/bin/qmail-dkimkey" bench.example rsa rsa 2048 >/dev/null 2>&1
 (cd / && exec env - PATH="$Q/bin:/usr/bin:/bin" "$Q/bin/qmail-dkimsign" > /dev/null 2> "$root/sign.log") &
 signer=$!
+trap "kill $signer 2>/dev/null || true" EXIT
 for _ in $(seq 100); do grep -q ready "$root/sign.log" && break; sleep 0.05; done
 grep -q ready "$root/sign.log" || { echo "bench/dkim.sh: qmail-dkimsign did not start:" >&2; cat "$root/sign.log" >&2; exit 111; }
 # CPU ticks of qmail-dkimsign itself (its threads count in its /proc stat)
@@ -91,7 +92,6 @@ for r in $(seq "$ROUNDS"); do
     echo "round $r $m: $n messages in $ms ms"
   done
 done
-kill "$signer"
 echo
 echo "mode      median msg/s   ratio   injector CPU us/msg   signer CPU us/signature   (all rounds: msg/s)"
 med() { sort -n | awk "{ v[NR] = \$1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf \"%.1f\n\", (v[NR / 2] + v[NR / 2 + 1]) / 2 }"; }
