@@ -58,6 +58,8 @@ fresh_run() {
     dir=$1 script=$2 sock=$3 here=$4
     ip link set lo up
     hostname vm
+    # the root of a real machine is a mount point; unshare -m (the e2e tests) needs that
+    mount --bind "$dir" "$dir"
     '"$PY"' "$here/aptproxy.py" bridge 3142 "$sock" &
     mount -t proc proc "$dir/proc"
     mount --rbind /dev "$dir/dev"
