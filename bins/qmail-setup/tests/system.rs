@@ -81,7 +81,7 @@ fn boot_files_from_the_source_tree() {
         let src = fs::read_to_string(repo().join(p)).unwrap();
         assert_eq!(text, src.replace("@QMAILHOME@", home), "{p}");
     }
-    assert_eq!(qmail_hier::BOOT.len(), 18);
+    assert_eq!(qmail_hier::BOOT.len(), 21);
     assert!(fs::read_to_string(root.join("boot/proc"))
         .unwrap()
         .contains(&format!("PATH=\"{home}/bin:$PATH\"")));
