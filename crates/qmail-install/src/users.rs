@@ -31,24 +31,44 @@ fn shell() -> &'static str {
     }
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<(), SetupError> {
-    match cmd.status() {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(SetupError::Account(format!("{what} failed: {s}"))),
-        Err(e) => Err(SetupError::Account(format!(
-            "unable to run {what}: {}",
-            qmail_core::errstr::errstr(&e)
-        ))),
+/// Run groupadd or useradd. Several qmail-setups may run at once (the e2e tests on a new
+/// machine): when the command fails because another one just made the account (or held
+/// /etc/passwd's lock), the account's existence is what counts; one retry a second later.
+fn add(
+    mut cmd: impl FnMut() -> std::io::Result<std::process::ExitStatus>,
+    what: &str,
+    exists: impl Fn() -> bool,
+) -> Result<(), SetupError> {
+    let mut last = String::new();
+    for attempt in 0..2 {
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+        match cmd() {
+            Ok(s) if s.success() => return Ok(()),
+            Ok(s) => last = format!("{what} failed: {s}"),
+            Err(e) => {
+                return Err(SetupError::Account(format!(
+                    "unable to run {what}: {}",
+                    qmail_core::errstr::errstr(&e)
+                )))
+            }
+        }
+        if exists() {
+            return Ok(());
+        }
     }
+    Err(SetupError::Account(last))
 }
 
 /// Create whatever group or user is missing.
 pub fn ensure(out: &mut impl Write) -> Result<(), SetupError> {
     for g in [auto::GROUP_QMAIL, auto::GROUP_NOFILES] {
         if !matches!(Group::from_name(g), Ok(Some(_))) {
-            run(
-                Command::new("groupadd").arg("-r").arg(g),
+            add(
+                || Command::new("groupadd").arg("-r").arg(g).status(),
                 &format!("groupadd {g}"),
+                || matches!(Group::from_name(g), Ok(Some(_))),
             )?;
             let _ = writeln!(out, "qmail-setup: created group {g}");
         }
@@ -64,12 +84,16 @@ pub fn ensure(out: &mut impl Write) -> Result<(), SetupError> {
             continue;
         }
         let home = qmail_hier::full(Path::new(auto::QMAIL), home);
-        run(
-            Command::new("useradd")
-                .args(["-r", "-M", "-g", group, "-s", shell(), "-d"])
-                .arg(&home)
-                .arg(name),
+        add(
+            || {
+                Command::new("useradd")
+                    .args(["-r", "-M", "-g", group, "-s", shell(), "-d"])
+                    .arg(&home)
+                    .arg(name)
+                    .status()
+            },
             &format!("useradd {name}"),
+            || matches!(User::from_name(name), Ok(Some(_))),
         )?;
         let _ = writeln!(out, "qmail-setup: created user {name}");
     }
