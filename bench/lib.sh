@@ -75,3 +75,44 @@ ms_per_msg() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { print
 rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.1f", n * 1000 / (ms > 0 ? ms : 1) }'; }
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# postfix_start PF PROG: Postfix 3.7 on 127.0.0.1:25 in this (private) mount namespace, its
+# configuration, queue and Maildir under PF, mail for bench.example to
+# PF/mail/bench/Maildir/; main.cf lines on stdin are added (TLS). The same for every script.
+postfix_start() {
+  pf=$1
+  mkdir -p "$pf/etc" "$pf/spool" "$pf/lib" "$pf/mail/bench/Maildir"
+  cp -a /etc/postfix/. "$pf/etc/"
+  mount --bind "$pf/etc" /etc/postfix
+  mount --bind "$pf/spool" /var/spool/postfix
+  mount --bind "$pf/lib" /var/lib/postfix
+  chown postfix "$pf/lib"
+  chown -R nobody:nogroup "$pf/mail"
+  cat > /etc/postfix/main.cf <<EOF
+compatibility_level = 3.6
+myhostname = pf.bench.example
+mydomain = bench.example
+myorigin = \$myhostname
+mydestination = localhost
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
+smtpd_banner = \$myhostname ESMTP
+alias_maps =
+alias_database =
+virtual_mailbox_domains = bench.example
+virtual_mailbox_base = $pf/mail
+virtual_mailbox_maps = static:bench/Maildir/
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(getent group nogroup | cut -d: -f3)
+virtual_minimum_uid = 1
+smtputf8_enable = no
+biff = no
+maillog_file_prefixes = $pf
+maillog_file = $pf/maillog
+EOF
+  cat >> /etc/postfix/main.cf
+  postconf -F "*/*/chroot = n"
+  postfix start >/dev/null 2>&1 || { echo "$2: postfix did not start:" >&2; cat "$pf/maillog" >&2; exit 111; }
+}

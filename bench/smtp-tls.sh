@@ -142,44 +142,12 @@ fi
 
 ########## Postfix
 if want postfix; then
-pf=$root/postfix
-mkdir -p "$pf/etc" "$pf/spool" "$pf/lib" "$pf/mail/bench/Maildir"
-cp -a /etc/postfix/. "$pf/etc/"
-mount --bind "$pf/etc" /etc/postfix
-mount --bind "$pf/spool" /var/spool/postfix
-mount --bind "$pf/lib" /var/lib/postfix
-chown postfix "$pf/lib"
-chown -R nobody:nogroup "$pf/mail"
-cat > /etc/postfix/main.cf <<EOF
-compatibility_level = 3.6
-myhostname = pf.bench.example
-mydomain = bench.example
-myorigin = \$myhostname
-mydestination = localhost
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_banner = \$myhostname ESMTP
-alias_maps =
-alias_database =
-virtual_mailbox_domains = bench.example
-virtual_mailbox_base = $pf/mail
-virtual_mailbox_maps = static:bench/Maildir/
-virtual_uid_maps = static:$(id -u nobody)
-virtual_gid_maps = static:$(getent group nogroup | cut -d: -f3)
-virtual_minimum_uid = 1
-smtputf8_enable = no
-biff = no
-maillog_file_prefixes = $pf
-maillog_file = $pf/maillog
+postfix_start "$root/postfix" bench/smtp-tls.sh <<EOF
 smtpd_tls_security_level = may
 smtpd_tls_cert_file = $root/cert.pem
 smtpd_tls_key_file = $root/key.pem
 smtpd_tls_loglevel = 1
 EOF
-postconf -F "*/*/chroot = n"
-postfix start >/dev/null 2>&1 || { echo "bench/smtp-tls.sh: postfix did not start:" >&2; cat "$pf/maillog" >&2; exit 111; }
 wait_port
 master=$(tr -d " " < /var/spool/postfix/pid/master.pid)
 before=$(tree_ticks "$master")
