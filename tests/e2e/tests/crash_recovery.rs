@@ -289,9 +289,10 @@ fn sigterm_keeps_the_retry_schedule_across_a_restart() {
             .unwrap()
             .as_secs()
     };
-    // birth + (sqrt(t) + 10)^2 with t < 1 s: the next attempt is 100 s after birth.
+    // birth + (sqrt(t) + 10)^2, t the seconds from birth to the attempt: 100 s after
+    // birth when t < 1 s, 121 s when t < 4 s (a loaded machine), never less.
     let due = mtime(&local[0]) as i64 - mtime(&info[0]) as i64;
-    assert!((99..=101).contains(&due), "due {due}");
+    assert!((99..=144).contains(&due), "due {due}");
     // A new qmail-send does not retry before that time...
     fs::write(home.join("ok"), "").unwrap();
     let send = sb.start_send("./Maildir/");
