@@ -26,6 +26,7 @@ pub use qmail_core::auto::QMAIL;
 
 pub mod home;
 mod install;
+pub mod netns;
 pub mod smtptls;
 pub mod tcpto;
 

@@ -28,6 +28,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use qmail_e2e::netns::{self, ip};
 use qmail_e2e::{mailbox, maildir_messages, uid_of, wait_for, Daemon, Sandbox};
 
 const DNS_IP: &str = "10.56.0.1";
@@ -37,16 +38,6 @@ const HUB_IP: &str = "10.56.0.4";
 const MX_IP: &str = "10.56.0.5";
 /// Messages each client sends.
 const N: usize = 12;
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn gid_of(name: &str) -> u32 {
     nix::unistd::User::from_name(name)
@@ -83,35 +74,11 @@ impl Net {
             ip(&["-n", ns, "link", "set", "lo", "up"]);
         }
         let d = &net.names[0];
-        ip(&["-n", d, "link", "add", "br0", "type", "bridge"]);
-        ip(&[
-            "-n",
-            d,
-            "addr",
-            "add",
-            &format!("{DNS_IP}/24"),
-            "dev",
-            "br0",
-        ]);
-        ip(&["-n", d, "link", "set", "br0", "up"]);
+        netns::bridge(d, &format!("{DNS_IP}/24"));
         for (i, (_, addr)) in hosts.iter().enumerate() {
             let ns = &net.names[i + 1];
             let peer = format!("p{i}");
-            ip(&[
-                "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", &peer, "netns", d,
-            ]);
-            ip(&["-n", d, "link", "set", &peer, "master", "br0"]);
-            ip(&["-n", d, "link", "set", &peer, "up"]);
-            ip(&[
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{addr}/24"),
-                "dev",
-                "eth0",
-            ]);
-            ip(&["-n", ns, "link", "set", "eth0", "up"]);
+            netns::attach(d, ns, &peer, &format!("{addr}/24"));
         }
         fs::write(
             net.dir.join("resolv.conf"),

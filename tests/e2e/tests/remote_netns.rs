@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use qmail_e2e::netns::{self, ip};
 use qmail_e2e::{mailbox, maildir_messages, wait_for, Daemon, Sandbox};
 
 const DNS_IP: &str = "10.55.0.1";
@@ -74,16 +75,6 @@ struct World {
     b: Sandbox,
 }
 
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 impl World {
     fn new() -> World {
         let n = WORLDS.fetch_add(1, Ordering::Relaxed);
@@ -115,33 +106,9 @@ impl World {
         }
         // The veth pairs are created inside the host namespaces, their peers moved
         // straight to the dns namespace: nothing ever appears in the machine's own one.
-        ip(&["-n", d, "link", "add", "br0", "type", "bridge"]);
-        ip(&[
-            "-n",
-            d,
-            "addr",
-            "add",
-            &format!("{DNS_IP}/24"),
-            "dev",
-            "br0",
-        ]);
-        ip(&["-n", d, "link", "set", "br0", "up"]);
+        netns::bridge(d, &format!("{DNS_IP}/24"));
         for (ns, peer, addr) in [(a, "pa", A_IP), (b, "pb", B_IP)] {
-            ip(&[
-                "-n", ns, "link", "add", "eth0", "type", "veth", "peer", "name", peer, "netns", d,
-            ]);
-            ip(&["-n", d, "link", "set", peer, "master", "br0"]);
-            ip(&["-n", d, "link", "set", peer, "up"]);
-            ip(&[
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{addr}/24"),
-                "dev",
-                "eth0",
-            ]);
-            ip(&["-n", ns, "link", "set", "eth0", "up"]);
+            netns::attach(d, ns, peer, &format!("{addr}/24"));
         }
         fs::write(
             self.dir.join("resolv.conf"),

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use qmail_e2e::netns::ip;
 use qmail_e2e::{maildir_messages, wait_for, Daemon, Sandbox};
 
 const DNS_IP: &str = "10.56.0.1";
@@ -157,16 +158,6 @@ struct World {
     dir: PathBuf,
     children: Vec<Child>,
     a: Sandbox,
-}
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip").args(args).output().expect("run ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
