@@ -8,12 +8,13 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 pub const USER: &str = "qltest";
 pub const BIN: &str = env!("CARGO_BIN_EXE_qmail-local");
 
 static USER_ONCE: Once = Once::new();
+static BIN_FOR_USER: OnceLock<PathBuf> = OnceLock::new();
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// uid and gid of the test user, created on first use.
@@ -31,6 +32,28 @@ pub fn ids() -> (u32, u32) {
         .unwrap()
         .expect("test user");
     (u.uid.as_raw(), u.gid.as_raw())
+}
+
+/// qmail-local runs as the test user, who must reach the program: a checkout under a
+/// directory others cannot search (root's home, mode 700) gets a copy under /tmp.
+fn bin_for_user() -> &'static Path {
+    BIN_FOR_USER.get_or_init(|| {
+        let bin = PathBuf::from(BIN);
+        let reachable = bin
+            .ancestors()
+            .skip(1)
+            .all(|d| fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0));
+        if reachable {
+            return bin;
+        }
+        let dir = PathBuf::from(format!("/tmp/qmail-local-test-bin.{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let copy = dir.join("qmail-local");
+        fs::copy(&bin, &copy).unwrap();
+        copy
+    })
 }
 
 pub struct Home {
@@ -179,7 +202,7 @@ impl Home {
         let home = self.dir.to_str().unwrap();
         let mut args: Vec<&str> = opts.to_vec();
         args.extend(["--", USER, home, local, dash, ext, domain, sender, dd]);
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(bin_for_user());
         c.args(&args)
             .env_clear()
             .env("PATH", "/usr/bin:/bin")
