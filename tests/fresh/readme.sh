@@ -6,7 +6,7 @@
 #                   with sendmail and through SMTP, root with sendmail and postmaster
 #                   through SMTP; both newbie's ~/Maildir and ~alias/Maildir must get
 #                   theirs; ^C stops it;
-#   sudo make test  (skipped with --bounded, which CI uses: the suite itself runs in CI
+#   sudo make test  (skipped with --bounded: the suite itself runs in CI
 #                   on the CI machine).
 # Prints the time each step took. Needs root, mmdebstrap (installed when missing) and
 # the Debian mirror.

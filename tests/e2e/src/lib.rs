@@ -239,14 +239,34 @@ pub fn uid_of(name: &str) -> u32 {
         .expect("user exists")
 }
 
-/// An ordinary (non-qmail) user for tests, created when missing.
+/// An ordinary (non-qmail) user for tests, created when missing, with a home it owns.
+/// Once per test process: two useradds of one name at once both succeed, the second
+/// replacing the first's entry with a new uid and leaving the home to the first.
 pub fn test_user() -> &'static str {
     const NAME: &str = "qmailtest";
-    if nix::unistd::User::from_name(NAME).ok().flatten().is_none() {
-        let _ = Command::new("useradd")
-            .args(["-m", "-s", "/bin/sh", NAME])
-            .status();
-    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if nix::unistd::User::from_name(NAME).ok().flatten().is_none() {
+            let _ = Command::new("useradd")
+                .args(["-m", "-s", "/bin/sh", NAME])
+                .status();
+        }
+        let u = nix::unistd::User::from_name(NAME)
+            .ok()
+            .flatten()
+            .expect("useradd qmailtest");
+        // a home left by an earlier user of that name (such a race, or userdel without -r)
+        let owner = fs::metadata(&u.dir).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+        if owner.is_ok_and(|o| o != u.uid.as_raw()) {
+            let st = Command::new("chown")
+                .arg("-R")
+                .arg(format!("{}:{}", u.uid, u.gid))
+                .arg(&u.dir)
+                .status()
+                .expect("chown");
+            assert!(st.success(), "chown -R of {}", u.dir.display());
+        }
+    });
     NAME
 }
 
