@@ -5,11 +5,19 @@
 # from the Maildir, install the same package again (upgrade), remove (queue and control
 # kept), purge with a message in the queue (configuration gone, queue kept, and said),
 # then install and purge with an empty queue (all gone but the postmaster's mail).
-# Prints the time of each step.
+# lintian must pass first. Prints the time of each step.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 deb=$(readlink -f "$1")
 [ "$(id -u)" = 0 ] || { echo "deb.sh: must run as root" >&2; exit 100; }
+
+# lintian on the build machine (installed when missing): no error and no warning that
+# boot/debian/lintian-overrides does not justify
+command -v lintian >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lintian >/dev/null
+t=$(date +%s)
+lintian --fail-on error,warning "$deb" || { echo "FAIL: lintian"; exit 1; }
+echo "TIME lintian (no errors, no warnings): $(( $(date +%s) - t ))s"
+
 W=${FRESH_DIR:-/var/tmp/qmail-fresh-deb.$$}
 fresh_new "$W"
 cp "$deb" "$W/root/"
