@@ -11,8 +11,7 @@
 # least 0.90 for Ed25519 and 0.80 for RSA-2048), the CPU per message of the injectors'
 # process trees and qmail-dkimsign's CPU per signature (microseconds, from /proc).
 # Everything runs in a private mount namespace over a private /var/qmail installed with
-# qmail-setup from a release build of the programs needed, linked as `make build` links
-# them. Run as root.
+# qmail-setup from `make build`'s programs. Run as root.
 # BIN_DIR=... skips the build.
 set -euo pipefail
 N=${1:-1000}
@@ -20,16 +19,8 @@ P=${2:-2}
 ROUNDS=${3:-5}
 cd "$(dirname "$0")/.."
 if [ -z "${BIN_DIR:-}" ]; then
-  # linked as `make build` links them: static, or dynamic non-PIE for the NSS programs
-  nss=$(awk '/^NSS_PROGRAMS :=/ { on = 1 } on { print; if ($0 !~ /\\$/) exit }' Makefile | tr -d '\\' | sed 's/NSS_PROGRAMS :=//')
-  for p in qmail-setup qmail-inject sendmail qmail-queue qmail-dkim qmail-dkimsign qmail-dkimkey qmail-newu; do
-    case " $(echo $nss) " in
-      *" $p "*) f="-C relocation-model=static" ;;
-      *) f="-C target-feature=+crt-static -C relocation-model=static" ;;
-    esac
-    # shellcheck disable=SC2086
-    cargo rustc -q --release -p "$p" --bin "$p" -- $f
-  done
+  # linked as `make build` links them (musl or static glibc; the NSS programs dynamic)
+  make -s build
   BIN_DIR=${CARGO_TARGET_DIR:-target}/release
 fi
 BIN_DIR=$(cd "$BIN_DIR" && pwd)

@@ -2,7 +2,9 @@
 //! checkpassword program that checks system accounts.
 use std::ffi::{c_char, CStr};
 
-#[link(name = "crypt")]
+// musl has crypt in its libc.a (make build links the programs that do not check passwords
+// against musl); glibc's is libcrypt.
+#[cfg_attr(not(target_env = "musl"), link(name = "crypt"))]
 extern "C" {
     fn crypt(phrase: *const c_char, setting: *const c_char) -> *mut c_char;
 }
