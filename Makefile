@@ -25,7 +25,7 @@ PROGRAMS := $(notdir $(wildcard bins/*))
 # Linking for the cheapest start-up (qmail's unit cost is a process: tcpserver -> qmail-smtpd
 # -> qmail-queue; qmail-lspawn -> qmail-getpw, qmail-local): a static, non-PIE executable
 # needs no dynamic loader, no shared libraries (libc, libgcc_s) to map and no relocations.
-# Every program is linked against musl when Rust's musl target and musl-gcc (for ring's C
+# The static programs are linked against musl when Rust's musl target and musl-gcc (ring's C
 # and assembly; Debian package musl-tools) are there: musl's start-up is a few system calls,
 # while static glibc's probes the CPU with CPUID instructions, each a trip to the hypervisor
 # on a virtual machine (an exec of qmail-local: 0.6 ms with musl, 1.5 ms with static glibc).
