@@ -45,9 +45,12 @@ pub fn run() -> Result<(), QueueExit> {
     qmail_sys::sig::alarm(DEATH);
 
     let mut q = Uncommitted::create(pid, start)?;
-    copy_message(message, &received, &mut q)?;
+    // One read buffer for the message and then the envelope: a second 64 KiB allocation
+    // made the heap grow and shrink again (brk calls) on every run.
+    let mut buf = vec![0u8; BUF];
+    copy_message(message, &received, &mut buf, &mut q)?;
     q.create_intd()?;
-    copy_envelope(envelope, pid, uid, &mut q)?;
+    copy_envelope(envelope, pid, uid, &mut buf, &mut q)?;
     q.commit()?;
     pull_trigger();
     Ok(())
@@ -55,11 +58,15 @@ pub fn run() -> Result<(), QueueExit> {
 
 /// The Received line, then fd 0 verbatim to its end, then fsync (which also makes the
 /// mess/ link durable: see Uncommitted::sync_mess).
-fn copy_message(mut input: File, received: &[u8], q: &mut Uncommitted) -> Result<(), QueueExit> {
+fn copy_message(
+    mut input: File,
+    received: &[u8],
+    buf: &mut [u8],
+    q: &mut Uncommitted,
+) -> Result<(), QueueExit> {
     q.write_mess(received)?;
-    let mut buf = vec![0u8; BUF];
     loop {
-        let n = match input.read(&mut buf) {
+        let n = match input.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -76,14 +83,15 @@ fn copy_envelope(
     mut input: File,
     pid: u32,
     uid: u32,
+    buf: &mut [u8],
     q: &mut Uncommitted,
 ) -> Result<(), QueueExit> {
-    let mut out = Vec::with_capacity(BUF);
+    // Sized for the common envelope (a sender and a few recipients); it grows for more.
+    let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(&qmail_core::queue::records::todo_head(uid, pid));
     let mut env = Envelope::new();
-    let mut buf = vec![0u8; BUF];
     while !env.is_done() {
-        let n = match input.read(&mut buf) {
+        let n = match input.read(buf) {
             // EOF before the final NUL: the caller cancelled (qmail_fail).
             Ok(0) => return Err(QueueExit::ReadErr),
             Ok(n) => n,
