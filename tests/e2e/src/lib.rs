@@ -356,6 +356,27 @@ impl Sandbox {
         Daemon { child, log }
     }
 
+    /// `tcpserver -v` on a free loopback port: `script(port)` is the bash script that
+    /// starts it. Waits for tcpserver's first status line; a port taken meanwhile by
+    /// another test (`unable to bind`) is retried with another, up to 10 times.
+    pub fn start_tcpserver(&self, script: impl Fn(u16) -> String) -> (u16, Daemon) {
+        for _ in 0..10 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free loopback port")
+                .port();
+            let d = self.start(&script(port));
+            wait_for(10, || {
+                let l = d.log_text();
+                l.contains("status: 0/") || l.contains("unable to bind")
+            });
+            if d.log_text().contains("status: 0/") {
+                return (port, d);
+            }
+        }
+        panic!("tcpserver did not start");
+    }
+
     /// qmail-start as the boot scripts run it: `env - PATH=… qmail-start DEFAULTDELIVERY`,
     /// with qmail-send's log in the returned daemon's log. Waits for its first status line.
     pub fn start_send(&self, defaultdelivery: &str) -> Daemon {

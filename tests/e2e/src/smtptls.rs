@@ -4,8 +4,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use std::net::TcpListener;
-
 use crate::{maildir_messages, wait_for, Daemon, Sandbox};
 
 pub const DOMAIN: &str = "tls.example";
@@ -22,26 +20,14 @@ pub fn server(sb: &Sandbox, env: &str, tlsd_opts: &str) -> Server {
 
 /// The same with arguments for qmail-smtpd (hostname, checkpassword…).
 pub fn server_args(sb: &Sandbox, env: &str, tlsd_opts: &str, smtpd_args: &str) -> Server {
-    for _ in 0..10 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let d = sb.start(&format!(
+    let (port, daemon) = sb.start_tcpserver(|port| {
+        format!(
             "exec env - PATH=/var/qmail/bin:/usr/bin:/bin {env} \
              tcpserver -v -R -H -l {DOMAIN} -c 5 127.0.0.1 {port} \
              qmail-tlsd {tlsd_opts} qmail-smtpd {smtpd_args}"
-        ));
-        wait_for(10, || {
-            let l = d.log_text();
-            l.contains("status: 0/") || l.contains("unable to bind")
-        });
-        if d.log_text().contains("status: 0/") {
-            return Server { port, daemon: d };
-        }
-    }
-    panic!("tcpserver did not start");
+        )
+    });
+    Server { port, daemon }
 }
 
 /// A self-signed certificate for DOMAIN and 127.0.0.1 (valid for two days, or only in

@@ -12,7 +12,7 @@
     clippy::indexing_slicing
 )]
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -106,27 +106,14 @@ fn group_id(name: &str) -> String {
 fn smtpd(sb: &Sandbox, resolv: &Path, env: &str) -> (u16, Daemon) {
     let uid = qmail_e2e::uid_of("qmaild");
     let gid = group_id("nofiles");
-    for _ in 0..10 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let d = sb.start(&format!(
+    sb.start_tcpserver(|port| {
+        format!(
             "mount --bind {} /etc/resolv.conf || exit 97; \
              exec env - PATH=/var/qmail/bin:/usr/bin:/bin QMAILQUEUE=/var/qmail/bin/qmail-authres {env} \
              tcpserver -v -R -H -l {DOMAIN} -u {uid} -g {gid} 127.0.0.1 {port} /var/qmail/bin/qmail-smtpd",
             resolv.display()
-        ));
-        wait_for(10, || {
-            let l = d.log_text();
-            l.contains("status: 0/") || l.contains("unable to bind")
-        });
-        if d.log_text().contains("status: 0/") {
-            return (port, d);
-        }
-    }
-    panic!("tcpserver did not start");
+        )
+    })
 }
 
 /// One SMTP transaction; the reply to the final dot.

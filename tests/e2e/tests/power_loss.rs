@@ -48,7 +48,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -259,27 +259,15 @@ impl Setup {
     fn start_smtpd(&self, pfs: &PowerFs) -> (Daemon, u16) {
         let uid = uid_of("qmaild");
         let gid = qmail_e2e::gid_of("nofiles");
-        for _ in 0..10 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let d = self.sb.start(&format!(
+        let (port, d) = self.sb.start_tcpserver(|port| {
+            format!(
                 "{}exec env - PATH=/var/qmail/bin:/usr/bin:/bin \
                  tcpserver -v -R -H -l {DOMAIN} -u {uid} -g {gid} 127.0.0.1 {port} \
                  /var/qmail/bin/qmail-smtpd",
                 self.binds(pfs)
-            ));
-            wait_for(10, || {
-                let l = d.log_text();
-                l.contains("status: 0/") || l.contains("unable to bind")
-            });
-            if d.log_text().contains("status: 0/") {
-                return (d, port);
-            }
-        }
-        panic!("tcpserver did not start");
+            )
+        });
+        (d, port)
     }
 }
 

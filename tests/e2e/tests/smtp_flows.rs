@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )]
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -42,25 +42,13 @@ fn smtpd(sb: &Sandbox, env: &str) -> Smtpd {
 fn smtpd_with(sb: &Sandbox, env: &str, opts: &str, prog: &str) -> Smtpd {
     let uid = qmail_e2e::uid_of("qmaild");
     let gid = group_id("nofiles");
-    for _ in 0..10 {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let d = sb.start(&format!(
+    let (port, d) = sb.start_tcpserver(|port| {
+        format!(
             "exec env - PATH=/var/qmail/bin:/usr/bin:/bin {env} \
              tcpserver -v -R -H -l {DOMAIN} {opts} -u {uid} -g {gid} 127.0.0.1 {port} {prog}"
-        ));
-        wait_for(10, || {
-            let l = d.log_text();
-            l.contains("status: 0/") || l.contains("unable to bind")
-        });
-        if d.log_text().contains("status: 0/") {
-            return Smtpd { port, _daemon: d };
-        }
-    }
-    panic!("tcpserver did not start");
+        )
+    });
+    Smtpd { port, _daemon: d }
 }
 
 /// A sandbox with `me`, `locals` and `rcpthosts` naming DOMAIN only, and qmail-send running.
