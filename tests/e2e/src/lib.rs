@@ -239,6 +239,46 @@ pub fn uid_of(name: &str) -> u32 {
         .expect("user exists")
 }
 
+/// A small xorshift generator for tests that act at random moments. The seed is VAR's
+/// value when set, else the clock's; it is printed, so `VAR=seed` replays a failed run.
+pub struct Rng(u64);
+
+impl Rng {
+    // on stdout, which the test harness shows for a failed test
+    #[allow(clippy::print_stdout)]
+    pub fn seeded(var: &str, what: &str) -> Rng {
+        let seed = std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or_else(|| {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock after 1970");
+                t.as_secs() ^ u64::from(t.subsec_nanos()) << 20
+            })
+            .max(1);
+        println!("{what}: seed {seed} ({var}={seed} replays it)");
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in 0..n (0 when n is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64().checked_rem(n).unwrap_or(0)
+    }
+
+    /// A duration from lo to hi milliseconds.
+    pub fn millis(&mut self, lo: u64, hi: u64) -> std::time::Duration {
+        std::time::Duration::from_millis(lo.saturating_add(self.below(hi.saturating_sub(lo))))
+    }
+}
+
 /// An ordinary (non-qmail) user for tests, created when missing, with a home it owns.
 /// Once per test process: two useradds of one name at once both succeed, the second
 /// replacing the first's entry with a new uid and leaving the home to the first.

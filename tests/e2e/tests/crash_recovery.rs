@@ -8,11 +8,11 @@
 #![allow(clippy::print_stdout)]
 use std::collections::HashMap;
 use std::fs;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use qmail_e2e::{mailbox, wait_for, Sandbox};
+use qmail_e2e::{mailbox, wait_for, Rng, Sandbox};
 
 const INJECTORS: usize = 4;
 const PER_INJECTOR: usize = 500;
@@ -22,19 +22,6 @@ const MAYBE_REPEAT: &str = "was under way when qmail-send stopped";
 
 /// A small xorshift generator; the seed is printed so a failure can be replayed
 /// (`CRASH_SEED=…`).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn millis(&mut self, lo: u64, hi: u64) -> Duration {
-        Duration::from_millis(lo + self.next() % (hi - lo))
-    }
-}
-
 /// Every entry below a queue directory (recursively through the split subdirectories).
 fn queue_entries(sb: &Sandbox, dir: &str) -> Vec<String> {
     let mut v = Vec::new();
@@ -58,18 +45,7 @@ const AGE_ORPHANS: &str = "cd /var/qmail/queue && for f in mess/*/* pid/*; do \
 
 #[test]
 fn sigkill_at_random_instants_loses_nothing() {
-    let seed = std::env::var("CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-                | 1
-        });
-    println!("crash_recovery: seed {seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::seeded("CRASH_SEED", "crash_recovery");
     let started = Instant::now();
 
     let sb = Sandbox::new();
@@ -357,13 +333,7 @@ fn tags(maildir: &std::path::Path, prefix: &str) -> HashMap<String, usize> {
 /// every failed recipient is reported to the sender at least once, nothing stays queued.
 #[test]
 fn sigkill_with_forwards_and_bounces_in_flight() {
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("crash_recovery (forwards, bounces): seed {seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng::seeded("CRASH_SEED", "crash_recovery (forwards, bounces)");
     let sb = Sandbox::new();
     sb.control("me", &["crash.example"]);
     sb.control("locals", &["crash.example"]);

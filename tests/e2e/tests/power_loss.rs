@@ -52,42 +52,14 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use qmail_e2e::{mailbox, uid_of, wait_for, Daemon, Sandbox};
+use qmail_e2e::{mailbox, uid_of, wait_for, Daemon, Rng, Sandbox};
 
 const DOMAIN: &str = "pl.example";
 const PYTHON: &str = "/usr/bin/python3";
 const POWERFS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/powerfs.py");
-
-/// A small xorshift generator; the seed is printed (`POWERLOSS_SEED=…` replays it).
-struct Rng(u64);
-impl Rng {
-    fn new(what: &str) -> Rng {
-        let seed = std::env::var("POWERLOSS_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as u64
-                    | 1
-            });
-        println!("power_loss ({what}): seed {seed}");
-        Rng(seed)
-    }
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// FUSE and the Python binding are there, or the test fails saying what is missing.
 fn require_fuse() {
@@ -445,7 +417,7 @@ fn kill_all(daemons: Vec<Daemon>) {
 /// the last acknowledgement, then a fresh qmail-send on what survived.
 fn ack_then_power_cut(skip_fsync: Option<&str>) -> (Vec<Msg>, Tally) {
     let s = Setup::new();
-    let mut rng = Rng::new("ack then power cut");
+    let mut rng = Rng::seeded("POWERLOSS_SEED", "power_loss (ack then power cut)");
     let mut pfs = s.seed("a", skip_fsync);
     let (smtpd, port) = s.start_smtpd(&pfs);
     let mut acked = Vec::new();
@@ -528,7 +500,7 @@ fn power_cuts_at_random_moments_lose_nothing() {
     const PER_ROUND: usize = 80;
     let started = Instant::now();
     let s = Setup::new();
-    let mut rng = Rng::new("random power cuts");
+    let mut rng = Rng::seeded("POWERLOSS_SEED", "power_loss (random power cuts)");
     let mut acked: Vec<Msg> = Vec::new();
     let mut pfs = s.seed("r0", None);
     let (mut kept, mut requeued) = (0usize, 0usize);
