@@ -113,30 +113,13 @@ fn needed(bin: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The symbols of BIN's symbol table (`nm`), defined or not.
-fn symbols(bin: &Path) -> BTreeSet<String> {
-    let out = Command::new("nm").arg(bin).output().expect("nm (binutils)");
-    assert!(
-        out.status.success(),
-        "nm {}: {}",
-        bin.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().next_back())
-        .map(str::to_string)
-        .collect()
-}
-
-/// The NSS functions BIN calls: its dynamic imports, or for a static binary the symbols
-/// linked into it.
-fn nss_calls(bin: &Path, dynamic: bool) -> Vec<String> {
-    let mut nm = Command::new("nm");
-    if dynamic {
-        nm.args(["-D", "--undefined-only"]);
-    }
-    let out = nm.arg(bin).output().expect("nm (binutils)");
+/// The names `nm ARGS BIN` lists (version suffixes such as `@GLIBC_2.2.5` removed).
+fn nm_names(bin: &Path, args: &[&str]) -> Vec<String> {
+    let out = Command::new("nm")
+        .args(args)
+        .arg(bin)
+        .output()
+        .expect("nm (binutils)");
     assert!(
         out.status.success(),
         "nm {}: {}",
@@ -147,6 +130,24 @@ fn nss_calls(bin: &Path, dynamic: bool) -> Vec<String> {
         .lines()
         .filter_map(|l| l.split_whitespace().next_back())
         .map(|s| s.split('@').next().unwrap_or(s).to_string())
+        .collect()
+}
+
+/// The symbols of BIN's symbol table, defined or not.
+fn symbols(bin: &Path) -> BTreeSet<String> {
+    nm_names(bin, &[]).into_iter().collect()
+}
+
+/// The NSS functions BIN calls: its dynamic imports, or for a static binary the symbols
+/// linked into it.
+fn nss_calls(bin: &Path, dynamic: bool) -> Vec<String> {
+    let args: &[&str] = if dynamic {
+        &["-D", "--undefined-only"]
+    } else {
+        &[]
+    };
+    nm_names(bin, args)
+        .into_iter()
         .filter(|s| NSS_FUNCTIONS.contains(&s.as_str()))
         .collect()
 }
