@@ -41,7 +41,7 @@ PROGRAMS := $(notdir $(wildcard bins/*))
 # program in $(REL) is linked. The glibc flags apply to each program's own crate only
 # (cargo rustc), so proc macros and the shared dependencies build once, as for cargo build.
 NSS_PROGRAMS := config-fast instcheck qmail-checkpw qmail-dkimkey qmail-dkimsign qmail-getpw qmail-lspawn qmail-newrcpt qmail-qfix \
-	qmail-queue qmail-rspawn qmail-setup qmail-showctl qmail-start qmail-tlsd qmail-upq
+	qmail-rspawn qmail-setup qmail-showctl qmail-start qmail-tlsd qmail-upq
 LINK_STATIC := -C target-feature=+crt-static -C relocation-model=static
 MUSL_FLAGS := ["-C", "target-feature=+crt-static", "-C", "relocation-model=static"]
 # Sets musl to this host's musl target (x86_64-unknown-linux-gnu: x86_64-unknown-linux-musl)
@@ -60,7 +60,7 @@ MUSL_PROBE = musl=$$($(RUSTC) -vV | sed -n 's/^host: \(.*-linux-\)gnu/\1musl/p')
 	[ -n "$$musl" ] || echo "make build: $$why: linking static glibc programs instead (slower to start)"
 # A dynamic Rust program also loads libgcc_s.so.1 (the standard library's unwinder), whose
 # constructor probes the CPU with CPUID at every exec: on a virtual machine each CPUID is a
-# trip to the hypervisor, about 0.2 ms per exec of qmail-queue or qmail-getpw. Nothing
+# trip to the hypervisor, about 0.2 ms per exec of qmail-getpw. Nothing
 # unwinds (panic = "abort"), so the NSS programs take the same unwinder from the static
 # libgcc_eh.a instead, found under libgcc_s's name in a directory searched first.
 LIBGCC_EH := $(shell $(CC) -print-file-name=libgcc_eh.a 2>/dev/null)

@@ -1,7 +1,8 @@
 //! instcheck: stat everything the installer put under the qmail home (honouring DESTDIR)
 //! and print `instcheck: warning: PATH has wrong owner|group|permissions|type` or
 //! `... does not exist` for each difference from the qmail-hier table; on a live tree also
-//! one warning when mail to postmaster, root or mailer-daemon has nowhere to go.
+//! one warning when mail to postmaster, root or mailer-daemon has nowhere to go, and one
+//! when users/uids is missing or no longer what the system says.
 #![forbid(unsafe_code)]
 
 use std::io::{self, Write};
@@ -43,7 +44,10 @@ pub fn run() -> Result<usize, InstcheckError> {
     let mut err = io::stderr().lock();
     let mut n = check(&root, ids, &mut err)?;
     if ids.is_some() {
-        for w in qmail_install::postmaster::problems(&root) {
+        for w in qmail_install::postmaster::problems(&root)
+            .into_iter()
+            .chain(qmail_install::uids::problems(&root))
+        {
             let _ = writeln!(err, "instcheck: warning: {w}");
             n = n.saturating_add(1);
         }

@@ -139,6 +139,52 @@ fn received_names_network_alias_bounce() {
     }
 }
 
+/// users/uids names the callers, and only when root owns it and nobody else may write it;
+/// otherwise every caller is named by number.
+#[test]
+fn received_trusts_only_a_root_owned_uids_file() {
+    let sb = Sandbox::new();
+    let by_number = format!("by uid {}", uid_of("qmaild"));
+    for (fix, user, who) in [
+        (
+            "chmod 666 $QMAIL/users/uids",
+            Some("qmaild"),
+            by_number.as_str(),
+        ),
+        (
+            "chmod 644 $QMAIL/users/uids; chown qmaild $QMAIL/users/uids",
+            Some("qmaild"),
+            &by_number,
+        ),
+        (
+            "rm $QMAIL/users/uids; mkfifo -m 644 $QMAIL/users/uids",
+            Some("qmaild"),
+            &by_number,
+        ),
+        ("rm $QMAIL/users/uids", Some("qmaild"), &by_number),
+        (
+            "printf 'qmaild:7\\n' >$QMAIL/users/uids",
+            Some("qmaild"),
+            &by_number,
+        ),
+        // the record decides, not the user database: here root is the network
+        (
+            "printf 'qmaild:0\\n' >$QMAIL/users/uids",
+            None,
+            "from network",
+        ),
+        ("printf 'qmaild:0' >$QMAIL/users/uids", None, "by uid 0"),
+    ] {
+        assert_eq!(sb.sh(fix).code, Some(0), "{fix}");
+        let r = qq(&sb, user, b"x\n", &text0::build(b"", &[b"r@y"]));
+        assert_eq!(r.code, Some(0), "{fix}: {}", r.stderr_str());
+        let (mess, _) = one_entry(&sb);
+        check_received(&mess, who);
+        let clean = "rm -f $QMAIL/queue/todo/* $QMAIL/queue/intd/* $QMAIL/queue/mess/*/*";
+        assert_eq!(sb.sh(clean).code, Some(0));
+    }
+}
+
 #[test]
 fn empty_message_and_no_recipients() {
     let sb = Sandbox::new();

@@ -21,4 +21,5 @@ pub mod quote;
 pub mod rewrite;
 pub mod sendlog;
 pub mod text0;
+pub mod uids;
 pub mod users;

@@ -12,4 +12,5 @@ mod pages;
 pub mod postmaster;
 pub mod setup;
 mod smtp;
+pub mod uids;
 mod users;

@@ -1,6 +1,7 @@
 //! qmail-setup [--bindir DIR] [--srcdir DIR] [--home-only] [--postmaster ADDRESS]: create
 //! the qmail users and groups, install the qmail-hier table under $DESTDIR + the qmail home
-//! with its owners and modes, configure control/ for this host if it has no control/me,
+//! with its owners and modes, record the uids qmail-queue names (users/uids), configure
+//! control/ for this host if it has no control/me,
 //! create the postmaster aliases, install the SMTP relay rules, make the sendmail links,
 //! give /etc/skel a Maildir, tell man-db about man/, and check the result.
 use std::collections::BTreeSet;
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 use qmail_core::fatal::Fatal;
 use qmail_hier::{Apply, Check, Entry, HierError, Ids, Install};
 
-use crate::{config, hostname, links, manpath, pages, postmaster, smtp, users};
+use crate::{config, hostname, links, manpath, pages, postmaster, smtp, uids, users};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -197,6 +198,11 @@ pub fn setup_system(
     let text: String = list.iter().map(|l| format!("{l}\n")).collect();
     inst.put_page(qmail_hier::INSTALLED, text.as_bytes())?;
 
+    // qmail-queue reads the caller names' uids from here rather than through NSS.
+    if !opts.packaging {
+        uids::record(&mut inst)?;
+    }
+
     if !opts.packaging && !opts.root.join("control/me").exists() {
         let fqdn = hostname::fqdn().ok_or(SetupError::Hostname)?;
         config::configure(&opts.root, &fqdn, out)?;
@@ -221,7 +227,10 @@ pub fn setup_system(
 
     problems = problems.saturating_add(check(&opts.root, ids, err)?);
     if !opts.packaging {
-        for w in postmaster::problems(&opts.root) {
+        for w in postmaster::problems(&opts.root)
+            .into_iter()
+            .chain(uids::problems(&opts.root))
+        {
             let _ = writeln!(err, "qmail-setup: warning: {w}");
             problems = problems.saturating_add(1);
         }
