@@ -21,7 +21,7 @@ metric() { echo "metric $1 $2 $3 $4"; }
 
 # bench_home DIR: makes $Q the qmail home under test, private to this mount namespace: DIR
 # (empty) is mounted over it. With BENCH_HOME, DIR gets a copy of the installed home (or of
-# BENCH_TREE) with an empty queue and only control/me, so every system starts from the same
+# BENCH_TREE) with an empty queue, only control/me and users/uids, so every system starts from the same
 # configuration; without it, qmail-setup installs the programs of BIN_DIR at /var/qmail.
 bench_home() {
   local dir=$1
@@ -30,7 +30,9 @@ bench_home() {
     Q=$BENCH_HOME
     cp -a "${BENCH_TREE:-$BENCH_HOME}/." "$dir/"
     find "$dir/queue" -mindepth 2 ! -type d ! -path "$dir/queue/lock/*" -delete
-    find "$dir/control" "$dir/users" "$dir/alias" -mindepth 1 -maxdepth 1 ! -type d -delete
+    # users/uids stays: it is installation (qmail-queue names its caller from it), not a
+    # site's configuration
+    find "$dir/control" "$dir/users" "$dir/alias" -mindepth 1 -maxdepth 1 ! -type d ! -path "$dir/users/uids" -delete
     echo bench.example > "$dir/control/me"
     mount --bind "$dir" "$Q"
     # qmail-getpw finds the alias user's home in the passwd file, where it is qmail-rs's
