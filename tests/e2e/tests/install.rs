@@ -7,7 +7,7 @@
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 
-use qmail_e2e::{bin_dir, mailbox, maildir_messages, src_dir, wait_for, Run, Sandbox};
+use qmail_e2e::{bin_dir, mailbox, maildir_messages, src_dir, uid_of, wait_for, Run, Sandbox};
 
 /// Run `script` in the sandbox after putting the system directories behind overlays
 /// (upper layers in a scratch directory). `$SETUP` runs qmail-setup as `make setup` would.
@@ -236,6 +236,61 @@ s.quit()
     // qmail-smtpd ran as qmaild: qmail-queue's Received line says so
     assert!(m.contains(" invoked from network); "), "{m}");
     assert!(m.contains("from unknown (HELO "), "{m}");
+}
+
+/// users/uids: qmail-setup records the uids qmail-queue names; instcheck warns when the
+/// record is stale, untrusted or gone, and another qmail-setup puts it right.
+#[test]
+fn uids_record_written_checked_and_rewritten() {
+    let sb = Sandbox::new();
+    let now = format!(
+        "alias:{}\nqmaild:{}\nqmails:{}\n",
+        uid_of("alias"),
+        uid_of("qmaild"),
+        uid_of("qmails")
+    );
+    assert_eq!(fs::read_to_string(sb.path("users/uids")).unwrap(), now);
+    let meta = fs::metadata(sb.path("users/uids")).unwrap();
+    assert_eq!((meta.uid(), meta.mode() & 0o7777), (0, 0o644));
+    let fix =
+        "qmail-queue names every caller by uid in the Received line (qmail-setup rewrites it)";
+    let path = "/var/qmail/users/uids";
+    for (damage, warning) in [
+        (
+            "printf 'alias:1\\nqmaild:2\\nqmails:3\\n' >/var/qmail/users/uids",
+            format!(
+                "{path} says alias:1 qmaild:2 qmails:3 but the system says {}: {fix}",
+                now.trim_end().replace('\n', " ")
+            ),
+        ),
+        (
+            "chmod 664 /var/qmail/users/uids",
+            format!(
+                "{path} is damaged, not a file, not owned by root or writable by others: {fix}"
+            ),
+        ),
+        (
+            "rm /var/qmail/users/uids",
+            format!("{path} does not exist: {fix}"),
+        ),
+    ] {
+        let r = sb.sh(&format!("{damage} && /var/qmail/bin/instcheck"));
+        assert_eq!(
+            (r.code, r.stderr_str()),
+            (Some(1), format!("instcheck: warning: {warning}\n")),
+            "{damage}"
+        );
+        let setup = format!(
+            "{}/qmail-setup --home-only --bindir {} --srcdir {} >/dev/null",
+            bin_dir().display(),
+            bin_dir().display(),
+            src_dir().display()
+        );
+        assert_eq!(sb.sh(&setup).code, Some(0), "{damage}");
+        assert_eq!(fs::read_to_string(sb.path("users/uids")).unwrap(), now);
+        let r = sb.sh("/var/qmail/bin/instcheck");
+        assert_eq!((r.code, r.stderr_str().as_str()), (Some(0), ""), "{damage}");
+    }
 }
 
 #[test]
