@@ -12,6 +12,7 @@ pub mod dotqmail;
 pub mod errstr;
 pub mod exit;
 pub mod fatal;
+pub mod getpw;
 pub mod ids;
 pub mod maildir;
 pub mod mbox;

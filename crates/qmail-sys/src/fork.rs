@@ -50,6 +50,42 @@ pub fn fork_run(stdio: [OwnedFd; 3], child: impl FnOnce() -> u8) -> io::Result<P
     crate::exit::exit_now(code)
 }
 
+/// [`fork_run`], but the child closes every descriptor above 2 before it runs `child`, so
+/// it holds nothing of its parent's but `stdio`: for a child that drops to another user
+/// (qmail-lspawn's lookup as qmailp must not keep the message or other deliveries' pipes
+/// open). `child` must not capture descriptors of its own: they would be closed too.
+pub fn fork_run_bare(stdio: [OwnedFd; 3], child: impl FnOnce() -> u8) -> io::Result<Pid> {
+    fork_run(stdio, || match close_above_stdio() {
+        Ok(()) => child(),
+        Err(_) => 111,
+    })
+}
+
+/// In the child of fork_run_bare: close every descriptor from 3 up. close_range where the
+/// kernel has it (Linux 5.9), else each descriptor up to the limit.
+fn close_above_stdio() -> io::Result<()> {
+    // SAFETY: close_range takes three integers and only closes descriptors; in this child
+    // no object uses a descriptor above 2 any more (fork_run's copies are unowned, and
+    // fork_run_bare's callers capture none).
+    let r = unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::ENOSYS) {
+        return Err(e);
+    }
+    // SAFETY: sysconf takes an integer name and returns a number.
+    let max = unsafe { libc::sysconf(libc::_SC_OPEN_MAX) };
+    let max = libc::c_int::try_from(max).unwrap_or(1024);
+    for fd in 3..max.max(3) {
+        // SAFETY: close takes an integer; a descriptor that is not open gives EBADF, which
+        // is ignored. Nothing uses these descriptors afterwards (see above).
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
 /// In the child: copies of the three above 2 first (so one cannot overwrite another still
 /// to be placed), then dup2 onto 0, 1 and 2.
 fn place_stdio(stdio: &[OwnedFd; 3]) -> io::Result<()> {
