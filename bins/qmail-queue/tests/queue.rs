@@ -139,43 +139,46 @@ fn received_names_network_alias_bounce() {
     }
 }
 
-/// users/uids names the callers, and only when root owns it and nobody else may write it;
-/// otherwise every caller is named by number.
+/// users/uids names the callers when root owns it and nobody else may write it; without
+/// such a record qmail-queue looks the qmail users up in /etc/passwd.
 #[test]
 fn received_trusts_only_a_root_owned_uids_file() {
     let sb = Sandbox::new();
+    let uids = "$QMAIL/users/uids";
+    let qmaild = Some("qmaild");
     let by_number = format!("by uid {}", uid_of("qmaild"));
     for (fix, user, who) in [
-        (
-            "chmod 666 $QMAIL/users/uids",
-            Some("qmaild"),
-            by_number.as_str(),
-        ),
-        (
-            "chmod 644 $QMAIL/users/uids; chown qmaild $QMAIL/users/uids",
-            Some("qmaild"),
-            &by_number,
-        ),
-        (
-            "rm $QMAIL/users/uids; mkfifo -m 644 $QMAIL/users/uids",
-            Some("qmaild"),
-            &by_number,
-        ),
-        ("rm $QMAIL/users/uids", Some("qmaild"), &by_number),
-        (
-            "printf 'qmaild:7\\n' >$QMAIL/users/uids",
-            Some("qmaild"),
-            &by_number,
-        ),
         // the record decides, not the user database: here root is the network
         (
-            "printf 'qmaild:0\\n' >$QMAIL/users/uids",
+            format!("printf 'qmaild:0\\n' >{uids}"),
             None,
             "from network",
         ),
-        ("printf 'qmaild:0' >$QMAIL/users/uids", None, "by uid 0"),
+        (format!("chmod 666 {uids}"), None, "by uid 0"),
+        (
+            format!("chmod 644 {uids}; chown qmaild {uids}"),
+            None,
+            "by uid 0",
+        ),
+        (
+            format!("chown root {uids}; printf 'qmaild:0' >{uids}"),
+            None,
+            "by uid 0",
+        ),
+        (format!("rm {uids}; mkfifo -m 644 {uids}"), None, "by uid 0"),
+        // a stale record is believed
+        (
+            format!("rm {uids}; printf 'qmaild:7\\n' >{uids}"),
+            qmaild,
+            &by_number,
+        ),
+        // no record: /etc/passwd
+        (format!("rm {uids}"), qmaild, "from network"),
+        (format!("rm -f {uids}"), Some("alias"), "by alias"),
+        (format!("rm -f {uids}"), Some("qmails"), "for bounce"),
+        (format!("rm -f {uids}"), None, "by uid 0"),
     ] {
-        assert_eq!(sb.sh(fix).code, Some(0), "{fix}");
+        assert_eq!(sb.sh(&fix).code, Some(0), "{fix}");
         let r = qq(&sb, user, b"x\n", &text0::build(b"", &[b"r@y"]));
         assert_eq!(r.code, Some(0), "{fix}: {}", r.stderr_str());
         let (mess, _) = one_entry(&sb);

@@ -1,7 +1,9 @@
 //! `users/uids`: the uids of alias, qmaild and qmails as the system's user database gave
 //! them when qmail-setup last ran. qmail-queue names its caller from them in the Received
 //! line ("invoked by alias", "from network", "for bounce"); reading them here instead of
-//! resolving the names itself lets the setuid qmail-queue be a static program without NSS.
+//! resolving the names through NSS lets the setuid qmail-queue be a static program (without
+//! the record it reads /etc/passwd, where qmail-setup creates the users, but no directory
+//! service).
 //! qmail 1.03 compiled the same numbers in at build time; notqmail resolves them at every
 //! run. The file is trusted only when root owns it and nobody else may write it.
 use std::fs::File;
@@ -35,6 +37,14 @@ impl Uids {
             }
         }
         out.into_bytes()
+    }
+
+    /// The recorded uid of the user `name` (alias, qmaild or qmails).
+    pub fn get(&self, name: &str) -> Option<u32> {
+        self.named()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, uid)| uid)
     }
 
     fn named(&self) -> [(&'static str, Option<u32>); 3] {

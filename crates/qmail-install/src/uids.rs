@@ -24,8 +24,7 @@ pub fn record(inst: &mut Install) -> Result<(), HierError> {
 /// One line per problem with the record under `root`, as qmail-queue would see it.
 pub fn problems(root: &Path) -> Vec<String> {
     let path = root.join(uids::PATH);
-    let fix =
-        "qmail-queue names every caller by uid in the Received line (qmail-setup rewrites it)";
+    let fix = "qmail-queue looks alias, qmaild and qmails up in /etc/passwd instead (qmail-setup rewrites it)";
     if !path.exists() {
         return vec![format!("{} does not exist: {fix}", path.display())];
     }
@@ -35,6 +34,7 @@ pub fn problems(root: &Path) -> Vec<String> {
             path.display()
         )];
     };
+    let fix = "qmail-queue names its callers by the recorded uids (qmail-setup rewrites it)";
     match system() {
         Ok(now) if now == recorded => Vec::new(),
         Ok(now) => vec![format!(

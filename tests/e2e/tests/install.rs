@@ -252,14 +252,14 @@ fn uids_record_written_checked_and_rewritten() {
     assert_eq!(fs::read_to_string(sb.path("users/uids")).unwrap(), now);
     let meta = fs::metadata(sb.path("users/uids")).unwrap();
     assert_eq!((meta.uid(), meta.mode() & 0o7777), (0, 0o644));
-    let fix =
-        "qmail-queue names every caller by uid in the Received line (qmail-setup rewrites it)";
+    let fix = "qmail-queue looks alias, qmaild and qmails up in /etc/passwd instead (qmail-setup rewrites it)";
+    let stale = "qmail-queue names its callers by the recorded uids (qmail-setup rewrites it)";
     let path = "/var/qmail/users/uids";
     for (damage, warning) in [
         (
             "printf 'alias:1\\nqmaild:2\\nqmails:3\\n' >/var/qmail/users/uids",
             format!(
-                "{path} says alias:1 qmaild:2 qmails:3 but the system says {}: {fix}",
+                "{path} says alias:1 qmaild:2 qmails:3 but the system says {}: {stale}",
                 now.trim_end().replace('\n', " ")
             ),
         ),

@@ -46,6 +46,11 @@ const NSS_FUNCTIONS: &[&str] = &[
     "getservbyname",
 ];
 
+/// Static programs that may call getpwnam all the same: they look up only qmail's own
+/// users, which qmail-setup creates in /etc/passwd, where a static C library finds them.
+/// qmail-queue does so only when users/uids (qmail-setup's record) is missing.
+const PASSWD_ONLY: &[(&str, &[&str])] = &[("qmail-queue", &["getpwnam", "getpwnam_r"])];
+
 /// NSS_PROGRAMS from the Makefile (a `:=` line and its `\` continuations).
 fn nss_programs() -> BTreeSet<String> {
     let make = fs::read_to_string(src_dir().join("Makefile")).expect("Makefile");
@@ -178,7 +183,10 @@ fn every_program_calling_nss_is_linked_dynamically() {
             bin.display()
         );
         let dynamic = is_dynamic(&bin);
-        let calls = nss_calls(&bin, dynamic);
+        let mut calls = nss_calls(&bin, dynamic);
+        if let Some((_, allowed)) = PASSWD_ONLY.iter().find(|(q, _)| *q == p) {
+            calls.retain(|c| !allowed.contains(&c.as_str()));
+        }
         if !calls.is_empty() {
             assert!(
                 nss.contains(&p),
