@@ -14,8 +14,11 @@
 //! cannot add lines to an SMTP reply or a bounce.
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::process::{Child, Command, Stdio};
+
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
 
 use crate::auto;
 use crate::exit::QueueExit;
@@ -27,7 +30,7 @@ const ERRSTR_MAX: usize = 255;
 const ERR_FD: i32 = 6;
 
 pub struct Qmail {
-    child: Child,
+    child: Pid,
     mess: Option<BufWriter<File>>,
     env: Option<BufWriter<File>>,
     errs: Option<File>,
@@ -72,18 +75,19 @@ impl Qmail {
         let (mr, mw) = pipe()?;
         let (er, ew) = pipe()?;
         let (xr, xw) = pipe()?;
-        let mut cmd = Command::new(program);
-        cmd.current_dir(auto::QMAIL)
-            .stdin(Stdio::from(mr))
-            .stdout(Stdio::from(er));
-        for (k, v) in vars {
-            use std::os::unix::ffi::OsStrExt;
-            cmd.env(k, std::ffi::OsStr::from_bytes(v));
-        }
-        qmail_sys::childfd::on_spawn_fd(&mut cmd, xw.into(), ERR_FD)?;
-        let child = cmd.spawn()?;
-        // Dropping cmd closes this side's copy of the error pipe's write end.
-        drop(cmd);
+        let vars: Vec<(&std::ffi::OsStr, &std::ffi::OsStr)> = vars
+            .iter()
+            .map(|(k, v)| (std::ffi::OsStr::new(k), std::ffi::OsStr::from_bytes(v)))
+            .collect();
+        // posix_spawn (vfork-like): no copy of this process's page tables per message.
+        let child = qmail_sys::spawn::spawn(
+            program,
+            std::path::Path::new(auto::QMAIL),
+            &vars,
+            &[(mr.as_fd(), 0), (er.as_fd(), 1), (xw.as_fd(), ERR_FD)],
+        )?;
+        // The child's ends close here.
+        drop((mr, er, xw));
         Ok(Qmail {
             child,
             mess: Some(BufWriter::with_capacity(BUF, mw)),
@@ -95,7 +99,7 @@ impl Qmail {
 
     /// The pid of the queueing process (the "qp" in log lines and SMTP replies).
     pub fn qp(&self) -> u32 {
-        self.child.id()
+        u32::try_from(self.child.as_raw()).unwrap_or(0)
     }
 
     /// Message bytes. A write error is remembered and reported by `close`.
@@ -171,16 +175,14 @@ impl Qmail {
         }
         self.mess = None;
         let errstr = self.errs.take().map(read_errstr).unwrap_or_default();
-        let status = loop {
-            match self.child.wait() {
-                Ok(s) => break s,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        let code = loop {
+            match waitpid(self.child, None) {
+                Ok(WaitStatus::Exited(_, c)) => break u8::try_from(c).unwrap_or(255),
+                Ok(WaitStatus::Signaled(..)) => return Err(QueueExit::CRASHED.to_string()),
+                // Stopped or continued (not asked for): wait on.
+                Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => return Err(QueueExit::WAITPID_SURPRISE.to_string()),
             }
-        };
-        let code = match status.code() {
-            Some(c) => u8::try_from(c).unwrap_or(255),
-            None => return Err(QueueExit::CRASHED.to_string()),
         };
         match code {
             0 if !self.failed => Ok(()),

@@ -10,5 +10,6 @@ pub mod fd;
 pub mod fork;
 pub mod prot;
 pub mod sig;
+pub mod spawn;
 
 pub use nix;
