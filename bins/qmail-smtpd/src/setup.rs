@@ -37,8 +37,7 @@ pub fn load() -> Result<(Config, u64), StartError> {
     let databytes = load::databytes().map_err(|_| StartError::Control)?;
     let rcptcheck = load::rcptcheck(&me).map_err(|_| StartError::Control)?;
     let peer = peer_from_env();
-    let ips = qmail_net::ipme::ipme().map_err(|_| StartError::Ipme)?;
-    let ips6 = qmail_net::ipme::ipme6().map_err(|_| StartError::Ipme)?;
+    let (ips, ips6) = qmail_net::ipme::ipme_both().map_err(|_| StartError::Ipme)?;
     let cfg = Config {
         greeting,
         localiphost: liphost.map(|name| LocalIpHost { name, ips, ips6 }),

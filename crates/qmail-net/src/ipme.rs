@@ -6,39 +6,40 @@ use nix::net::if_::InterfaceFlags;
 
 /// The list, in interface order, without duplicates.
 pub fn ipme() -> nix::Result<Vec<Ip4>> {
-    let mut list = vec![Ip4([0, 0, 0, 0])];
-    for ifa in nix::ifaddrs::getifaddrs()? {
-        if !ifa.flags.contains(InterfaceFlags::IFF_UP) {
-            continue;
-        }
-        let Some(sin) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in()) else {
-            continue;
-        };
-        let ip = Ip4::from(sin.ip());
-        if !list.contains(&ip) {
-            list.push(ip);
-        }
-    }
-    Ok(list)
+    Ok(ipme_both()?.0)
 }
 
 /// The IPv6 addresses of this host's interfaces that are up, plus `::`; qmail-remote
 /// uses it as `ipme` for IPv6 exchangers.
 pub fn ipme6() -> nix::Result<Vec<std::net::Ipv6Addr>> {
-    let mut list = vec![std::net::Ipv6Addr::UNSPECIFIED];
+    Ok(ipme_both()?.1)
+}
+
+/// [`ipme`] and [`ipme6`] from one look at the interfaces (one netlink conversation
+/// instead of two: qmail-smtpd needs both at every connection).
+pub fn ipme_both() -> nix::Result<(Vec<Ip4>, Vec<std::net::Ipv6Addr>)> {
+    let mut v4 = vec![Ip4([0, 0, 0, 0])];
+    let mut v6 = vec![std::net::Ipv6Addr::UNSPECIFIED];
     for ifa in nix::ifaddrs::getifaddrs()? {
         if !ifa.flags.contains(InterfaceFlags::IFF_UP) {
             continue;
         }
-        let Some(sin6) = ifa.address.as_ref().and_then(|a| a.as_sockaddr_in6()) else {
+        let Some(addr) = ifa.address.as_ref() else {
             continue;
         };
-        let ip = sin6.ip();
-        if !list.contains(&ip) {
-            list.push(ip);
+        if let Some(sin) = addr.as_sockaddr_in() {
+            let ip = Ip4::from(sin.ip());
+            if !v4.contains(&ip) {
+                v4.push(ip);
+            }
+        } else if let Some(sin6) = addr.as_sockaddr_in6() {
+            let ip = sin6.ip();
+            if !v6.contains(&ip) {
+                v6.push(ip);
+            }
         }
     }
-    Ok(list)
+    Ok((v4, v6))
 }
 
 /// Whether the host can reach IPv6 destinations beyond its own links: an address that is
@@ -58,5 +59,14 @@ mod tests {
         let list = ipme().unwrap();
         assert!(list.contains(&Ip4([0, 0, 0, 0])));
         assert!(list.contains(&Ip4([127, 0, 0, 1])));
+        assert_eq!(
+            ipme6().unwrap().first(),
+            Some(&std::net::Ipv6Addr::UNSPECIFIED)
+        );
+    }
+
+    #[test]
+    fn both_is_each() {
+        assert_eq!(ipme_both().unwrap(), (ipme().unwrap(), ipme6().unwrap()));
     }
 }
