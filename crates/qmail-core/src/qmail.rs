@@ -13,7 +13,7 @@
 //! `<text>` shown to the submitter. The text ends at its first CR, LF or NUL, so a filter
 //! cannot add lines to an SMTP reply or a bounce.
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 
@@ -31,10 +31,55 @@ const ERR_FD: i32 = 6;
 
 pub struct Qmail {
     child: Pid,
-    mess: Option<BufWriter<File>>,
-    env: Option<BufWriter<File>>,
+    mess: Option<Out>,
+    env: Option<Out>,
     errs: Option<File>,
     failed: bool,
+}
+
+/// A pipe to the queueing program, written in pieces of up to `BUF` bytes like a
+/// `BufWriter`, flushed the same way (and when dropped), but with a buffer that grows
+/// with what is written: a 64 KiB buffer allocated at once is a mmap and a munmap per
+/// message with musl's malloc, for messages that are mostly a few KiB.
+struct Out {
+    fd: File,
+    buf: Vec<u8>,
+}
+
+impl Out {
+    fn new(fd: File) -> Out {
+        Out {
+            fd,
+            buf: Vec::new(),
+        }
+    }
+}
+
+impl Write for Out {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if self.buf.len().saturating_add(b.len()) > BUF {
+            self.flush()?;
+        }
+        if b.len() >= BUF {
+            return self.fd.write(b);
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if !self.buf.is_empty() {
+            self.fd.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Out {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
 }
 
 fn pipe() -> io::Result<(File, File)> {
@@ -90,8 +135,8 @@ impl Qmail {
         drop((mr, er, xw));
         Ok(Qmail {
             child,
-            mess: Some(BufWriter::with_capacity(BUF, mw)),
-            env: Some(BufWriter::with_capacity(BUF, ew)),
+            mess: Some(Out::new(mw)),
+            env: Some(Out::new(ew)),
             errs: Some(xr),
             failed: false,
         })
