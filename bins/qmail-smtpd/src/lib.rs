@@ -9,6 +9,8 @@ mod queue;
 mod setup;
 mod tls;
 
+use std::mem::ManuallyDrop;
+
 use client::{Client, Input};
 use qmail_smtp::{reply, Session};
 
@@ -49,8 +51,11 @@ pub fn run(args: &[std::ffi::OsString]) -> u8 {
         }
     }
     cfg.auth = !checkpassword.is_empty();
-    let mut session = Session::new(cfg);
-    let mut queue = queue::Queue::new(engine, checkpassword);
+    // The process ends with the session: what it holds is left to the exit, not freed
+    // piece by piece (with musl's malloc, freeing returns pages with munmap calls).
+    let mut session = ManuallyDrop::new(Session::new(cfg));
+    let mut queue = ManuallyDrop::new(queue::Queue::new(engine, checkpassword));
+    let mut client = ManuallyDrop::new(client);
     let greet = session.greet();
     if let Some(code) = queue.carry_out(&mut session, greet, &mut client) {
         return code;
