@@ -3,7 +3,7 @@
 //! [`Timed`] wraps any descriptor (`Stdin`, `Stdout`, a `TcpStream`, an `OwnedFd`) and gives
 //! it `Read` and `Write` where every single read and every single write first waits in
 //! `poll` for at most the timeout, or, while a deadline is set ([`Timed::set_deadline`]),
-//! until that instant. A wait that runs out is `ErrorKind::TimedOut`; EINTR and EAGAIN are
+//! until that instant (a write to a socket that can take bytes at once skips the wait). A wait that runs out is `ErrorKind::TimedOut`; EINTR and EAGAIN are
 //! retried, so the descriptor may be blocking or non-blocking. Nothing is buffered here:
 //! put a `BufReader`/`BufWriter` (or a TLS session) on top.
 //!
@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::socket::{
-    bind, getsockopt, socket, sockopt, AddressFamily, SockFlag, SockType, SockaddrIn, SockaddrIn6,
-    SockaddrLike,
+    bind, getsockopt, socket, sockopt, AddressFamily, MsgFlags, SockFlag, SockType, SockaddrIn,
+    SockaddrIn6, SockaddrLike,
 };
 
 /// A timeout of this many seconds never runs out (a session limited by an alarm instead).
@@ -67,6 +67,8 @@ pub struct Timed<F> {
     fd: F,
     timeout: Option<Duration>,
     deadline: Option<Instant>,
+    /// Writes try a non-blocking send first (false once the descriptor is no socket).
+    try_send: bool,
 }
 
 impl<F: AsFd> Timed<F> {
@@ -76,6 +78,7 @@ impl<F: AsFd> Timed<F> {
             fd,
             timeout: limit(secs),
             deadline: None,
+            try_send: true,
         }
     }
 
@@ -120,6 +123,20 @@ impl<F: AsFd> Write for Timed<F> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
+        }
+        // A socket with room for the bytes needs no wait: they are offered without
+        // blocking first (MSG_DONTWAIT), and poll runs only when that takes nothing
+        // (EAGAIN). Other descriptors (pipes) say ENOTSOCK once and are polled from then
+        // on. A deadline already past is still a timeout, as from the poll.
+        if self.try_send && self.deadline.map_or(true, |d| Instant::now() < d) {
+            let fd = self.fd.as_fd().as_raw_fd();
+            match nix::sys::socket::send(fd, buf, MsgFlags::MSG_DONTWAIT) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => return Ok(n),
+                Err(Errno::EINTR | Errno::EAGAIN) => {}
+                Err(Errno::ENOTSOCK) => self.try_send = false,
+                Err(e) => return Err(e.into()),
+            }
         }
         loop {
             wait(self.fd.as_fd(), PollFlags::POLLOUT, self.until())?;

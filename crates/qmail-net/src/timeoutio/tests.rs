@@ -140,3 +140,46 @@ fn a_deadline_bounds_the_whole_exchange() {
     drop(t);
     feeder.join().unwrap();
 }
+
+#[test]
+fn a_blocking_socket_that_fills_up_times_the_writer_out() {
+    // The first try of each write does not block (MSG_DONTWAIT); the wait after it does
+    // the timing, as for a non-blocking socket.
+    let (a, _b) = UnixStream::pair().unwrap();
+    let mut t = Timed::new(a, 1);
+    let chunk = [b'x'; 4096];
+    let start = Instant::now();
+    let e = loop {
+        if let Err(e) = t.write(&chunk) {
+            break e;
+        }
+    };
+    assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn a_deadline_already_past_times_a_write_out() {
+    let (a, mut b) = UnixStream::pair().unwrap();
+    let mut t = Timed::new(a, 5);
+    t.set_deadline(Some(Instant::now()));
+    let e = t.write(b"late").unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    t.set_deadline(None);
+    t.write_all(b"in time").unwrap();
+    let mut buf = [0u8; 16];
+    let n = b.read(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"in time");
+}
+
+#[test]
+fn writes_to_a_pipe() {
+    let (r, w) = nix::unistd::pipe().unwrap();
+    let mut t = Timed::new(w, 5);
+    t.write_all(b"one ").unwrap();
+    t.write_all(b"two").unwrap();
+    drop(t);
+    let mut got = String::new();
+    std::fs::File::from(r).read_to_string(&mut got).unwrap();
+    assert_eq!(got, "one two");
+}
