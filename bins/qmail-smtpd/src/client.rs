@@ -6,7 +6,8 @@
 //! complete within timeoutsmtpd seconds of the client's turn starting (the greeting or our
 //! last reply, or the LF of its previous line), and writing a batch of replies must finish
 //! within timeoutsmtpd seconds. A client that trickles one byte at a time is cut off.
-use std::io::{self, Read, Stdin, Stdout, Write};
+use std::io::{self, Read, Write};
+use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
 
 use qmail_net::timeoutio::Timed;
@@ -26,8 +27,8 @@ pub struct Client {
     /// When the line being read must be complete; None until the next read starts it.
     deadline: Option<Instant>,
     out: Vec<u8>,
-    input: Timed<Stdin>,
-    output: Timed<Stdout>,
+    input: Timed<BorrowedFd<'static>>,
+    output: Timed<BorrowedFd<'static>>,
     buf: Vec<u8>,
     /// Bytes read from fd 0 so far (qmail-tlsd counts what it wrote there).
     total: u64,
@@ -39,8 +40,10 @@ impl Client {
             timeout: Duration::ZERO,
             deadline: None,
             out: Vec::new(),
-            input: Timed::new(io::stdin(), timeout_secs),
-            output: Timed::new(io::stdout(), timeout_secs),
+            // fds 0 and 1 themselves, not std's Stdin and Stdout, whose buffers would
+            // never be used: everything is read and written here.
+            input: Timed::new(qmail_sys::fd::stdin(), timeout_secs),
+            output: Timed::new(qmail_sys::fd::stdout(), timeout_secs),
             buf: vec![0u8; READ_BUF],
             total: 0,
         };

@@ -4,8 +4,7 @@
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let code = qmail_smtpd::run(&args);
-    // The replies went out on fd 1 directly (std's stdout buffers nothing of them). The
-    // runtime's teardown at exit (its signal stack: sigaltstack and munmap) is skipped.
-    let _ = std::io::Write::flush(&mut std::io::stdout());
+    // The replies went out on fd 1 directly (std's stdout is not used). The runtime's
+    // teardown at exit (its signal stack: sigaltstack and munmap) is skipped.
     qmail_sys::exit::exit_now(code)
 }

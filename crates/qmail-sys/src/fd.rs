@@ -12,6 +12,30 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::cvt::cvt;
 
+/// Descriptor 0, borrowed for the whole run: what `std::io::stdin()` hands out, without
+/// the 8 KiB buffer std allocates with it, for a program that reads the descriptor itself
+/// (qmail-smtpd, whose client is on fds 0 and 1).
+pub fn stdin() -> BorrowedFd<'static> {
+    // SAFETY: see `stdio_fd`.
+    unsafe { stdio_fd(0) }
+}
+
+/// Descriptor 1, borrowed for the whole run, without std's `stdout()` line buffer.
+pub fn stdout() -> BorrowedFd<'static> {
+    // SAFETY: see `stdio_fd`.
+    unsafe { stdio_fd(1) }
+}
+
+/// # Safety
+/// `fd` must be 0, 1 or 2. Those are open for the whole run: the Rust runtime opens
+/// /dev/null on any of them that is closed at start, no object owns them, and nothing in
+/// qmail-rs closes them (`exec_with` replaces them only on the way to execve). std's
+/// Stdin and Stdout borrow them the same way.
+unsafe fn stdio_fd(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: the caller passes 0, 1 or 2, open for the whole run (above).
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
 /// Is `fd` an open descriptor of this process?
 pub fn is_open(fd: RawFd) -> bool {
     // SAFETY: F_GETFD takes no third argument and only reads the descriptor table.
