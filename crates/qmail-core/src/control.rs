@@ -10,7 +10,6 @@
 //! (programs chdir to the qmail home first).
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// A control file over this size is refused rather than read into memory.
@@ -30,11 +29,7 @@ pub enum ControlError {
 pub fn readbytes(path: impl AsRef<Path>) -> Result<Option<Vec<u8>>, ControlError> {
     let path = path.as_ref();
     let err = |e| ControlError::Io(path.to_path_buf(), e);
-    let mut f = match File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-    {
+    let mut f: File = match qmail_sys::fd::open_read(path, libc::O_NONBLOCK) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(err(e)),
