@@ -95,6 +95,7 @@ impl Sandbox {
             "the e2e tests run as root"
         );
         ensure_mount_point();
+        sweep_dead_sandboxes();
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
         let root = std::env::temp_dir().join(format!("qmail-e2e.{}.{n}", std::process::id()));
         let _ = fs::remove_dir_all(&root);
@@ -171,7 +172,8 @@ impl Sandbox {
     /// A scratch directory outside the installation, readable by everybody.
     pub fn scratch(&self) -> PathBuf {
         let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let d = self.root.with_extension(format!("s{n}"));
+        // A sibling named <root>.s<N>: Drop finds it by that prefix.
+        let d = PathBuf::from(format!("{}.s{n}", self.root.display()));
         fs::create_dir_all(&d).expect("scratch");
         fs::set_permissions(&d, fs::Permissions::from_mode(0o755)).expect("chmod scratch");
         d
@@ -219,6 +221,30 @@ impl Drop for Sandbox {
             }
         }
     }
+}
+
+/// Sandboxes of test processes that no longer run: a test that aborts never reaches Drop,
+/// and each installation is hundreds of megabytes of debug programs. Once per process.
+fn sweep_dead_sandboxes() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(rd) = fs::read_dir(std::env::temp_dir()) else {
+            return;
+        };
+        for e in rd.filter_map(|e| e.ok()) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name
+                .strip_prefix("qmail-e2e.")
+                .and_then(|r| r.split('.').next())
+                .and_then(|p| p.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = fs::remove_dir_all(e.path());
+            }
+        }
+    });
 }
 
 /// /var/qmail must exist as a mount point. On a machine without qmail it is created
