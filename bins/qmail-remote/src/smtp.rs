@@ -403,7 +403,7 @@ impl Session<'_> {
             return Ok(Sent::PartialLine);
         }
         self.critical = true;
-        if b.finish(&mut self.conn)?.is_err() {
+        if b.finish(&mut self.conn.tail())?.is_err() {
             return Ok(Sent::PartialLine);
         }
         self.conn.flush()?;

@@ -84,6 +84,34 @@ fn partial_final_line_after_a_long_line_sends_only_full_buffers() {
 }
 
 #[test]
+fn the_final_dot_leaves_with_the_last_bytes_of_the_message() {
+    // 1022 bytes once encoded: two short of the 1024-byte buffer, so the dot does not fit.
+    // Sent in a write of its own, it waits under Nagle's algorithm for the server's
+    // delayed ACK of the bytes before it: 40 ms per message.
+    let mut h = Home::new();
+    let trace = h.home.path("trace");
+    h.wrapper = format!(
+        "strace -f -qq -s 4096 -o '{}' -e trace=write,sendto",
+        trace.display()
+    );
+    let srv = Server::start(happy);
+    h.route_to(srv.port);
+    let mut msg = b"Subject: t\n\n".to_vec();
+    msg.extend(std::iter::repeat(b'y').take(1006));
+    msg.push(b'\n');
+    let (_, out) = h.run(&args(&[b"r@remote.example"]), &msg);
+    assert!(
+        out.starts_with(b"r\0K127.0.0.1 accepted message."),
+        "{out:?}"
+    );
+    assert!(srv.transcript().ends_with(b"yyy\r\n.\r\nQUIT\r\n"));
+    let trace = fs::read_to_string(&trace).unwrap();
+    let body: Vec<&str> = trace.lines().filter(|l| l.contains("yyyy")).collect();
+    assert_eq!(body.len(), 1, "{trace}");
+    assert!(body[0].contains("yyy\\r\\n.\\r\\n\""), "{trace}");
+}
+
+#[test]
 fn rcpt_4xx_defers_and_5xx_bounces_with_the_remote_text() {
     fn script(cmd: &[u8]) -> Step {
         match cmd {

@@ -1,6 +1,6 @@
 //! qmail-todo's loop: scan todo/ on qmail-queue's trigger (and every SLEEP_TODO seconds),
-//! preprocess each new message, report it to qmail-send and wait, at most MAX_INFLIGHT
-//! reports ahead, for qmail-send's answers. An id reported and not yet answered is left
+//! preprocess the new messages in batches, report them to qmail-send and wait, at most
+//! MAX_INFLIGHT reports ahead, for qmail-send's answers. An id reported and not yet answered is left
 //! alone when a scan meets it again.
 use std::collections::HashSet;
 use std::fs::{File, ReadDir};
@@ -16,6 +16,9 @@ use crate::{todo, Shared};
 
 /// Rescan todo/ at least this often even without a trigger (seconds).
 const SLEEP_TODO: i64 = 1500;
+/// Messages written before one round of fsyncs: enough to share journal commits, few
+/// enough that the first of them is not kept waiting long (and 3 descriptors each).
+const BATCH: usize = 16;
 
 pub struct Loop {
     conn: Conn,
@@ -116,27 +119,35 @@ impl Loop {
         self.next = now().saturating_add(SLEEP_TODO);
     }
 
-    /// One entry of the scan under way; false if qmail-send can no longer be told.
+    /// Up to BATCH entries of the scan under way, written, then fsynced together, then
+    /// reported; false if qmail-send can no longer be told.
     fn step(&mut self, sh: &mut Shared) -> bool {
-        let next = self.dir.as_mut().and_then(Iterator::next);
-        let Some(entry) = next else {
-            self.dir = None;
-            return true;
-        };
-        let Ok(entry) = entry else { return true };
-        let Some(id) = queue::parse_id(entry.file_name().as_encoded_bytes()) else {
-            return true;
-        };
-        if self.inflight.contains(&id) {
-            return true;
-        }
-        match todo::todo_one(sh, id) {
-            Some(done) => {
-                self.inflight.insert(id);
-                self.conn.report(done)
+        let room = MAX_INFLIGHT.saturating_sub(self.inflight.len()).min(BATCH);
+        let mut batch = Vec::new();
+        while batch.len() < room {
+            let next = self.dir.as_mut().and_then(Iterator::next);
+            let Some(entry) = next else {
+                self.dir = None;
+                break;
+            };
+            let Ok(entry) = entry else { continue };
+            let Some(id) = queue::parse_id(entry.file_name().as_encoded_bytes()) else {
+                continue;
+            };
+            if self.inflight.contains(&id) {
+                continue;
             }
-            None => true,
+            if let Some(w) = todo::prepare(sh, id) {
+                batch.push(w);
+            }
         }
+        for done in todo::flush(sh, batch) {
+            self.inflight.insert(done.id);
+            if !self.conn.report(done) {
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -1,8 +1,11 @@
-//! Preprocessing one message: todo/<id> becomes info/<id> and the local and remote files,
-//! each written and fsynced. Every step can be redone from scratch: a failure leaves
-//! todo/<id> for the next scan, and only qmail-send removes it, after this reports.
+//! Preprocessing: todo/<id> becomes info/<id> and the local and remote files. A batch of
+//! messages is written first and then fsynced together ([`flush`]): every file of a
+//! message is durable before it is reported, as before, but the fsyncs of a batch share
+//! journal commits. Every step can be redone from scratch: a failure leaves todo/<id> for
+//! the next scan, and only qmail-send removes it, after this reports.
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 
 use qmail_core::queue::records::{self, TodoRec};
@@ -28,8 +31,14 @@ fn unlink_noent(path: &str) -> io::Result<()> {
     }
 }
 
-/// Preprocess todo/<id>; `None` if it failed (warned) or is gone.
-pub fn todo_one(sh: &mut Shared, id: u64) -> Option<Done> {
+/// A message whose files are written and still open, not yet fsynced.
+pub struct Written {
+    pub done: Done,
+    files: Vec<(String, File)>,
+}
+
+/// Write todo/<id>'s files; `None` if it failed (warned) or is gone.
+pub fn prepare(sh: &mut Shared, id: u64) -> Option<Written> {
     let todo = Dir::Todo.path(id);
     let data = match std::fs::read(&todo) {
         Ok(d) => d,
@@ -89,29 +98,46 @@ pub fn todo_one(sh: &mut Shared, id: u64) -> Option<Done> {
             }
         }
     }
-    if info.sync_all().is_err() {
-        sh.log(&warn_fn("trouble fsyncing ", &info_path, ""));
-        return None;
-    }
-    drop(info);
-    for (path, buf) in [(&local_path, &local), (&remote_path, &remote)] {
+    let mut files = vec![(info_path, info)];
+    for (path, buf) in [(local_path, &local), (remote_path, &remote)] {
         let Some(buf) = buf else { continue };
-        let Ok(mut f) = excl(path) else {
-            sh.log(&warn_fn("unable to create ", path, ""));
+        let Ok(mut f) = excl(&path) else {
+            sh.log(&warn_fn("unable to create ", &path, ""));
             return None;
         };
         if f.write_all(buf).is_err() {
-            sh.log(&warn_fn("trouble writing to ", path, ""));
+            sh.log(&warn_fn("trouble writing to ", &path, ""));
             return None;
         }
-        if f.sync_all().is_err() {
-            sh.log(&warn_fn("trouble fsyncing ", path, ""));
-            return None;
+        files.push((path, f));
+    }
+    Some(Written {
+        done: Done {
+            id,
+            local: local.is_some(),
+            remote: remote.is_some(),
+        },
+        files,
+    })
+}
+
+/// Make a batch durable: writeback of every file is started first, then each is fsynced.
+/// The messages whose files all synced are returned; the others are warned about and
+/// left to the next scan.
+pub fn flush(sh: &mut Shared, batch: Vec<Written>) -> Vec<Done> {
+    for w in &batch {
+        for (_, f) in &w.files {
+            // A hint only: its failure is fsync's to report.
+            let _ = qmail_sys::fd::start_writeback(f.as_fd());
         }
     }
-    Some(Done {
-        id,
-        local: local.is_some(),
-        remote: remote.is_some(),
-    })
+    let mut done = Vec::with_capacity(batch.len());
+    for w in batch {
+        let bad = w.files.iter().find(|(_, f)| f.sync_all().is_err());
+        match bad {
+            Some((path, _)) => sh.log(&warn_fn("trouble fsyncing ", path, "")),
+            None => done.push(w.done),
+        }
+    }
+    done
 }

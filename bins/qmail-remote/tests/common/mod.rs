@@ -23,13 +23,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_qmail-remote");
 /// A qmail home with control/me, control/helohost and an empty queue/lock/tcpto.
 pub struct Home {
     pub home: qmail_e2e::Home,
+    /// Words put before qmail-remote on its command line (strace, say).
+    pub wrapper: String,
 }
 
 impl Home {
     pub fn new() -> Home {
         let home = qmail_e2e::Home::new("qmail-remote");
         home.write("queue/lock/tcpto", [0u8; 1024]);
-        let h = Home { home };
+        let h = Home {
+            home,
+            wrapper: String::new(),
+        };
         h.control("me", "me.example\n");
         h.control("helohost", "helo.example\n");
         h
@@ -77,7 +82,7 @@ impl Home {
             let rfile = self.home.write("resolv.conf", text);
             mounts = format!("mount --bind '{}' /etc/resolv.conf && ", rfile.display());
         }
-        let script = format!("{mounts}exec '{BIN}' \"$@\" {redirect}");
+        let script = format!("{mounts}exec {} '{BIN}' \"$@\" {redirect}", self.wrapper);
         let out = self
             .home
             .command("/bin/sh")
