@@ -132,12 +132,22 @@ def main():
         scenarios = scenarios[:1]
     for i, s in enumerate(scenarios):
         zone = Zone(s.get('zonedata'))
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind((addr, fixed))
-        port = u.getsockname()[1]
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((addr, port))
+        # The UDP port the kernel picks may be taken for TCP (by another test running
+        # at the same time): then another pair is tried.
+        for attempt in range(100):
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind((addr, fixed))
+            port = u.getsockname()[1]
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                t.bind((addr, port))
+                break
+            except OSError:
+                u.close()
+                t.close()
+                if fixed or attempt == 99:
+                    raise
         t.listen(16)
         socks[u] = (zone, 'udp')
         socks[t] = (zone, 'tcp')
