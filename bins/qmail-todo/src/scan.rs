@@ -1,7 +1,7 @@
 //! qmail-todo's loop: scan todo/ on qmail-queue's trigger (and every SLEEP_TODO seconds),
 //! preprocess the new messages in batches, report them to qmail-send and wait, at most
-//! MAX_INFLIGHT reports ahead, for qmail-send's answers. An id reported and not yet answered is left
-//! alone when a scan meets it again.
+//! MAX_INFLIGHT reports ahead, for qmail-send's answers. An id reported and not yet
+//! answered is left alone when a scan meets it again.
 use std::collections::HashSet;
 use std::fs::{File, ReadDir};
 use std::os::fd::AsFd;
